@@ -1,0 +1,275 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[snconnect] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'snconnect'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'snconnect'= {
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand setup 'Walk through every setup step: explained, checked, fixable, re-checked'
+            cand verify 'Run every check against the instance and report; exits 0, 1, 2 or 3'
+            cand apply 'Create or repair what the checks found missing, using admin credentials'
+            cand credentials 'Show or forget the credentials stored for a profile'
+            cand demo 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
+            cand sandbox 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts'' tests'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff) to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'snconnect;setup'= {
+            cand --instance 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL'
+            cand --profile 'Credential profile to read and write [default: the instance''s subdomain]'
+            cand --path 'Which documented setup to check [default: app]'
+            cand --admin-user 'Admin user name, used only to read and change configuration; never stored unless asked'
+            cand --client-id 'OAuth client id of the incident.io application registry entry'
+            cand --username 'The service user incident.io logs in as [default: incident.io]'
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --admin-password-stdin 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
+            cand --client-secret-stdin 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
+            cand --password-stdin 'Read the service user''s password from stdin (or set SNCONNECT_PASSWORD)'
+            cand --apply 'Without prompts: also create or repair what is missing (as `snconnect apply` would)'
+            cand --yes 'Confirm changes to existing records without asking (needed with --apply under --no-input)'
+            cand --insecure-storage 'Store secrets in a plain 0600 file when no OS keyring is reachable'
+            cand --reveal 'Show the secrets on the final hand-off screen instead of masking them'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;verify'= {
+            cand --instance 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL'
+            cand --profile 'Credential profile to read and write [default: the instance''s subdomain]'
+            cand --path 'Which documented setup to check [default: app]'
+            cand --admin-user 'Admin user name, used only to read and change configuration; never stored unless asked'
+            cand --client-id 'OAuth client id of the incident.io application registry entry'
+            cand --username 'The service user incident.io logs in as [default: incident.io]'
+            cand --only 'Run only these checks (the others are reported as skipped)'
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --admin-password-stdin 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
+            cand --client-secret-stdin 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
+            cand --password-stdin 'Read the service user''s password from stdin (or set SNCONNECT_PASSWORD)'
+            cand --strict 'Treat warnings as failures for the exit code'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;apply'= {
+            cand --instance 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL'
+            cand --profile 'Credential profile to read and write [default: the instance''s subdomain]'
+            cand --path 'Which documented setup to check [default: app]'
+            cand --admin-user 'Admin user name, used only to read and change configuration; never stored unless asked'
+            cand --client-id 'OAuth client id of the incident.io application registry entry'
+            cand --username 'The service user incident.io logs in as [default: incident.io]'
+            cand --email 'Email address for a service user that apply creates'
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --admin-password-stdin 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
+            cand --client-secret-stdin 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
+            cand --password-stdin 'Read the service user''s password from stdin (or set SNCONNECT_PASSWORD)'
+            cand --dry-run 'Print the plan and change nothing'
+            cand -y 'Apply without asking, including changes to existing records'
+            cand --yes 'Apply without asking, including changes to existing records'
+            cand --insecure-storage 'Store generated secrets in a plain 0600 file when no OS keyring is reachable'
+            cand --reveal 'Print generated secrets in the final report'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;credentials'= {
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
+            cand forget 'Remove every stored entry of a profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'snconnect;credentials;show'= {
+            cand --profile 'The profile [default: the instance''s subdomain]'
+            cand --instance 'The instance, to derive the profile name from'
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --reveal 'Print the secrets, for pasting into incident.io'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;credentials;forget'= {
+            cand --profile 'The profile [default: the instance''s subdomain]'
+            cand --instance 'The instance, to derive the profile name from'
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;credentials;help'= {
+            cand show 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
+            cand forget 'Remove every stored entry of a profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'snconnect;credentials;help;show'= {
+        }
+        &'snconnect;credentials;help;forget'= {
+        }
+        &'snconnect;credentials;help;help'= {
+        }
+        &'snconnect;demo'= {
+            cand --scenario 'The simulated instance''s scenario (see `snconnect sandbox --help`) [default: broken]'
+            cand --path 'Which documented setup to check'
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;sandbox'= {
+            cand --port 'Port on 127.0.0.1 (0 picks a free one)'
+            cand --scenario 'Starting state; `snconnect sandbox --list-scenarios` names them all'
+            cand --lockout-threshold 'Failed logins before an account is locked out'
+            cand --latency-ms 'Milliseconds of latency added to every request'
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --list-scenarios 'Print the scenario names with a line each, then exit'
+            cand --allow-acl-insert 'Let REST inserts into sys_security_acl succeed (real instances refuse them without elevation)'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;completions'= {
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;man'= {
+            cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
+            cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
+            cand --timeout 'Seconds to wait for each HTTP request before giving up'
+            cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+            cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'snconnect;help'= {
+            cand setup 'Walk through every setup step: explained, checked, fixable, re-checked'
+            cand verify 'Run every check against the instance and report; exits 0, 1, 2 or 3'
+            cand apply 'Create or repair what the checks found missing, using admin credentials'
+            cand credentials 'Show or forget the credentials stored for a profile'
+            cand demo 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
+            cand sandbox 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts'' tests'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff) to stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'snconnect;help;setup'= {
+        }
+        &'snconnect;help;verify'= {
+        }
+        &'snconnect;help;apply'= {
+        }
+        &'snconnect;help;credentials'= {
+            cand show 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
+            cand forget 'Remove every stored entry of a profile'
+        }
+        &'snconnect;help;credentials;show'= {
+        }
+        &'snconnect;help;credentials;forget'= {
+        }
+        &'snconnect;help;demo'= {
+        }
+        &'snconnect;help;sandbox'= {
+        }
+        &'snconnect;help;completions'= {
+        }
+        &'snconnect;help;man'= {
+        }
+        &'snconnect;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,245 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_snconnect_global_optspecs
+    string join \n format= no-input color= v/verbose timeout= ca-cert= h/help V/version
+end
+
+function __fish_snconnect_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_snconnect_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_snconnect_using_subcommand
+    set -l cmd (__fish_snconnect_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c snconnect -n "__fish_snconnect_needs_command" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_needs_command" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_needs_command" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_needs_command" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_needs_command" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_needs_command" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c snconnect -n "__fish_snconnect_needs_command" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "setup" -d 'Walk through every setup step: explained, checked, fixable, re-checked'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "verify" -d 'Run every check against the instance and report; exits 0, 1, 2 or 3'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "apply" -d 'Create or repair what the checks found missing, using admin credentials'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "credentials" -d 'Show or forget the credentials stored for a profile'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "demo" -d 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "sandbox" -d 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts\' tests'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
+admin\t'No app: the service user holds admin, and no ACLs are needed'"
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l apply -d 'Without prompts: also create or repair what is missing (as `snconnect apply` would)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l yes -d 'Confirm changes to existing records without asking (needed with --apply under --no-input)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l insecure-storage -d 'Store secrets in a plain 0600 file when no OS keyring is reachable'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l reveal -d 'Show the secrets on the final hand-off screen instead of masking them'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
+admin\t'No app: the service user holds admin, and no ACLs are needed'"
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l only -d 'Run only these checks (the others are reported as skipped)' -r -f -a "instance\t''
+app\t''
+oauth_app\t''
+service_user\t''
+roles\t''
+task_acls\t''
+connect\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l strict -d 'Treat warnings as failures for the exit code'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
+admin\t'No app: the service user holds admin, and no ACLs are needed'"
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l email -d 'Email address for a service user that apply creates' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l dry-run -d 'Print the plan and change nothing'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s y -l yes -d 'Apply without asking, including changes to existing records'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l insecure-storage -d 'Store generated secrets in a plain 0600 file when no OS keyring is reachable'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l reveal -d 'Print generated secrets in the final report'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -f -a "show" -d 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -f -a "forget" -d 'Remove every stored entry of a profile'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l instance -d 'The instance, to derive the profile name from' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l reveal -d 'Print the secrets, for pasting into incident.io'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l instance -d 'The instance, to derive the profile name from' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "forget" -d 'Remove every stored entry of a profile'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l scenario -d 'The simulated instance\'s scenario (see `snconnect sandbox --help`) [default: broken]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l path -d 'Which documented setup to check' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
+admin\t'No app: the service user holds admin, and no ACLs are needed'"
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l scenario -d 'Starting state; `snconnect sandbox --list-scenarios` names them all' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l lockout-threshold -d 'Failed logins before an account is locked out' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l latency-ms -d 'Milliseconds of latency added to every request' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l list-scenarios -d 'Print the scenario names with a line each, then exit'
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l allow-acl-insert -d 'Let REST inserts into sys_security_acl succeed (real instances refuse them without elevation)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "setup" -d 'Walk through every setup step: explained, checked, fixable, re-checked'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "verify" -d 'Run every check against the instance and report; exits 0, 1, 2 or 3'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "apply" -d 'Create or repair what the checks found missing, using admin credentials'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "credentials" -d 'Show or forget the credentials stored for a profile'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "demo" -d 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "sandbox" -d 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts\' tests'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and __fish_seen_subcommand_from credentials" -f -a "show" -d 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and __fish_seen_subcommand_from credentials" -f -a "forget" -d 'Remove every stored entry of a profile'

@@ -1,0 +1,1 @@
+//! `apply`: a plan of record writes from the checks' findings, and its idempotent execution.

@@ -1,0 +1,399 @@
+//! The command-line surface, as clap types and nothing else.
+//!
+//! Every flag is documented once, here. Secrets are never flag values: they come from stdin
+//! (`--*-stdin`), the environment, the keyring, or a hidden prompt. The environment variables that
+//! carry secrets are read by [`crate::commands::inputs`], not by clap, so `--help` can never print one.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::version::LONG_VERSION;
+
+/// Gets a ServiceNow instance ready for the incident.io integration, and proves it is ready.
+///
+/// snconnect checks each setup step against the instance's REST Table API, explains what is wrong
+/// and how to fix it, can create what is missing, and stores the resulting credentials in the OS
+/// keyring. Try `snconnect demo` to see it work against a built-in simulated instance.
+#[derive(Debug, Parser)]
+#[command(name = "snconnect", version = LONG_VERSION, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 no check failed, 1 a check failed (or warned with --strict), \
+2 usage or input error, 3 the checks could not run."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Report format written to stdout; progress, prompts and logs always go to stderr.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, env = "SNCONNECT_FORMAT")]
+    pub format: Format,
+
+    /// Never prompt. Also implied when stdin is not a terminal or the CI variable is set.
+    #[arg(long, global = true)]
+    pub no_input: bool,
+
+    /// When to use colour. NO_COLOR in the environment turns it off for `auto`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Seconds to wait for each HTTP request before giving up.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// An extra trusted root certificate (PEM), for TLS-inspecting proxies.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The two documented ways to connect (see the setup document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SetupPath {
+    /// The incident.io Store app, its api_user role, and three ACLs on task (recommended).
+    App,
+    /// No app: the service user holds admin, and no ACLs are needed.
+    Admin,
+}
+
+impl SetupPath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupPath::App => "app",
+            SetupPath::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Walk through every setup step: explained, checked, fixable, re-checked.
+    ///
+    /// Ends with the credentials in the OS keyring and the values to enter in incident.io. With
+    /// --no-input (or without a terminal) it takes everything from flags, environment and stdin,
+    /// runs the checks (and apply, with --apply), stores the credentials and prints the report.
+    Setup(SetupArgs),
+
+    /// Run every check against the instance and report; exits 0, 1, 2 or 3.
+    ///
+    /// Checks whose credentials are missing are reported as skipped. Never prompts unless a
+    /// terminal is attached and a credential is missing.
+    Verify(VerifyArgs),
+
+    /// Create or repair what the checks found missing, using admin credentials.
+    ///
+    /// Never deletes anything. --dry-run prints the plan (the exact records, secrets redacted)
+    /// and changes nothing.
+    Apply(ApplyArgs),
+
+    /// Show or forget the credentials stored for a profile.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+
+    /// Run the whole flow against the built-in simulated instance; no ServiceNow needed.
+    Demo(DemoArgs),
+
+    /// Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts' tests.
+    Sandbox(SandboxArgs),
+
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+/// Where the instance is and who talks to it. Secrets have no flag values: see the `*-stdin` flags
+/// and the environment variables SNCONNECT_ADMIN_PASSWORD, SNCONNECT_ADMIN_TOKEN,
+/// SNCONNECT_CLIENT_SECRET and SNCONNECT_PASSWORD.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// The instance: a subdomain (acme), a host (acme.service-now.com) or a URL.
+    #[arg(long, env = "SNCONNECT_INSTANCE")]
+    pub instance: Option<String>,
+
+    /// Credential profile to read and write [default: the instance's subdomain].
+    #[arg(long, env = "SNCONNECT_PROFILE")]
+    pub profile: Option<String>,
+
+    /// Which documented setup to check [default: app].
+    #[arg(long, value_enum, env = "SNCONNECT_PATH")]
+    pub path: Option<SetupPath>,
+
+    /// Admin user name, used only to read and change configuration; never stored unless asked.
+    #[arg(long, env = "SNCONNECT_ADMIN_USER")]
+    pub admin_user: Option<String>,
+
+    /// Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set
+    /// SNCONNECT_ADMIN_TOKEN to a bearer token instead).
+    #[arg(long)]
+    pub admin_password_stdin: bool,
+
+    /// OAuth client id of the incident.io application registry entry.
+    #[arg(long, env = "SNCONNECT_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET).
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+
+    /// The service user incident.io logs in as [default: incident.io].
+    #[arg(long, env = "SNCONNECT_USERNAME")]
+    pub username: Option<String>,
+
+    /// Read the service user's password from stdin (or set SNCONNECT_PASSWORD).
+    ///
+    /// When several --*-stdin flags are given, stdin holds one secret per line in this order:
+    /// admin password, client secret, service user password.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Run only these checks (the others are reported as skipped).
+    #[arg(long, value_enum, num_args = 1.., value_delimiter = ',')]
+    pub only: Vec<CheckId>,
+
+    /// Treat warnings as failures for the exit code.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Without prompts: also create or repair what is missing (as `snconnect apply` would).
+    #[arg(long)]
+    pub apply: bool,
+
+    /// Confirm changes to existing records without asking (needed with --apply under --no-input).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Store secrets in a plain 0600 file when no OS keyring is reachable.
+    #[arg(long)]
+    pub insecure_storage: bool,
+
+    /// Show the secrets on the final hand-off screen instead of masking them.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Apply without asking, including changes to existing records.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Email address for a service user that apply creates.
+    #[arg(long)]
+    pub email: Option<String>,
+
+    /// Store generated secrets in a plain 0600 file when no OS keyring is reachable.
+    #[arg(long)]
+    pub insecure_storage: bool,
+
+    /// Print generated secrets in the final report.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Show what is stored for a profile and in which backend; secrets masked unless --reveal.
+    Show(CredentialsShowArgs),
+    /// Remove every stored entry of a profile.
+    Forget(CredentialsProfileArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CredentialsProfileArgs {
+    /// The profile [default: the instance's subdomain].
+    #[arg(long, env = "SNCONNECT_PROFILE")]
+    pub profile: Option<String>,
+
+    /// The instance, to derive the profile name from.
+    #[arg(long, env = "SNCONNECT_INSTANCE")]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CredentialsShowArgs {
+    #[command(flatten)]
+    pub profile: CredentialsProfileArgs,
+
+    /// Print the secrets, for pasting into incident.io.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// The simulated instance's scenario (see `snconnect sandbox --help`) [default: broken].
+    #[arg(long, default_value = "broken")]
+    pub scenario: String,
+
+    /// Which documented setup to check.
+    #[arg(long, value_enum, default_value_t = SetupPath::App)]
+    pub path: SetupPath,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+
+    /// Starting state; `snconnect sandbox --list-scenarios` names them all.
+    #[arg(long, default_value = "healthy-app")]
+    pub scenario: String,
+
+    /// Print the scenario names with a line each, then exit.
+    #[arg(long)]
+    pub list_scenarios: bool,
+
+    /// Let REST inserts into sys_security_acl succeed (real instances refuse them without elevation).
+    #[arg(long)]
+    pub allow_acl_insert: bool,
+
+    /// Failed logins before an account is locked out.
+    #[arg(long, value_name = "N")]
+    pub lockout_threshold: Option<u32>,
+
+    /// Milliseconds of latency added to every request.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Stable check ids, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum CheckId {
+    Instance,
+    App,
+    OauthApp,
+    ServiceUser,
+    Roles,
+    TaskAcls,
+    Connect,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 7] = [
+        CheckId::Instance,
+        CheckId::App,
+        CheckId::OauthApp,
+        CheckId::ServiceUser,
+        CheckId::Roles,
+        CheckId::TaskAcls,
+        CheckId::Connect,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::Instance => "instance",
+            CheckId::App => "app",
+            CheckId::OauthApp => "oauth_app",
+            CheckId::ServiceUser => "service_user",
+            CheckId::Roles => "roles",
+            CheckId::TaskAcls => "task_acls",
+            CheckId::Connect => "connect",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            CheckId::Instance => "Instance",
+            CheckId::App => "incident.io app",
+            CheckId::OauthApp => "OAuth application",
+            CheckId::ServiceUser => "Service user",
+            CheckId::Roles => "Roles",
+            CheckId::TaskAcls => "Task ACLs",
+            CheckId::Connect => "Connect",
+        }
+    }
+}
+
+/// The clap command, for completions, the man page and tests.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn no_flag_takes_a_secret_as_its_value() {
+        fn walk(cmd: &clap::Command, bad: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str().to_ascii_lowercase();
+                let takes_value = arg.get_action().takes_values();
+                let secretish = ["password", "secret", "token"]
+                    .iter()
+                    .any(|w| id.contains(w));
+                if secretish && takes_value {
+                    bad.push(format!("{} --{}", cmd.get_name(), id));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, bad);
+            }
+        }
+        let mut bad = Vec::new();
+        walk(&command(), &mut bad);
+        assert!(
+            bad.is_empty(),
+            "flags that take a secret as a value: {bad:?}"
+        );
+    }
+}

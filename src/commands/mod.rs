@@ -1,0 +1,31 @@
+//! One file per command: each has an options struct built from the CLI and one `run`.
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{Exit, UserError};
+
+pub mod completions;
+pub mod man;
+
+/// Runs the parsed command line and returns the exit code for a run that completed.
+pub fn run(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Command::Completions(args) => completions::run(&args),
+        Command::Man => man::run(),
+        Command::Setup(_) => not_available("setup"),
+        Command::Verify(_) => not_available("verify"),
+        Command::Apply(_) => not_available("apply"),
+        Command::Credentials(_) => not_available("credentials"),
+        Command::Demo(_) => not_available("demo"),
+        Command::Sandbox(_) => not_available("sandbox"),
+    }
+}
+
+/// A command whose implementation has not landed yet says so and exits 2; it never pretends.
+fn not_available(name: &str) -> Result<Exit> {
+    Err(UserError::usage(format!(
+        "`snconnect {name}` is not available in this build yet; see README.md for what works today"
+    ))
+    .into())
+}

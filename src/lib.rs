@@ -1,0 +1,26 @@
+//! snconnect: gets a ServiceNow instance ready for the incident.io integration and proves it is ready.
+//!
+//! Data flows one way: inputs → facts → findings → report / plan → actions.
+//!
+//! - [`cli`] holds the clap types only; [`commands`] has one file per command.
+//! - [`instance`] normalises what the user types as an instance into `https://host`.
+//! - [`servicenow`] is a REST client that knows nothing about incident.io.
+//! - [`requirements`] is what incident.io needs, as data.
+//! - [`checks`] fetches facts and evaluates them into findings; [`report`] renders them.
+//! - [`apply`] turns findings into a plan of record writes and executes it.
+//! - [`credentials`] stores secrets in the OS keyring (or, when asked, a 0600 file).
+//! - [`ui`] holds prompts, progress and colour; [`sandbox`] is the simulated instance.
+
+pub mod apply;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod credentials;
+pub mod exit;
+pub mod instance;
+pub mod report;
+pub mod requirements;
+pub mod sandbox;
+pub mod servicenow;
+pub mod ui;
+pub mod version;

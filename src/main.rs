@@ -1,0 +1,37 @@
+//! The `snconnect` binary: parse, run, map the outcome to an exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use snconnect::cli::Cli;
+use snconnect::exit::{exit_for, Exit};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout with exit 0 and usage errors to stderr with 2.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                Exit::Usage.code() as u8
+            } else {
+                0
+            });
+        }
+    };
+    match snconnect::commands::run(cli) {
+        Ok(exit) => ExitCode::from(exit.code() as u8),
+        Err(err) => {
+            let exit = exit_for(&err);
+            // Printed by hand: returning the error from main would add a backtrace under
+            // RUST_BACKTRACE=1, which these machines set.
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err}");
+            for cause in err.chain().skip(1) {
+                let _ = writeln!(stderr, "  caused by: {cause}");
+            }
+            ExitCode::from(exit.code() as u8)
+        }
+    }
+}

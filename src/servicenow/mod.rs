@@ -1,0 +1,1 @@
+//! A ServiceNow REST client that knows nothing about incident.io.

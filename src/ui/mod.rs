@@ -1,0 +1,1 @@
+//! Terminal interaction: prompts behind a trait, progress, colour.
