@@ -1,0 +1,481 @@
+//! `connect`: what incident.io will do, done once — mint a token with the password grant, then read
+//! each table incident.io uses as the service user.
+//!
+//! The token endpoint answers every misconfiguration with the same `401 access_denied`, so on that
+//! answer this check reads the other checks' findings to name the likely cause, or, when nothing
+//! explains it, lists the causes to look at in order.
+
+use super::{CheckResult, Context, Finding, FindingCode, Severity, Status, Verdict};
+use crate::cli::CheckId;
+use crate::requirements::{APP_ROLE, AUTH_SCOPE, OAUTH_ENTRY_NAME};
+
+/// What the single token request returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenOutcome {
+    Minted,
+    /// ServiceNow's opaque refusal (`error` / `error_description` as sent).
+    AccessDenied {
+        error: String,
+        description: String,
+    },
+    /// Anything else: unexpected status, malformed answer, 5xx after retries.
+    Failed {
+        message: String,
+    },
+}
+
+/// What reading one table with the token returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    /// Readable (an empty table with a zero count also reads fine).
+    Readable,
+    /// Empty body but `X-Total-Count` > 0: ACLs hide every row from the user.
+    Hidden {
+        total: u64,
+    },
+    /// 403, with the server's message.
+    Denied {
+        message: String,
+    },
+    /// 403 "Missing required api access scope": REST API auth scopes block the token.
+    ScopeBlocked,
+    Failed {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub table: String,
+    pub outcome: ProbeOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub token: TokenOutcome,
+    /// Empty when no token was minted.
+    pub probes: Vec<Probe>,
+}
+
+/// Findings of the admin-side checks that explain an `access_denied`, likeliest first.
+const EXPLAINING: [FindingCode; 11] = [
+    FindingCode::UserMissing,
+    FindingCode::UserLockedOut,
+    FindingCode::UserInactive,
+    FindingCode::OauthMissing,
+    FindingCode::OauthInactive,
+    FindingCode::OauthDisabled,
+    FindingCode::OauthRopcDisabled,
+    FindingCode::OauthClientIdMismatch,
+    FindingCode::OauthScopeMissing,
+    FindingCode::OauthDuplicate,
+    FindingCode::UserPasswordNeedsReset,
+];
+
+/// Which table needs which part of the setup, for the fix of a denied or hidden read.
+fn table_hint(table: &str) -> String {
+    match table {
+        "incident" => "the role incident_manager".to_string(),
+        "task" => format!("the read ACL on task requiring {APP_ROLE}"),
+        "sys_user" | "sys_user_group" => "the role sn_cmdb_user".to_string(),
+        "cmdb_ci" => "the role cmdb_read".to_string(),
+        _ => "the roles of its path".to_string(),
+    }
+}
+
+pub fn evaluate(facts: &Facts, ctx: &Context, others: &[CheckResult]) -> Verdict {
+    let name = &ctx.username;
+    match &facts.token {
+        TokenOutcome::Minted => {}
+        TokenOutcome::AccessDenied { error, description } => {
+            return Verdict::from_findings(vec![access_denied(ctx, others, error, description)]);
+        }
+        TokenOutcome::Failed { message } => {
+            return Verdict::from_findings(vec![Finding::error(
+                FindingCode::ConnectTokenFailed,
+                format!("the token request for user '{name}' failed: {message}"),
+            )
+            .fix("run again; add -v to see the request and its answer")
+            .link(ctx.links.page("oauth_entity_list.do"))]);
+        }
+    }
+
+    let mut findings = Vec::new();
+    for probe in &facts.probes {
+        let table = &probe.table;
+        let list = ctx.links.page(&format!("{table}_list.do"));
+        let finding = match &probe.outcome {
+            ProbeOutcome::Readable => None,
+            ProbeOutcome::Hidden { total } => Some(
+                Finding::error(
+                    FindingCode::ConnectTableHidden,
+                    format!(
+                        "as '{name}', table '{table}' returns no rows although {total} exist: \
+                         ACLs hide them"
+                    ),
+                )
+                .fix(format!("grant '{name}' {}", table_hint(table)))
+                .link(list),
+            ),
+            ProbeOutcome::Denied { message } => Some(
+                Finding::error(
+                    FindingCode::ConnectTableDenied,
+                    format!("as '{name}', reading table '{table}' is refused: {message}"),
+                )
+                .fix(format!("grant '{name}' {}", table_hint(table)))
+                .link(list),
+            ),
+            ProbeOutcome::ScopeBlocked => Some(
+                Finding::error(
+                    FindingCode::ConnectScopeBlocked,
+                    format!(
+                        "as '{name}', reading table '{table}' is blocked: the token lacks the \
+                         API access scope (\"Missing required api access scope\")"
+                    ),
+                )
+                .fix(format!(
+                    "add the '{AUTH_SCOPE}' auth scope to OAuth entry '{OAUTH_ENTRY_NAME}', which \
+                     lets its tokens reach every API the user may use"
+                ))
+                .link(
+                    ctx.links
+                        .list("oauth_entity", &format!("name={OAUTH_ENTRY_NAME}")),
+                ),
+            ),
+            ProbeOutcome::Failed { message } => Some(
+                Finding::error(
+                    FindingCode::ConnectTableFailed,
+                    format!("as '{name}', reading table '{table}' failed: {message}"),
+                )
+                .fix("run again; add -v to see the request and its answer")
+                .link(list),
+            ),
+        };
+        findings.extend(finding);
+    }
+    Verdict::from_findings(findings)
+}
+
+fn access_denied(ctx: &Context, others: &[CheckResult], error: &str, description: &str) -> Finding {
+    let name = &ctx.username;
+    let answer = format!("{error}/{description}");
+    let causes: Vec<&Finding> = EXPLAINING
+        .iter()
+        .flat_map(|code| {
+            others
+                .iter()
+                .flat_map(|c| c.findings.iter())
+                .filter(move |f| f.code == *code && f.severity == Severity::Error)
+        })
+        .collect();
+    let head = format!(
+        "the instance refused a token for user '{name}' with the client id given \
+         ({answer}); the attempt counts as one failed login"
+    );
+    if let Some(first) = causes.first() {
+        let named: Vec<String> = causes
+            .iter()
+            .map(|f| format!("{} ({})", f.message, f.code))
+            .collect();
+        let mut finding = Finding::error(
+            FindingCode::ConnectAccessDenied,
+            format!("{head}; likely cause: {}", named.join("; ")),
+        )
+        .fix(format!(
+            "fix {} first{}, then run verify again",
+            first.code,
+            first
+                .fix
+                .as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default()
+        ));
+        if let Some(link) = &first.link {
+            finding = finding.link(link.clone());
+        }
+        return finding;
+    }
+    let admin_ran = others.iter().any(|c| {
+        matches!(c.id, CheckId::ServiceUser | CheckId::OauthApp)
+            && matches!(c.status, Status::Pass | Status::Warn)
+    });
+    let mut order = Vec::new();
+    if !admin_ran {
+        order.push(format!(
+            "user '{name}' locked out, inactive or missing, or OAuth entry '{OAUTH_ENTRY_NAME}' \
+             inactive or missing (run with admin credentials so snconnect can tell)"
+        ));
+    }
+    order.extend([
+        format!("the client secret does not belong to the client id of '{OAUTH_ENTRY_NAME}' (the secret cannot be read back; copy it again or reset it)"),
+        format!("the password of '{name}' is wrong (set a new one on the user record)"),
+        "system property glide.oauth.inbound.ropc.grant_type.disabled is true, or OAuth is off"
+            .to_string(),
+        format!("OAuth entry '{OAUTH_ENTRY_NAME}' lacks the '{AUTH_SCOPE}' auth scope"),
+        "the instance's system log (syslog) names the real reason: look for 'token flow' errors at the time of this run".to_string(),
+    ]);
+    let numbered: Vec<String> = order
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{}. {c}", i + 1))
+        .collect();
+    let what = if admin_ran {
+        "nothing the other checks found explains it"
+    } else {
+        "the admin-side checks did not run, so the cause cannot be named"
+    };
+    Finding::error(FindingCode::ConnectAccessDenied, format!("{head}; {what}"))
+        .fix(format!("look at, in order: {}", numbered.join(" ")))
+        .link(
+            ctx.links
+                .list("syslog", "messageLIKEtoken flow^ORDERBYDESCsys_created_on"),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::*;
+    use crate::cli::SetupPath;
+
+    fn readable(tables: &[&str]) -> Vec<Probe> {
+        tables
+            .iter()
+            .map(|t| Probe {
+                table: t.to_string(),
+                outcome: ProbeOutcome::Readable,
+            })
+            .collect()
+    }
+
+    fn denied() -> TokenOutcome {
+        TokenOutcome::AccessDenied {
+            error: "server_error".into(),
+            description: "access_denied".into(),
+        }
+    }
+
+    fn result(id: CheckId, findings: Vec<Finding>) -> CheckResult {
+        CheckResult::new(id, Verdict::from_findings(findings), 1)
+    }
+
+    fn other(id: CheckId, code: FindingCode) -> CheckResult {
+        result(
+            id,
+            vec![Finding::error(code, format!("{code} happened"))
+                .fix("do the thing")
+                .link("https://acme.service-now.com/x")],
+        )
+    }
+
+    #[test]
+    fn probes_table() {
+        use FindingCode as C;
+        let tables = ["incident", "task", "sys_user", "sys_user_group", "cmdb_ci"];
+        let with = |i: usize, outcome: ProbeOutcome| {
+            let mut p = readable(&tables);
+            p[i].outcome = outcome;
+            Facts {
+                token: TokenOutcome::Minted,
+                probes: p,
+            }
+        };
+        let cases: Vec<(&str, Facts, Status, Vec<FindingCode>)> = vec![
+            (
+                "all readable",
+                with(0, ProbeOutcome::Readable),
+                Status::Pass,
+                vec![],
+            ),
+            (
+                "hidden",
+                with(0, ProbeOutcome::Hidden { total: 24 }),
+                Status::Fail,
+                vec![C::ConnectTableHidden],
+            ),
+            (
+                "denied",
+                with(
+                    4,
+                    ProbeOutcome::Denied {
+                        message: "table security".into(),
+                    },
+                ),
+                Status::Fail,
+                vec![C::ConnectTableDenied],
+            ),
+            (
+                "scope blocked",
+                with(1, ProbeOutcome::ScopeBlocked),
+                Status::Fail,
+                vec![C::ConnectScopeBlocked],
+            ),
+            (
+                "failed",
+                with(
+                    2,
+                    ProbeOutcome::Failed {
+                        message: "HTTP 500".into(),
+                    },
+                ),
+                Status::Fail,
+                vec![C::ConnectTableFailed],
+            ),
+            (
+                "token failed otherwise",
+                Facts {
+                    token: TokenOutcome::Failed {
+                        message: "HTTP 400".into(),
+                    },
+                    probes: vec![],
+                },
+                Status::Fail,
+                vec![C::ConnectTokenFailed],
+            ),
+        ];
+        for (name, facts, status, want) in cases {
+            let v = evaluate(&facts, &ctx(SetupPath::App), &[]);
+            assert_eq!(v.status, status, "{name}");
+            assert_eq!(codes(&v), want, "{name}");
+            assert_actionable(&v);
+        }
+    }
+
+    #[test]
+    fn hidden_incident_rows_point_at_incident_manager() {
+        let facts = Facts {
+            token: TokenOutcome::Minted,
+            probes: vec![Probe {
+                table: "incident".into(),
+                outcome: ProbeOutcome::Hidden { total: 3 },
+            }],
+        };
+        let v = evaluate(&facts, &ctx(SetupPath::App), &[]);
+        assert!(v.findings[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("incident_manager"));
+        assert!(v.findings[0].message.contains("3 exist"));
+    }
+
+    #[test]
+    fn access_denied_names_the_cause_the_other_checks_found() {
+        let cases = [
+            (CheckId::ServiceUser, FindingCode::UserLockedOut),
+            (CheckId::ServiceUser, FindingCode::UserInactive),
+            (CheckId::ServiceUser, FindingCode::UserMissing),
+            (CheckId::OauthApp, FindingCode::OauthInactive),
+            (CheckId::OauthApp, FindingCode::OauthMissing),
+            (CheckId::OauthApp, FindingCode::OauthRopcDisabled),
+            (CheckId::OauthApp, FindingCode::OauthDisabled),
+            (CheckId::OauthApp, FindingCode::OauthScopeMissing),
+            (CheckId::OauthApp, FindingCode::OauthClientIdMismatch),
+        ];
+        for (id, code) in cases {
+            let others = vec![other(id, code)];
+            let v = evaluate(
+                &Facts {
+                    token: denied(),
+                    probes: vec![],
+                },
+                &ctx(SetupPath::App),
+                &others,
+            );
+            assert_eq!(v.status, Status::Fail);
+            assert_eq!(codes(&v), [FindingCode::ConnectAccessDenied]);
+            let f = &v.findings[0];
+            assert!(f.message.contains("likely cause"), "{code}: {}", f.message);
+            assert!(f.message.contains(code.as_str()), "{code}: {}", f.message);
+            assert!(f.fix.as_deref().unwrap().contains(code.as_str()));
+            assert_eq!(f.link.as_deref(), Some("https://acme.service-now.com/x"));
+        }
+    }
+
+    #[test]
+    fn the_likeliest_cause_comes_first() {
+        let others = vec![
+            other(CheckId::OauthApp, FindingCode::OauthScopeMissing),
+            other(CheckId::ServiceUser, FindingCode::UserLockedOut),
+        ];
+        let v = evaluate(
+            &Facts {
+                token: denied(),
+                probes: vec![],
+            },
+            &ctx(SetupPath::App),
+            &others,
+        );
+        let f = &v.findings[0];
+        let locked = f.message.find("service_user.locked_out").unwrap();
+        let scope = f.message.find("oauth_app.scope_missing").unwrap();
+        assert!(locked < scope, "{}", f.message);
+        assert!(f
+            .fix
+            .as_deref()
+            .unwrap()
+            .starts_with("fix service_user.locked_out"));
+    }
+
+    #[test]
+    fn unexplained_access_denied_lists_causes_in_order() {
+        let clean = vec![
+            result(CheckId::ServiceUser, vec![]),
+            result(CheckId::OauthApp, vec![]),
+        ];
+        let v = evaluate(
+            &Facts {
+                token: denied(),
+                probes: vec![],
+            },
+            &ctx(SetupPath::App),
+            &clean,
+        );
+        let f = &v.findings[0];
+        assert!(
+            f.message
+                .contains("nothing the other checks found explains it"),
+            "{}",
+            f.message
+        );
+        let fix = f.fix.as_deref().unwrap();
+        assert!(
+            fix.starts_with("look at, in order: 1. the client secret"),
+            "{fix}"
+        );
+        assert!(fix.contains("2. the password"));
+
+        // Without the admin side, the user and entry states come first.
+        let v = evaluate(
+            &Facts {
+                token: denied(),
+                probes: vec![],
+            },
+            &ctx(SetupPath::App),
+            &[],
+        );
+        let fix = v.findings[0].fix.as_deref().unwrap();
+        assert!(
+            fix.starts_with("look at, in order: 1. user 'incident.io' locked out"),
+            "{fix}"
+        );
+        assert!(v.findings[0].message.contains("did not run"));
+    }
+
+    #[test]
+    fn warnings_of_other_checks_are_not_blamed() {
+        let others = vec![result(
+            CheckId::OauthApp,
+            vec![Finding::warning(FindingCode::OauthDuplicate, "two entries").fix("x")],
+        )];
+        let v = evaluate(
+            &Facts {
+                token: denied(),
+                probes: vec![],
+            },
+            &ctx(SetupPath::App),
+            &others,
+        );
+        assert!(!v.findings[0].message.contains("likely cause"));
+    }
+}

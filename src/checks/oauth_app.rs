@@ -1,0 +1,599 @@
+//! `oauth_app`: exactly one active OAuth registry entry named `incident.io`, with the `useraccount`
+//! auth scope; the password grant not disabled on the instance; the client id given matches it.
+//!
+//! The client secret cannot be checked here: the Table API returns it encrypted. `connect` proves
+//! it by minting a token.
+
+use super::{join_names, unusable, Context, Finding, FindingCode, Lookup, Verdict};
+use crate::requirements::{
+    AUTH_SCOPE, DOCS_URL, OAUTH_ENTRY_NAME, PROP_OAUTH_ACTIVE, PROP_ROPC_DISABLED,
+    PROP_USERACCOUNT_SCOPE_ID,
+};
+
+/// One `oauth_entity` row named `incident.io`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Entry {
+    pub sys_id: String,
+    pub name: String,
+    pub client_id: Option<String>,
+    pub active: Option<bool>,
+    pub access_token_lifespan: Option<u64>,
+    pub refresh_token_lifespan: Option<u64>,
+}
+
+/// One `oauth_entity_auth_scope_mapping` row: an entry linked to an auth scope.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScopeMapping {
+    /// sys_id of the `oauth_entity`.
+    pub oauth_entity: String,
+    /// sys_id of the `sys_auth_scope`.
+    pub auth_scope: String,
+    /// The scope's name, dot-walked.
+    pub auth_scope_name: Option<String>,
+}
+
+/// A `sys_properties` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// `oauth_entity?name=incident.io`
+    pub entries: Lookup<Entry>,
+    /// `oauth_entity_auth_scope_mapping?oauth_entity.name=incident.io`
+    pub mappings: Lookup<ScopeMapping>,
+    /// `sys_properties?nameIN…` (the OAuth switches)
+    pub properties: Lookup<Property>,
+}
+
+pub fn entry_query() -> String {
+    format!("name={OAUTH_ENTRY_NAME}")
+}
+
+pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
+    let mut findings = Vec::new();
+    let entries_list = ctx.links.list("oauth_entity", &entry_query());
+    findings.extend(property_findings(facts, ctx));
+
+    if let Some(f) = unusable(
+        &facts.entries,
+        "the OAuth application registry (oauth_entity)",
+        FindingCode::OauthCannotSee,
+        FindingCode::OauthQueryFailed,
+        entries_list.clone(),
+    ) {
+        findings.push(f);
+        return Verdict::from_findings(findings);
+    }
+    let entries: Vec<&Entry> = facts
+        .entries
+        .rows()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| e.name == OAUTH_ENTRY_NAME)
+        .collect();
+    if entries.is_empty() {
+        findings.push(
+            Finding::error(
+                FindingCode::OauthMissing,
+                format!("no OAuth application registry entry is named '{OAUTH_ENTRY_NAME}'"),
+            )
+            .fix(format!(
+                "create it (System OAuth > Application Registry > New Inbound Integration \
+                 Experience > OAuth - Resource owner password credential grant, name \
+                 '{OAUTH_ENTRY_NAME}', auth scope '{AUTH_SCOPE}'), or run snconnect apply"
+            ))
+            .link(entries_list),
+        );
+        return Verdict::from_findings(findings);
+    }
+
+    let active: Vec<&Entry> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.active == Some(true))
+        .collect();
+    // The entry incident.io will use: the one with the given client id, else the active one.
+    let given = ctx.client_id.as_deref();
+    let by_client_id = given.and_then(|id| {
+        entries
+            .iter()
+            .copied()
+            .find(|e| e.client_id.as_deref() == Some(id))
+    });
+    let entry = by_client_id
+        .or_else(|| active.first().copied())
+        .unwrap_or(entries[0]);
+
+    if entries.len() > 1 {
+        let message = format!(
+            "{} OAuth registry entries are named '{OAUTH_ENTRY_NAME}' ({} active)",
+            entries.len(),
+            active.len()
+        );
+        let fix = "keep one entry named incident.io: rename or delete the others, so the client \
+                   id given to incident.io is unambiguous";
+        findings.push(if active.len() > 1 {
+            Finding::error(FindingCode::OauthDuplicate, message)
+                .fix(fix)
+                .link(entries_list.clone())
+        } else {
+            Finding::warning(FindingCode::OauthDuplicate, message)
+                .fix(fix)
+                .link(entries_list.clone())
+        });
+    }
+
+    let entry_link = ctx.links.record("oauth_entity", &entry.sys_id);
+    if entry.active != Some(true) {
+        findings.push(
+            Finding::error(
+                FindingCode::OauthInactive,
+                format!(
+                    "OAuth registry entry '{}' ({}) is not active",
+                    entry.name,
+                    client_id_label(entry)
+                ),
+            )
+            .fix("open the entry and tick Active, or run snconnect apply")
+            .link(entry_link.clone()),
+        );
+    }
+
+    if let (Some(given), None) = (given, by_client_id) {
+        findings.push(
+            Finding::error(
+                FindingCode::OauthClientIdMismatch,
+                format!(
+                    "the client id given ({given}) matches no entry named '{OAUTH_ENTRY_NAME}'; \
+                     the entry's is {}",
+                    entry.client_id.as_deref().unwrap_or("not readable")
+                ),
+            )
+            .fix(
+                "copy the Client ID from the entry into incident.io and into --client-id / \
+                 SNCONNECT_CLIENT_ID",
+            )
+            .link(entry_link.clone()),
+        );
+    }
+
+    findings.extend(scope_findings(facts, ctx, entry, &entry_link));
+
+    if entry.access_token_lifespan.is_some() || entry.refresh_token_lifespan.is_some() {
+        findings.push(
+            Finding::note(
+                FindingCode::OauthTokenLifespans,
+                format!(
+                    "tokens from '{}' live {} (access) and {} (refresh)",
+                    entry.name,
+                    lifespan(entry.access_token_lifespan),
+                    lifespan(entry.refresh_token_lifespan)
+                ),
+            )
+            .link(entry_link),
+        );
+    }
+    Verdict::from_findings(findings)
+}
+
+fn client_id_label(entry: &Entry) -> String {
+    match &entry.client_id {
+        Some(id) => format!("client id {id}"),
+        None => "client id not readable".to_string(),
+    }
+}
+
+fn lifespan(seconds: Option<u64>) -> String {
+    match seconds {
+        None => "an unknown time".to_string(),
+        Some(s) if s >= 86_400 && s % 86_400 == 0 => format!("{s} s ({} days)", s / 86_400),
+        Some(s) if s >= 3_600 => format!("{s} s (about {} hours)", s / 3_600),
+        Some(s) if s >= 60 => format!("{s} s (about {} minutes)", s / 60),
+        Some(s) => format!("{s} s"),
+    }
+}
+
+fn property_findings(facts: &Facts, ctx: &Context) -> Vec<Finding> {
+    let names = [PROP_ROPC_DISABLED, PROP_OAUTH_ACTIVE];
+    let list = ctx
+        .links
+        .list("sys_properties", &format!("nameIN{}", names.join(",")));
+    if let Some(f) = unusable(
+        &facts.properties,
+        "the OAuth system properties (sys_properties)",
+        FindingCode::OauthCannotSee,
+        FindingCode::OauthQueryFailed,
+        list,
+    ) {
+        return vec![f];
+    }
+    let props = facts.properties.rows().unwrap_or_default();
+    let value = |name: &str| {
+        props
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.trim().to_ascii_lowercase())
+    };
+    let mut findings = Vec::new();
+    if value(PROP_OAUTH_ACTIVE).as_deref() == Some("false") {
+        findings.push(
+            Finding::error(
+                FindingCode::OauthDisabled,
+                format!("OAuth is switched off on the instance: {PROP_OAUTH_ACTIVE} is false"),
+            )
+            .fix(format!("set system property {PROP_OAUTH_ACTIVE} to true"))
+            .link(
+                ctx.links
+                    .list("sys_properties", &format!("name={PROP_OAUTH_ACTIVE}")),
+            ),
+        );
+    }
+    if value(PROP_ROPC_DISABLED).as_deref() == Some("true") {
+        findings.push(
+            Finding::error(
+                FindingCode::OauthRopcDisabled,
+                format!(
+                    "the password grant incident.io uses is disabled: {PROP_ROPC_DISABLED} is true"
+                ),
+            )
+            .fix(format!(
+                "set system property {PROP_ROPC_DISABLED} to false (ServiceNow's hardening guide \
+                 turns it on; incident.io's connection needs it off)"
+            ))
+            .link(
+                ctx.links
+                    .list("sys_properties", &format!("name={PROP_ROPC_DISABLED}")),
+            ),
+        );
+    }
+    findings
+}
+
+fn scope_findings(facts: &Facts, ctx: &Context, entry: &Entry, entry_link: &str) -> Vec<Finding> {
+    let list = ctx.links.list(
+        "oauth_entity_auth_scope_mapping",
+        &format!("oauth_entity={}", entry.sys_id),
+    );
+    if let Lookup::Failed(failure) = &facts.mappings {
+        if failure.kind == super::FailureKind::InvalidTable {
+            return vec![Finding::warning(
+                FindingCode::OauthScopeUnverified,
+                format!(
+                    "this release has no oauth_entity_auth_scope_mapping table, so the \
+                     '{AUTH_SCOPE}' auth scope of '{}' cannot be confirmed",
+                    entry.name
+                ),
+            )
+            .fix(format!(
+                "open the entry and check '{AUTH_SCOPE}' is listed under Auth Scopes; `connect` \
+                 will show whether tokens work"
+            ))
+            .link(entry_link.to_string())];
+        }
+    }
+    if let Some(f) = unusable(
+        &facts.mappings,
+        "the OAuth entry's auth scopes (oauth_entity_auth_scope_mapping)",
+        FindingCode::OauthCannotSee,
+        FindingCode::OauthQueryFailed,
+        list,
+    ) {
+        return vec![f];
+    }
+    // The token endpoint finds `useraccount` by sys_id; a re-created record is named by a property.
+    let scope_id = facts.properties.rows().and_then(|props| {
+        props
+            .iter()
+            .find(|p| p.name == PROP_USERACCOUNT_SCOPE_ID && !p.value.trim().is_empty())
+            .map(|p| p.value.trim().to_string())
+    });
+    let mappings: Vec<&ScopeMapping> = facts
+        .mappings
+        .rows()
+        .unwrap_or_default()
+        .iter()
+        .filter(|m| m.oauth_entity == entry.sys_id)
+        .collect();
+    let has_useraccount = mappings.iter().any(|m| match &scope_id {
+        Some(id) => &m.auth_scope == id,
+        None => m.auth_scope_name.as_deref() == Some(AUTH_SCOPE),
+    });
+    if has_useraccount {
+        return vec![];
+    }
+    let others: Vec<&str> = mappings
+        .iter()
+        .filter_map(|m| m.auth_scope_name.as_deref())
+        .collect();
+    let has = if others.is_empty() {
+        "has no auth scope".to_string()
+    } else {
+        format!("has only {}", join_names(&others))
+    };
+    vec![Finding::error(
+        FindingCode::OauthScopeMissing,
+        format!(
+            "OAuth registry entry '{}' {has}: it needs the '{AUTH_SCOPE}' auth scope",
+            entry.name
+        ),
+    )
+    .fix(format!(
+        "open the entry and add '{AUTH_SCOPE}' under Auth Scopes, or run snconnect apply (see {DOCS_URL})"
+    ))
+    .link(entry_link.to_string())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::*;
+    use crate::checks::{FailureKind, QueryFailure, Status};
+    use crate::cli::SetupPath;
+
+    fn entry(sys_id: &str, client_id: &str, active: bool) -> Entry {
+        Entry {
+            sys_id: sys_id.into(),
+            name: "incident.io".into(),
+            client_id: Some(client_id.into()),
+            active: Some(active),
+            access_token_lifespan: Some(1800),
+            refresh_token_lifespan: Some(8_640_000),
+        }
+    }
+
+    fn mapping(entity: &str, scope: &str) -> ScopeMapping {
+        ScopeMapping {
+            oauth_entity: entity.into(),
+            auth_scope: format!("{scope}-id"),
+            auth_scope_name: Some(scope.into()),
+        }
+    }
+
+    fn prop(name: &str, value: &str) -> Property {
+        Property {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    fn healthy() -> Facts {
+        Facts {
+            entries: Lookup::Rows(vec![entry("e1", "abc123", true)]),
+            mappings: Lookup::Rows(vec![mapping("e1", "useraccount")]),
+            properties: Lookup::Rows(vec![]),
+        }
+    }
+
+    fn failed(kind: FailureKind) -> QueryFailure {
+        QueryFailure {
+            table: "t".into(),
+            kind,
+            message: "boom".into(),
+        }
+    }
+
+    #[test]
+    fn table() {
+        use FindingCode as C;
+        type Case = (
+            &'static str,
+            Facts,
+            Option<&'static str>,
+            Status,
+            Vec<FindingCode>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "healthy",
+                healthy(),
+                Some("abc123"),
+                Status::Pass,
+                vec![C::OauthTokenLifespans],
+            ),
+            (
+                "no client id given",
+                healthy(),
+                None,
+                Status::Pass,
+                vec![C::OauthTokenLifespans],
+            ),
+            (
+                "missing",
+                Facts {
+                    entries: Lookup::Rows(vec![]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthMissing],
+            ),
+            (
+                "inactive",
+                Facts {
+                    entries: Lookup::Rows(vec![entry("e1", "abc123", false)]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthInactive, C::OauthTokenLifespans],
+            ),
+            (
+                "two active entries",
+                Facts {
+                    entries: Lookup::Rows(vec![
+                        entry("e1", "abc123", true),
+                        entry("e2", "def", true),
+                    ]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthDuplicate, C::OauthTokenLifespans],
+            ),
+            (
+                "a second, inactive entry only warns",
+                Facts {
+                    entries: Lookup::Rows(vec![
+                        entry("e2", "def", false),
+                        entry("e1", "abc123", true),
+                    ]),
+                    ..healthy()
+                },
+                None,
+                Status::Warn,
+                vec![C::OauthDuplicate, C::OauthTokenLifespans],
+            ),
+            (
+                "no useraccount mapping",
+                Facts {
+                    mappings: Lookup::Rows(vec![mapping("e1", "other")]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthScopeMissing, C::OauthTokenLifespans],
+            ),
+            (
+                "mapping of another entry does not count",
+                Facts {
+                    mappings: Lookup::Rows(vec![mapping("e9", "useraccount")]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthScopeMissing, C::OauthTokenLifespans],
+            ),
+            (
+                "mapping table absent on this release",
+                Facts {
+                    mappings: Lookup::Failed(failed(FailureKind::InvalidTable)),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Warn,
+                vec![C::OauthScopeUnverified, C::OauthTokenLifespans],
+            ),
+            (
+                "mappings hidden",
+                Facts {
+                    mappings: Lookup::Hidden { total: 2 },
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Warn,
+                vec![C::OauthCannotSee, C::OauthTokenLifespans],
+            ),
+            (
+                "password grant disabled",
+                Facts {
+                    properties: Lookup::Rows(vec![prop(PROP_ROPC_DISABLED, "true")]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthRopcDisabled, C::OauthTokenLifespans],
+            ),
+            (
+                "password grant explicitly enabled",
+                Facts {
+                    properties: Lookup::Rows(vec![prop(PROP_ROPC_DISABLED, "false")]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Pass,
+                vec![C::OauthTokenLifespans],
+            ),
+            (
+                "oauth disabled",
+                Facts {
+                    properties: Lookup::Rows(vec![prop(PROP_OAUTH_ACTIVE, "false")]),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthDisabled, C::OauthTokenLifespans],
+            ),
+            (
+                "client id differs",
+                healthy(),
+                Some("zzz"),
+                Status::Fail,
+                vec![C::OauthClientIdMismatch, C::OauthTokenLifespans],
+            ),
+            (
+                "entries hidden",
+                Facts {
+                    entries: Lookup::Hidden { total: 1 },
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Warn,
+                vec![C::OauthCannotSee],
+            ),
+            (
+                "entries query failed",
+                Facts {
+                    entries: Lookup::Failed(failed(FailureKind::Other)),
+                    ..healthy()
+                },
+                Some("abc123"),
+                Status::Fail,
+                vec![C::OauthQueryFailed],
+            ),
+        ];
+        for (name, facts, client_id, status, want) in cases {
+            let mut ctx = ctx(SetupPath::App);
+            ctx.client_id = client_id.map(String::from);
+            let v = evaluate(&facts, &ctx);
+            assert_eq!(v.status, status, "{name}: {v:?}");
+            assert_eq!(codes(&v), want, "{name}");
+            assert_actionable(&v);
+        }
+    }
+
+    #[test]
+    fn a_recreated_useraccount_scope_is_matched_by_the_property_sys_id() {
+        let facts = Facts {
+            mappings: Lookup::Rows(vec![ScopeMapping {
+                oauth_entity: "e1".into(),
+                auth_scope: "new-id".into(),
+                auth_scope_name: Some("useraccount".into()),
+            }]),
+            properties: Lookup::Rows(vec![prop(PROP_USERACCOUNT_SCOPE_ID, "new-id")]),
+            ..healthy()
+        };
+        assert_eq!(evaluate(&facts, &ctx(SetupPath::App)).status, Status::Pass);
+    }
+
+    #[test]
+    fn the_given_client_id_selects_the_entry_incident_io_will_use() {
+        // Two entries; the given client id belongs to the inactive one: that is what to report.
+        let facts = Facts {
+            entries: Lookup::Rows(vec![entry("e1", "abc123", false), entry("e2", "def", true)]),
+            mappings: Lookup::Rows(vec![
+                mapping("e1", "useraccount"),
+                mapping("e2", "useraccount"),
+            ]),
+            ..healthy()
+        };
+        let v = evaluate(&facts, &ctx(SetupPath::App));
+        let inactive = v
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::OauthInactive)
+            .expect("inactive reported");
+        assert!(inactive.link.as_deref().unwrap().ends_with("sys_id=e1"));
+    }
+
+    #[test]
+    fn lifespans_are_shown_in_readable_units() {
+        let v = evaluate(&healthy(), &ctx(SetupPath::App));
+        let note = &v.findings[0].message;
+        assert!(note.contains("1800 s (about 30 minutes)"), "{note}");
+        assert!(note.contains("8640000 s (100 days)"), "{note}");
+    }
+}

@@ -1,0 +1,342 @@
+//! `service_user`: the user incident.io signs in as exists, is active, is not locked out, needs no
+//! password reset, and has identity type Machine.
+//!
+//! ServiceNow's token endpoint answers every one of these problems with the same opaque
+//! `access_denied`, so this check is what lets `connect` name the cause.
+
+use super::{unusable, Context, Finding, FindingCode, Lookup, Verdict};
+use crate::requirements::{FAILED_ATTEMPTS_WARN, MACHINE_IDENTITY};
+
+/// A field that may not exist on this release, kept apart from one that is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FieldValue {
+    /// The response had no such key: the release has no such field.
+    #[default]
+    Absent,
+    /// The field exists and is empty.
+    Empty,
+    Value(String),
+}
+
+/// The `sys_user` row of the service user.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct User {
+    pub sys_id: String,
+    pub user_name: String,
+    pub active: Option<bool>,
+    pub locked_out: Option<bool>,
+    pub password_needs_reset: Option<bool>,
+    pub identity_type: FieldValue,
+    pub failed_attempts: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// `sys_user?user_name=<username>`
+    pub user: Lookup<User>,
+}
+
+pub fn user_query(username: &str) -> String {
+    format!("user_name={username}")
+}
+
+/// The service user, if the lookup found exactly that user name.
+pub fn found<'a>(facts: &'a Facts, username: &str) -> Option<&'a User> {
+    facts
+        .user
+        .rows()
+        .and_then(|rows| rows.iter().find(|u| u.user_name == username))
+}
+
+pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
+    let name = &ctx.username;
+    let list = ctx.links.list("sys_user", &user_query(name));
+    if let Some(f) = unusable(
+        &facts.user,
+        &format!("user '{name}' (sys_user)"),
+        FindingCode::UserCannotSee,
+        FindingCode::UserQueryFailed,
+        list.clone(),
+    ) {
+        return Verdict::from_findings(vec![f]);
+    }
+    let Some(user) = found(facts, name) else {
+        return Verdict::from_findings(vec![Finding::error(
+            FindingCode::UserMissing,
+            format!("no user has the user name '{name}'"),
+        )
+        .fix(format!(
+            "create a dedicated user '{name}' (User Administration > Users > New) with identity \
+             type Machine, or run snconnect apply; if the user has another name, pass --username"
+        ))
+        .link(list)]);
+    };
+
+    let link = ctx.links.record("sys_user", &user.sys_id);
+    let mut findings = Vec::new();
+    if user.active == Some(false) {
+        findings.push(
+            Finding::error(
+                FindingCode::UserInactive,
+                format!("user '{name}' is not active"),
+            )
+            .fix("tick Active on the user record, or run snconnect apply")
+            .link(link.clone()),
+        );
+    }
+    if user.locked_out == Some(true) {
+        findings.push(
+            Finding::error(
+                FindingCode::UserLockedOut,
+                format!("user '{name}' is locked out"),
+            )
+            .fix("untick Locked out on the user record, or run snconnect apply")
+            .link(link.clone()),
+        );
+    }
+    if user.password_needs_reset == Some(true) {
+        findings.push(
+            Finding::error(
+                FindingCode::UserPasswordNeedsReset,
+                format!("user '{name}' must reset its password, which an integration cannot do"),
+            )
+            .fix("untick Password needs reset on the user record, or run snconnect apply")
+            .link(link.clone()),
+        );
+    }
+    match &user.identity_type {
+        FieldValue::Absent => findings.push(
+            Finding::note(
+                FindingCode::UserIdentityTypeUnavailable,
+                "this release has no Identity type field on users, so there is no Machine type to set",
+            )
+            .link(link.clone()),
+        ),
+        FieldValue::Value(v) if v == MACHINE_IDENTITY => {}
+        other => {
+            let shown = match other {
+                FieldValue::Value(v) => format!("'{v}'"),
+                _ => "not set".to_string(),
+            };
+            findings.push(
+                Finding::warning(
+                    FindingCode::UserNotMachine,
+                    format!("user '{name}' has identity type {shown}, not Machine"),
+                )
+                .fix(
+                    "set Identity type to Machine on the user record (this also makes it \
+                     web-service only), or run snconnect apply",
+                )
+                .link(link.clone()),
+            );
+        }
+    }
+    if let Some(n) = user.failed_attempts {
+        if n >= FAILED_ATTEMPTS_WARN && user.locked_out != Some(true) {
+            findings.push(
+                Finding::warning(
+                    FindingCode::UserFailedAttempts,
+                    format!(
+                        "user '{name}' has {n} failed login attempts recorded: a few more wrong \
+                         passwords will lock it out"
+                    ),
+                )
+                .fix(
+                    "make sure incident.io and snconnect use the current password; reset Failed \
+                     login attempts on the user record once it is right",
+                )
+                .link(link.clone()),
+            );
+        }
+    }
+    Verdict::from_findings(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::*;
+    use crate::checks::{FailureKind, QueryFailure, Status};
+    use crate::cli::SetupPath;
+
+    fn good() -> User {
+        User {
+            sys_id: "u1".into(),
+            user_name: "incident.io".into(),
+            active: Some(true),
+            locked_out: Some(false),
+            password_needs_reset: Some(false),
+            identity_type: FieldValue::Value("machine".into()),
+            failed_attempts: Some(0),
+        }
+    }
+
+    fn with(user: User) -> Facts {
+        Facts {
+            user: Lookup::Rows(vec![user]),
+        }
+    }
+
+    #[test]
+    fn table() {
+        use FindingCode as C;
+        let cases: Vec<(&str, Facts, Status, Vec<FindingCode>)> = vec![
+            ("healthy", with(good()), Status::Pass, vec![]),
+            (
+                "missing",
+                Facts {
+                    user: Lookup::Rows(vec![]),
+                },
+                Status::Fail,
+                vec![C::UserMissing],
+            ),
+            (
+                "a different user name does not count",
+                with(User {
+                    user_name: "incident.io.old".into(),
+                    ..good()
+                }),
+                Status::Fail,
+                vec![C::UserMissing],
+            ),
+            (
+                "inactive",
+                with(User {
+                    active: Some(false),
+                    ..good()
+                }),
+                Status::Fail,
+                vec![C::UserInactive],
+            ),
+            (
+                "locked out",
+                with(User {
+                    locked_out: Some(true),
+                    failed_attempts: Some(5),
+                    ..good()
+                }),
+                Status::Fail,
+                vec![C::UserLockedOut],
+            ),
+            (
+                "password needs reset",
+                with(User {
+                    password_needs_reset: Some(true),
+                    ..good()
+                }),
+                Status::Fail,
+                vec![C::UserPasswordNeedsReset],
+            ),
+            (
+                "human identity warns",
+                with(User {
+                    identity_type: FieldValue::Value("human".into()),
+                    ..good()
+                }),
+                Status::Warn,
+                vec![C::UserNotMachine],
+            ),
+            (
+                "empty identity warns",
+                with(User {
+                    identity_type: FieldValue::Empty,
+                    ..good()
+                }),
+                Status::Warn,
+                vec![C::UserNotMachine],
+            ),
+            (
+                "release without the field is a note",
+                with(User {
+                    identity_type: FieldValue::Absent,
+                    ..good()
+                }),
+                Status::Pass,
+                vec![C::UserIdentityTypeUnavailable],
+            ),
+            (
+                "failed attempts close to lockout",
+                with(User {
+                    failed_attempts: Some(3),
+                    ..good()
+                }),
+                Status::Warn,
+                vec![C::UserFailedAttempts],
+            ),
+            (
+                "a couple of failed attempts are fine",
+                with(User {
+                    failed_attempts: Some(2),
+                    ..good()
+                }),
+                Status::Pass,
+                vec![],
+            ),
+            (
+                "several problems at once",
+                with(User {
+                    active: Some(false),
+                    locked_out: Some(true),
+                    ..good()
+                }),
+                Status::Fail,
+                vec![C::UserInactive, C::UserLockedOut],
+            ),
+            (
+                "hidden",
+                Facts {
+                    user: Lookup::Hidden { total: 1 },
+                },
+                Status::Warn,
+                vec![C::UserCannotSee],
+            ),
+            (
+                "refused read is cannot-see",
+                Facts {
+                    user: Lookup::Failed(QueryFailure {
+                        table: "sys_user".into(),
+                        kind: FailureKind::Forbidden,
+                        message: "denied".into(),
+                    }),
+                },
+                Status::Warn,
+                vec![C::UserCannotSee],
+            ),
+            (
+                "failed",
+                Facts {
+                    user: Lookup::Failed(QueryFailure {
+                        table: "sys_user".into(),
+                        kind: FailureKind::Other,
+                        message: "HTTP 502".into(),
+                    }),
+                },
+                Status::Fail,
+                vec![C::UserQueryFailed],
+            ),
+        ];
+        for (name, facts, status, want) in cases {
+            let v = evaluate(&facts, &ctx(SetupPath::App));
+            assert_eq!(v.status, status, "{name}");
+            assert_eq!(codes(&v), want, "{name}");
+            assert_actionable(&v);
+        }
+    }
+
+    #[test]
+    fn locked_out_names_the_user_and_links_its_record() {
+        let v = evaluate(
+            &with(User {
+                locked_out: Some(true),
+                ..good()
+            }),
+            &ctx(SetupPath::App),
+        );
+        let f = &v.findings[0];
+        assert_eq!(f.message, "user 'incident.io' is locked out");
+        assert_eq!(
+            f.link.as_deref(),
+            Some("https://acme.service-now.com/sys_user.do?sys_id=u1")
+        );
+    }
+}
