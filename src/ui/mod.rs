@@ -1,1 +1,4 @@
 //! Terminal interaction: prompts behind a trait, progress, colour.
+
+pub mod colour;
+pub mod progress;

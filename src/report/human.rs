@@ -1,0 +1,206 @@
+//! The report a person reads: a line per check, its findings indented beneath with what to do and
+//! where, a summary line and the command to run next.
+
+use console::Style;
+
+use super::Report;
+use crate::checks::{Finding, Severity, Status};
+use crate::cli::SetupPath;
+use crate::exit::Exit;
+
+/// How to render: colour is decided by the caller (terminal, `--color`, `NO_COLOR`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub color: bool,
+}
+
+struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    fn paint(&self, text: &str, style: Style) -> String {
+        if self.color {
+            style.force_styling(true).apply_to(text).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn status(&self, status: Status) -> String {
+        match status {
+            Status::Pass => self.paint("✓", Style::new().green().bold()),
+            Status::Warn => self.paint("!", Style::new().yellow().bold()),
+            Status::Fail => self.paint("✗", Style::new().red().bold()),
+            Status::Skip => self.paint("-", Style::new().dim()),
+        }
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        match severity {
+            Severity::Error => self.paint("✗", Style::new().red()),
+            Severity::Warning => self.paint("!", Style::new().yellow()),
+            Severity::Note => self.paint("·", Style::new().dim()),
+        }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.paint(text, Style::new().dim())
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(text, Style::new().bold())
+    }
+}
+
+/// The report as text, ending with a newline.
+pub fn render(report: &Report, opts: Options) -> String {
+    let p = Palette { color: opts.color };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} {} ({} path)\n\n",
+        p.bold("snconnect verify"),
+        report.instance,
+        report.path.as_str()
+    ));
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.title.chars().count())
+        .max()
+        .unwrap_or(0);
+    for check in &report.checks {
+        let label = match check.status {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+            Status::Skip => "skip",
+        };
+        let timing = if check.status == Status::Skip {
+            String::new()
+        } else {
+            p.dim(&format!("  {} ms", check.duration_ms))
+        };
+        out.push_str(&format!(
+            "{} {:<width$}  {} {}{}\n",
+            p.status(check.status),
+            check.title,
+            label,
+            p.dim(&format!("[{}]", check.id.as_str())),
+            timing,
+        ));
+        for finding in &check.findings {
+            push_finding(&mut out, &p, finding);
+        }
+    }
+    let s = report.summary();
+    out.push_str(&format!(
+        "\n{} passed, {} warned, {} failed, {} skipped\n",
+        s.pass, s.warn, s.fail, s.skip
+    ));
+    out.push_str(&format!("{} {}\n", p.bold("Next:"), next_step(report)));
+    out
+}
+
+fn push_finding(out: &mut String, p: &Palette, f: &Finding) {
+    out.push_str(&format!(
+        "    {} {} {}\n",
+        p.severity(f.severity),
+        f.message,
+        p.dim(&format!("({})", f.code))
+    ));
+    if let Some(fix) = &f.fix {
+        out.push_str(&format!("      fix:  {fix}\n"));
+    }
+    if let Some(link) = &f.link {
+        out.push_str(&format!("      link: {link}\n"));
+    }
+}
+
+/// The command (or action) that moves the user forward from this report.
+pub fn next_step(report: &Report) -> String {
+    let mut target = format!("--instance {}", report.instance);
+    if report.path == SetupPath::Admin {
+        target.push_str(" --path admin");
+    }
+    let all_findings = || report.checks.iter().flat_map(|c| c.findings.iter());
+    if report.cannot_run() {
+        return format!("fix the instance problem above, then run: snconnect verify {target}");
+    }
+    let s = report.summary();
+    if report.exit() != Exit::Ok || s.warn > 0 {
+        let apply_helps = all_findings().any(|f| {
+            f.severity != Severity::Note
+                && f.fix
+                    .as_deref()
+                    .is_some_and(|x| x.contains("snconnect apply"))
+        });
+        return if apply_helps {
+            format!("preview the repairs with: snconnect apply {target} --dry-run")
+        } else {
+            format!("fix the findings above, then run: snconnect verify {target}")
+        };
+    }
+    let missing_input = all_findings().any(|f| f.code.as_str().starts_with("input."));
+    if missing_input {
+        return format!(
+            "give the credentials the skipped checks name, then run: snconnect verify {target}"
+        );
+    }
+    "enter the client id, client secret, user name and password in incident.io (Settings > \
+     Integrations > ServiceNow); `snconnect credentials show --reveal` prints the stored ones"
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{CheckResult, Finding, FindingCode, Verdict};
+    use crate::cli::CheckId;
+    use crate::report::test_support::sample;
+
+    #[test]
+    fn a_line_per_check_with_findings_indented() {
+        let text = render(&sample(), Options { color: false });
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("snconnect verify https://acme.service-now.com (app path)"));
+        assert!(text.contains("✓ Instance"), "{text}");
+        assert!(text.contains("✗ Service user"), "{text}");
+        assert!(text.contains("! Task ACLs"), "{text}");
+        assert!(text.contains("- Connect"), "{text}");
+        assert!(text.contains(
+            "    ✗ user 'incident.io' is locked out (service_user.locked_out)\n      fix:  untick Locked out"
+        ), "{text}");
+        assert!(text.contains("      link: https://acme.service-now.com/sys_user.do?sys_id=u1"));
+        assert!(text.contains("2 passed, 1 warned, 1 failed, 1 skipped"));
+        assert!(text.contains("Next: preview the repairs with: snconnect apply --instance https://acme.service-now.com --dry-run"), "{text}");
+        assert!(!text.contains('\u{1b}'), "no escape codes without colour");
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let text = render(&sample(), Options { color: true });
+        assert!(text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn next_step_depends_on_the_outcome() {
+        let mut r = sample();
+        r.checks.retain(|c| c.status == Status::Pass);
+        assert!(next_step(&r).contains("incident.io"));
+        r.checks.push(CheckResult::new(
+            CheckId::Connect,
+            Verdict::skip(Finding::note(FindingCode::InputServiceMissing, "no secret")),
+            0,
+        ));
+        assert!(next_step(&r).starts_with("give the credentials"));
+        r.checks[0] = CheckResult::new(
+            CheckId::Instance,
+            Verdict::from_findings(vec![
+                Finding::error(FindingCode::InstanceTls, "tls").fix("x")
+            ]),
+            1,
+        );
+        assert!(next_step(&r).starts_with("fix the instance problem"));
+    }
+}
