@@ -640,7 +640,9 @@ fn cause_chain(e: &reqwest::Error) -> String {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(c) = cur {
         let s = c.to_string();
-        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
+        // hyper's "client error (Connect)" wrapper says nothing the kind does not.
+        let wrapper = s.starts_with("client error (") || s.starts_with("error sending request");
+        if !s.is_empty() && !wrapper && !parts.iter().any(|p| p.contains(&s)) {
             parts.push(s);
         }
         cur = c.source();
