@@ -33,7 +33,7 @@ pub struct CredentialsOptions<'a> {
 /// Runs `credentials show|forget` with the OS keyring and the resolved config directory.
 pub fn run(global: &GlobalArgs, cmd: &CredentialsCommand) -> Result<Exit> {
     let dir = ConfigDir::resolve()?;
-    let secrets = StoredSecrets::with(Box::new(crate::credentials::KeyringStore::new()), &dir);
+    let secrets = StoredSecrets::with(crate::credentials::shared_keyring(), &dir);
     let mut stdout = std::io::stdout().lock();
     let mut opts = CredentialsOptions {
         format: global.format,

@@ -102,6 +102,33 @@ fn platform_unavailable(detail: String) -> Unavailable {
     }
 }
 
+/// The process-wide keyring, so that one run waits out a blocked keyring at most once however many
+/// lookups it makes.
+pub fn shared_keyring() -> Box<dyn SecretStore> {
+    static SHARED: std::sync::OnceLock<KeyringStore> = std::sync::OnceLock::new();
+    Box::new(Shared(SHARED.get_or_init(KeyringStore::new)))
+}
+
+struct Shared(&'static KeyringStore);
+
+impl SecretStore for Shared {
+    fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+    fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SecretString>, StoreError> {
+        self.0.get(profile, kind)
+    }
+    fn set(&self, profile: &str, kind: SecretKind, value: &SecretString) -> Result<(), StoreError> {
+        self.0.set(profile, kind, value)
+    }
+    fn delete(&self, profile: &str, kind: SecretKind) -> Result<bool, StoreError> {
+        self.0.delete(profile, kind)
+    }
+    fn check_available(&self) -> Result<(), StoreError> {
+        self.0.check_available()
+    }
+}
+
 impl KeyringStore {
     pub fn new() -> KeyringStore {
         KeyringStore::with_timeout(DEFAULT_KEYRING_TIMEOUT)
@@ -211,12 +238,16 @@ impl SecretStore for KeyringStore {
         let key = PROBE_KEY.to_owned();
         match self.call(key.clone(), |e| {
             e.set_password("not a secret: snconnect checks that it can write here")?;
-            e.delete_credential()
+            match e.delete_credential() {
+                // Another snconnect probing at the same moment removed it first: the write worked.
+                Err(::keyring::Error::NoEntry) => Ok(()),
+                other => other,
+            }
         })? {
             Ok(()) => Ok(()),
             Err(Failure::NoEntry) => Err(Self::entry_error(
                 key,
-                "it vanished between writing and removing it".to_owned(),
+                "the keyring accepted the write but could not find the entry".to_owned(),
             )),
             Err(Failure::Entry(d) | Failure::Platform(d) | Failure::NoAccess(d)) => {
                 Err(Self::entry_error(key, d))

@@ -30,7 +30,9 @@ mod memory;
 mod profile;
 
 pub use self::file::PlainFileStore;
-pub use self::keyring::{run_with_deadline, KeyringStore, DEFAULT_KEYRING_TIMEOUT, SERVICE};
+pub use self::keyring::{
+    run_with_deadline, shared_keyring, KeyringStore, DEFAULT_KEYRING_TIMEOUT, SERVICE,
+};
 pub use self::memory::MemoryStore;
 pub use self::profile::{
     config_dir, list_profiles, load_profile, save_profile, validate_profile_name, ConfigDir,
@@ -204,7 +206,7 @@ pub struct StoreOptions {
 /// around it. Nothing is written anywhere before this decision.
 pub fn open_store(opts: StoreOptions) -> anyhow::Result<Box<dyn SecretStore>> {
     let dir = ConfigDir::resolve()?;
-    open_store_with(opts, &dir, Box::new(KeyringStore::new()))
+    open_store_with(opts, &dir, shared_keyring())
 }
 
 /// [`open_store`] with the config directory and keyring given, for tests and callers that already
@@ -272,7 +274,7 @@ impl StoredSecrets {
     /// The OS keyring and the plain file in the resolved config directory.
     pub fn open() -> anyhow::Result<StoredSecrets> {
         let dir = ConfigDir::resolve()?;
-        Ok(StoredSecrets::with(Box::new(KeyringStore::new()), &dir))
+        Ok(StoredSecrets::with(shared_keyring(), &dir))
     }
 
     pub fn with(keyring: Box<dyn SecretStore>, dir: &ConfigDir) -> StoredSecrets {
