@@ -16,6 +16,7 @@ pub mod connect;
 pub mod instance;
 pub mod oauth_app;
 pub mod roles;
+pub mod run;
 pub mod service_user;
 pub mod task_acls;
 

@@ -7,7 +7,9 @@ use crate::exit::{Exit, UserError};
 
 pub mod completions;
 pub mod credentials;
+pub mod inputs;
 pub mod man;
+pub mod verify;
 
 /// Runs the parsed command line and returns the exit code for a run that completed.
 pub fn run(cli: Cli) -> Result<Exit> {
@@ -15,7 +17,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
         Command::Setup(_) => not_available("setup"),
-        Command::Verify(_) => not_available("verify"),
+        Command::Verify(args) => verify::run(&cli.global, &args),
         Command::Apply(_) => not_available("apply"),
         Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),
         Command::Demo(_) => not_available("demo"),

@@ -1,0 +1,186 @@
+//! `snconnect verify`: runs every check against the instance, prints the report, and exits 0, 1,
+//! 2 or 3 as the contract says.
+//!
+//! The pieces are public so `demo` and the benchmark run exactly the same path: [`plan`] turns
+//! resolved inputs into what the checks need, [`verify`] runs them on a client, [`render`] writes
+//! the chosen format.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::checks::instance::AdminLogin;
+use crate::checks::run::{self, AdminSide, Plan, ServiceSide};
+use crate::cli::{CheckId, Format, GlobalArgs, VerifyArgs};
+use crate::commands::inputs::{self, AdminAuth, Inputs, ProfileDefaults, Secret, Sources};
+use crate::credentials::{Lookup, SecretKind, StoredSecrets};
+use crate::exit::{Exit, UserError};
+use crate::report::{human, json, junit, Report};
+use crate::servicenow::{Auth, Client, ClientOptions, ErrorKind};
+use crate::ui::{colour, progress::Spinner};
+
+/// Turns resolved inputs into the checks' plan. `only` empty means every check.
+pub fn plan(inputs: &Inputs, only: &[CheckId], timeout_secs: u64) -> Plan {
+    let admin = match &inputs.admin {
+        AdminAuth::Basic { user, password } => AdminSide::Login {
+            auth: Auth::basic(user.clone(), password.clone()),
+            login: AdminLogin::Basic { user: user.clone() },
+        },
+        AdminAuth::Bearer(token) => AdminSide::Login {
+            auth: Auth::bearer(token.clone()),
+            login: AdminLogin::Bearer,
+        },
+        AdminAuth::Missing(why) => AdminSide::Missing(with_store_problem(why, inputs)),
+    };
+    let service = match (&inputs.client_id, &inputs.client_secret, &inputs.password) {
+        (Some(client_id), Some(client_secret), Some(password)) => ServiceSide::Credentials {
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            password: password.clone(),
+        },
+        _ => ServiceSide::Missing(with_store_problem(
+            &format!("missing {}", inputs.service_missing().join(", ")),
+            inputs,
+        )),
+    };
+    Plan {
+        path: inputs.path,
+        username: inputs.username.clone(),
+        client_id: inputs.client_id.clone(),
+        admin,
+        service,
+        only: only.to_vec(),
+        timeout_secs,
+    }
+}
+
+/// Adds why the keyring could not be read, when that is part of why something is missing.
+fn with_store_problem(why: &str, inputs: &Inputs) -> String {
+    match &inputs.store_problem {
+        Some(problem) => format!("{why} (stored credentials could not be read: {problem})"),
+        None => why.to_string(),
+    }
+}
+
+/// Runs the checks and assembles the report.
+pub async fn verify(client: &Client, plan: &Plan, strict: bool) -> Report {
+    let checks = run::run(client, plan).await;
+    Report {
+        instance: client.instance().as_str().to_string(),
+        path: plan.path,
+        strict,
+        checks,
+    }
+}
+
+/// The report in the chosen format.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => human::render(report, human::Options { color }),
+        Format::Json => json::render(report),
+        Format::Junit => junit::render(report),
+    }
+}
+
+/// Writes the report to stdout; a reader that went away (`| head`) is not an error.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The client options the global flags ask for.
+pub fn client_options(global: &GlobalArgs) -> ClientOptions {
+    ClientOptions {
+        timeout: std::time::Duration::from_secs(global.timeout.max(1)),
+        ca_cert: global.ca_cert.clone(),
+        verbose: global.verbose,
+        ..ClientOptions::default()
+    }
+}
+
+/// Builds the client; a bad `--ca-cert` is the user's input (exit 2), anything else exit 3.
+pub fn build_client(inputs: &Inputs, global: &GlobalArgs) -> Result<Client> {
+    Client::new(&inputs.instance, &client_options(global)).map_err(|e| match e.kind {
+        ErrorKind::CaCert { .. } => UserError::usage(e.to_string()).into(),
+        _ => UserError::cannot_run(e.to_string()).into(),
+    })
+}
+
+/// The keyring (and opt-in plain file), as the inputs' stored-secrets source.
+struct Keyring(Option<StoredSecrets>, Option<String>);
+
+impl inputs::StoredSecrets for Keyring {
+    fn get(&self, profile: &str, secret: Secret) -> Result<Option<secrecy::SecretString>, String> {
+        let Some(store) = &self.0 else {
+            return Err(self.1.clone().unwrap_or_default());
+        };
+        let kind = match secret {
+            Secret::AdminPassword => SecretKind::AdminPassword,
+            Secret::ClientSecret => SecretKind::ClientSecret,
+            Secret::Password => SecretKind::Password,
+        };
+        match store.lookup(profile, kind) {
+            Lookup::Found { value, .. } => Ok(Some(value)),
+            Lookup::NotStored => Ok(None),
+            Lookup::Unreadable(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Resolves inputs from the real process: flags, stdin, environment, keyring, terminal.
+pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> Result<Inputs> {
+    let env = |name: &str| std::env::var(name).ok();
+    let stdin = std::io::stdin();
+    let mut stdin = stdin.lock();
+    let keyring = match StoredSecrets::open() {
+        Ok(s) => Keyring(Some(s), None),
+        Err(e) => Keyring(None, Some(format!("{e:#}"))),
+    };
+    let profile = |name: &str| -> Result<Option<ProfileDefaults>, String> {
+        crate::credentials::load_profile(name)
+            .map(|p| {
+                p.map(|p| ProfileDefaults {
+                    instance: p.instance,
+                    path: p.path,
+                    client_id: p.client_id,
+                    username: p.username,
+                    admin_user: p.admin_user,
+                })
+            })
+            .map_err(|e| format!("{e:#}"))
+    };
+    let prompter = inputs::TerminalPrompter;
+    let interactive = inputs::interactive(global.no_input);
+    let mut sources = Sources {
+        env: &env,
+        stdin: &mut stdin,
+        stored: &keyring,
+        profile: &profile,
+        prompter: interactive.then_some(&prompter as &dyn inputs::Prompter),
+    };
+    Ok(inputs::resolve(target, &mut sources)?)
+}
+
+/// A single-threaded runtime is enough: the work is waiting on the network, concurrently.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
+    let inputs = resolve_inputs(global, &args.target)?;
+    let client = build_client(&inputs, global)?;
+    let plan = plan(&inputs, &args.only, global.timeout);
+    let report = {
+        let _spinner = Spinner::start(&format!("checking {}", inputs.instance.as_str()));
+        runtime()?.block_on(verify(&client, &plan, args.strict))
+    };
+    let color = colour::for_stdout(global.color);
+    write_stdout(&render(&report, global.format, color))?;
+    Ok(report.exit())
+}
