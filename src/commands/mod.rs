@@ -7,6 +7,7 @@ use crate::exit::{Exit, UserError};
 
 pub mod completions;
 pub mod man;
+pub mod sandbox;
 
 /// Runs the parsed command line and returns the exit code for a run that completed.
 pub fn run(cli: Cli) -> Result<Exit> {
@@ -18,7 +19,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Apply(_) => not_available("apply"),
         Command::Credentials(_) => not_available("credentials"),
         Command::Demo(_) => not_available("demo"),
-        Command::Sandbox(_) => not_available("sandbox"),
+        Command::Sandbox(args) => sandbox::run(&args),
     }
 }
 
