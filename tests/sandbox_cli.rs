@@ -175,3 +175,35 @@ fn a_busy_port_is_reported_with_what_to_do() {
         .code(3)
         .stderr(predicate::str::contains("--port 0"));
 }
+
+#[test]
+fn fault_flags_answer_the_first_requests_with_errors() {
+    let (_server, url, _) = start(&[
+        "--rate-limit",
+        "1",
+        "--server-errors",
+        "1",
+        "--server-error-status",
+        "502",
+    ]);
+    let path = format!("{url}/api/now/table/incident");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let statuses: Vec<u16> = runtime.block_on(async {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            let response = client
+                .get(&path)
+                .basic_auth(ADMIN_USER, Some(ADMIN_PASSWORD))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    });
+    assert_eq!(statuses, [429, 502, 200]);
+}

@@ -816,3 +816,91 @@ fn deletes_are_never_performed() {
         200
     );
 }
+
+#[test]
+fn faults_can_be_read_and_set_over_the_control_endpoint() {
+    let h = Harness::scenario("healthy-app");
+    let current = h.get("/__sandbox/faults", Auth::None).json();
+    assert_eq!(current["rate_limit_next"], 0);
+    assert!(current["hibernating"].is_null());
+    let set = h.send(
+        h.client.post(h.url("/__sandbox/faults")).json(
+            &json!({"rate_limit_next": 1, "server_errors_next": 1, "server_error_status": 503}),
+        ),
+        Auth::None,
+    );
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.json()["server_error_status"], 503);
+    assert_eq!(h.admin_get("/api/now/table/incident").status, 429);
+    assert_eq!(h.admin_get("/api/now/table/incident").status, 503);
+    assert_eq!(h.admin_get("/api/now/table/incident").status, 200);
+    let bad = h.send(
+        h.client
+            .post(h.url("/__sandbox/faults"))
+            .json(&json!({"flood": true})),
+        Auth::None,
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.text.contains("unknown fault 'flood'"));
+    let hibernate = h.send(
+        h.client
+            .post(h.url("/__sandbox/faults"))
+            .json(&json!({"hibernating": 503})),
+        Auth::None,
+    );
+    assert_eq!(hibernate.status, 200);
+    assert_eq!(h.admin_get("/api/now/table/incident").status, 503);
+    // Control requests are not in the request log.
+    assert!(h
+        .sandbox
+        .requests()
+        .iter()
+        .all(|r| !r.path.starts_with("/__sandbox")));
+}
+
+#[test]
+fn other_rest_apis_are_not_installed_but_still_authenticate_first() {
+    let h = Harness::scenario("healthy-app");
+    let reply = h.post(
+        "/api/sn_cicd/app/batch/install",
+        json!({"name": "x"}),
+        Auth::Basic(ADMIN_USER, ADMIN_PASSWORD),
+    );
+    assert_error(
+        &reply,
+        400,
+        "Requested URI does not represent any resource",
+        None,
+    );
+    let anonymous = h.post("/api/sn_cicd/app/batch/install", json!({}), Auth::None);
+    assert_eq!(anonymous.status, 401);
+}
+
+#[test]
+fn incidents_are_also_task_rows() {
+    let h = Harness::scenario("healthy-app");
+    let incident = h
+        .admin_get("/api/now/table/incident?sysparm_limit=1")
+        .result()[0]
+        .clone();
+    let id = incident["sys_id"].as_str().unwrap();
+    let task = h.admin_get(&format!("/api/now/table/task/{id}"));
+    assert_eq!(task.status, 200);
+    assert_eq!(task.json()["result"]["sys_class_name"], "incident");
+    assert_eq!(task.json()["result"]["number"], incident["number"]);
+}
+
+#[test]
+fn task_reads_as_the_service_user_follow_the_acl_step() {
+    for (scenario, visible) in [("healthy-app", true), ("acl-missing", false)] {
+        let h = Harness::scenario(scenario);
+        let token = h.password_grant(SERVICE_PASSWORD).json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let reply = h.get("/api/now/table/task", Auth::Bearer(&token));
+        assert_eq!(reply.status, 200);
+        assert_eq!(!reply.result().is_empty(), visible, "{scenario}");
+        assert_eq!(reply.header("x-total-count"), Some("4"), "{scenario}");
+    }
+}

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::SandboxArgs;
 use crate::exit::{Exit, UserError};
-use crate::sandbox::{fixtures, scenario_names, serve, SandboxConfig};
+use crate::sandbox::{fixtures, scenario_names, serve, Faults, SandboxConfig};
 
 /// What the command needs, resolved from the flags.
 pub struct SandboxOptions {
@@ -26,7 +26,12 @@ impl SandboxOptions {
                 lockout_threshold: args.lockout_threshold.unwrap_or(defaults.lockout_threshold),
                 latency: Duration::from_millis(args.latency_ms),
                 port: args.port,
-                faults: defaults.faults,
+                faults: Faults {
+                    rate_limit_next: args.rate_limit,
+                    server_errors_next: args.server_errors,
+                    server_error_status: args.server_error_status,
+                    ..Faults::default()
+                },
             },
             list_scenarios: args.list_scenarios,
         }
@@ -112,7 +117,7 @@ fn announce(url: &str, config: &SandboxConfig) {
         format!("export SNCONNECT_CLIENT_SECRET={}", fixtures::CLIENT_SECRET),
         format!("export SNCONNECT_USERNAME={}", fixtures::SERVICE_USER),
         format!("export SNCONNECT_PASSWORD={}", fixtures::SERVICE_PASSWORD),
-        format!("Request log as JSON: {url}/__sandbox/requests"),
+        format!("Request log as JSON: {url}/__sandbox/requests; faults: GET or POST {url}/__sandbox/faults"),
         "Press Ctrl-C to stop.".to_string(),
     ];
     let mut err = std::io::stderr().lock();

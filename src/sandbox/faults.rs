@@ -61,6 +61,11 @@ fn html(status: StatusCode, body: &'static str) -> Response {
         .into_response()
 }
 
+/// The sign-in page as a response (also what `/login.do` serves).
+pub fn login_page_response() -> Response {
+    html(StatusCode::OK, LOGIN_PAGE)
+}
+
 /// Takes the fault due for this request, if any, counting down the counters.
 pub fn take(faults: &mut Faults, now_unix: u64) -> Option<Response> {
     if let Some(mode) = faults.hibernating {
@@ -71,7 +76,7 @@ pub fn take(faults: &mut Faults, now_unix: u64) -> Option<Response> {
         return Some(html(status, HIBERNATING_PAGE));
     }
     if faults.login_page {
-        return Some(html(StatusCode::OK, LOGIN_PAGE));
+        return Some(login_page_response());
     }
     if faults.rate_limit_next > 0 {
         faults.rate_limit_next -= 1;

@@ -269,10 +269,11 @@ fn empty(db: &mut Db) -> Result<(), DbError> {
                 ("assignment_group", &desk),
             ],
         )?;
+        // An incident is also a task row with the same sys_id (incident extends task).
         insert(
             db,
             "task",
-            &format!("task:{i}"),
+            &format!("incident:{i}"),
             &[
                 ("number", &number),
                 ("short_description", short),

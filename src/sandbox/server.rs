@@ -114,7 +114,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     if let Some(control) = path.strip_prefix("/__sandbox/") {
-        return control_endpoint(&shared, &parts.method, control);
+        let body = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        return control_endpoint(&shared, &parts.method, control, &body);
     }
     let _in_flight = InFlight::enter(&shared);
     let latency = shared.db().latency;
@@ -160,8 +163,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     response
 }
 
-/// `GET /__sandbox/requests`: the request log and the peak concurrency, for scripts.
-fn control_endpoint(shared: &Shared, method: &Method, path: &str) -> Response {
+/// The control endpoints, for scripts driving a sandbox from outside the process:
+/// - `GET /__sandbox/requests`: the request log and the peak concurrency;
+/// - `GET /__sandbox/faults`: the faults in force;
+/// - `POST /__sandbox/faults` with a JSON object: changes the fields it names.
+fn control_endpoint(shared: &Shared, method: &Method, path: &str, body: &Bytes) -> Response {
     match (method, path) {
         (&Method::GET, "requests") => {
             let requests = shared.log().clone();
@@ -171,12 +177,81 @@ fn control_endpoint(shared: &Shared, method: &Method, path: &str) -> Response {
             }))
             .into_response()
         }
+        (&Method::GET, "faults") => Json(faults_json(&shared.db().faults)).into_response(),
+        (&Method::POST, "faults") => {
+            let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(body) else {
+                return sn_error(
+                    StatusCode::BAD_REQUEST,
+                    "Exception while reading request",
+                    Some("send a JSON object such as {\"rate_limit_next\": 2}"),
+                );
+            };
+            let mut db = shared.db();
+            match apply_fault_changes(&mut db.faults, &changes) {
+                Ok(()) => Json(faults_json(&db.faults)).into_response(),
+                Err(message) => sn_error(StatusCode::BAD_REQUEST, &message, None),
+            }
+        }
         _ => sn_error(
             StatusCode::BAD_REQUEST,
             "Requested URI does not represent any resource",
-            Some("the sandbox control endpoint is GET /__sandbox/requests"),
+            Some("the sandbox control endpoints are GET /__sandbox/requests and GET or POST /__sandbox/faults"),
         ),
     }
+}
+
+fn faults_json(f: &faults::Faults) -> Value {
+    json!({
+        "hibernating": f.hibernating.map(|h| match h {
+            faults::Hibernation::Ok200 => 200,
+            faults::Hibernation::Unavailable503 => 503,
+        }),
+        "login_page": f.login_page,
+        "rate_limit_next": f.rate_limit_next,
+        "rate_limit_retry_after": f.rate_limit_retry_after,
+        "server_errors_next": f.server_errors_next,
+        "server_error_status": f.server_error_status,
+    })
+}
+
+fn apply_fault_changes(f: &mut faults::Faults, changes: &Map<String, Value>) -> Result<(), String> {
+    let count = |v: &Value, key: &str| {
+        v.as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| format!("{key} must be a whole number"))
+    };
+    let flag = |v: &Value, key: &str| {
+        v.as_bool()
+            .ok_or_else(|| format!("{key} must be true or false"))
+    };
+    for (key, value) in changes {
+        match key.as_str() {
+            "hibernating" => {
+                f.hibernating = match value {
+                    Value::Null => None,
+                    Value::Bool(false) => None,
+                    v if v.as_u64() == Some(503) => Some(faults::Hibernation::Unavailable503),
+                    v if v.as_u64() == Some(200) || v.as_bool() == Some(true) => {
+                        Some(faults::Hibernation::Ok200)
+                    }
+                    _ => return Err("hibernating must be null, 200 or 503".to_string()),
+                }
+            }
+            "login_page" => f.login_page = flag(value, key)?,
+            "rate_limit_next" => f.rate_limit_next = count(value, key)?,
+            "rate_limit_retry_after" => f.rate_limit_retry_after = flag(value, key)?,
+            "server_errors_next" => f.server_errors_next = count(value, key)?,
+            "server_error_status" => {
+                let status = count(value, key)?;
+                if !(500..=599).contains(&status) {
+                    return Err("server_error_status must be a 5xx status".to_string());
+                }
+                f.server_error_status = status as u16;
+            }
+            other => return Err(format!("unknown fault '{other}'")),
+        }
+    }
+    Ok(())
 }
 
 /// ServiceNow's error envelope.
@@ -263,7 +338,10 @@ fn dispatch(db: &mut Db, ctx: &Ctx) -> (Response, Option<String>) {
     if ctx.path == "/oauth_token.do" {
         return token_endpoint(db, ctx);
     }
-    let Some(rest) = ctx.path.strip_prefix("/api/now/") else {
+    if ctx.path == "/login.do" {
+        return (faults::login_page_response(), None);
+    }
+    if !ctx.path.starts_with("/api/") {
         let response = (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/html;charset=UTF-8")],
@@ -271,17 +349,8 @@ fn dispatch(db: &mut Db, ctx: &Ctx) -> (Response, Option<String>) {
         )
             .into_response();
         return (response, None);
-    };
-    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-    let (version, segments) = match segments.first() {
-        Some(&v) if v == "v1" || v == "v2" => (Some(v), &segments[1..]),
-        _ => (None, &segments[..]),
-    };
-    let (table, sys_id) = match segments {
-        ["table", table] => (*table, None),
-        ["table", table, id] => (*table, Some(*id)),
-        _ => return (no_resource(), None),
-    };
+    }
+    // Every REST path authenticates first; only then is the resource looked up.
     let authorization = ctx
         .headers
         .get(header::AUTHORIZATION)
@@ -289,6 +358,20 @@ fn dispatch(db: &mut Db, ctx: &Ctx) -> (Response, Option<String>) {
     let caller = match auth::authenticate(db, authorization) {
         Ok(caller) => caller,
         Err(failure) => return (unauthorized(failure), None),
+    };
+    let segments: Vec<&str> = ctx
+        .path
+        .trim_start_matches("/api/")
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    let (version, table, sys_id) = match segments.as_slice() {
+        ["now", "table", table] => (None, *table, None),
+        ["now", "table", table, id] => (None, *table, Some(*id)),
+        ["now", v @ ("v1" | "v2"), "table", table] => (Some(*v), *table, None),
+        ["now", v @ ("v1" | "v2"), "table", table, id] => (Some(*v), *table, Some(*id)),
+        // Other REST APIs (CI/CD, scripted APIs, …) are not installed on the sandbox.
+        _ => return (no_resource(), Some(caller.label())),
     };
     let label = Some(caller.label());
     if db.schema(table).is_none() {
