@@ -904,3 +904,22 @@ fn task_reads_as_the_service_user_follow_the_acl_step() {
         assert_eq!(reply.header("x-total-count"), Some("4"), "{scenario}");
     }
 }
+
+#[test]
+fn choice_fields_show_their_labels_as_display_values() {
+    let h = Harness::scenario("healthy-app");
+    let reply = h.admin_get(
+        "/api/now/table/sys_user?sysparm_query=user_name=incident.io&sysparm_fields=identity_type,active&sysparm_display_value=all",
+    );
+    assert_eq!(
+        reply.result()[0],
+        json!({
+            "identity_type": {"display_value": "Machine", "value": "machine"},
+            "active": {"display_value": "true", "value": "true"}
+        })
+    );
+    let reply = h.admin_get(
+        "/api/now/table/sys_security_acl?sysparm_query=name=task^operation=read&sysparm_fields=decision_type&sysparm_display_value=true",
+    );
+    assert_eq!(reply.result()[0]["decision_type"], "Allow If");
+}

@@ -475,10 +475,27 @@ fn render_field(
             }
             Value::Object(object)
         }
-        _ => match params.display {
-            DisplayMode::All => json!({"display_value": raw.clone(), "value": raw}),
-            _ => Value::String(raw),
-        },
+        _ => {
+            let label = || choice_label(&field.name, &raw).unwrap_or(&raw).to_string();
+            match params.display {
+                DisplayMode::Value => Value::String(raw),
+                DisplayMode::Display => Value::String(label()),
+                DisplayMode::All => json!({"display_value": label(), "value": raw}),
+            }
+        }
+    })
+}
+
+/// The labels of choice fields whose stored value differs from what the form shows.
+fn choice_label(field: &str, value: &str) -> Option<&'static str> {
+    Some(match (field, value) {
+        ("identity_type", "human") => "Human",
+        ("identity_type", "machine") => "Machine",
+        ("identity_type", "ai_agent") => "AI",
+        ("decision_type", "allow") => "Allow If",
+        ("decision_type", "deny") => "Deny Unless",
+        ("state", "active") => "Active",
+        _ => return None,
     })
 }
 
