@@ -617,7 +617,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__sandbox)
-            opts="-v -h -V --port --scenario --list-scenarios --allow-acl-insert --lockout-threshold --latency-ms --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --port --scenario --list-scenarios --allow-acl-insert --lockout-threshold --latency-ms --rate-limit --server-errors --server-error-status --format --no-input --color --verbose --timeout --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,6 +636,18 @@ _snconnect() {
                     return 0
                     ;;
                 --latency-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-error-status)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

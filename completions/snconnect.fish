@@ -194,6 +194,9 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l port -d 
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l scenario -d 'Starting state; `snconnect sandbox --list-scenarios` names them all' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l lockout-threshold -d 'Failed logins before an account is locked out' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l latency-ms -d 'Milliseconds of latency added to every request' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l rate-limit -d 'Answer the first N requests with 429 and Retry-After: 1, as a throttled instance does' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l server-errors -d 'Answer the first N requests (after any 429s) with a server error' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l server-error-status -d 'The status those server errors carry' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
 junit\t''"

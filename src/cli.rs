@@ -301,6 +301,18 @@ pub struct SandboxArgs {
     /// Milliseconds of latency added to every request.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+
+    /// Answer the first N requests with 429 and Retry-After: 1, as a throttled instance does.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rate_limit: u32,
+
+    /// Answer the first N requests (after any 429s) with a server error.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub server_errors: u32,
+
+    /// The status those server errors carry.
+    #[arg(long, value_name = "CODE", default_value_t = 500, value_parser = clap::value_parser!(u16).range(500..=599))]
+    pub server_error_status: u16,
 }
 
 #[derive(Debug, Clone, Args)]

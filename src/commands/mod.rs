@@ -9,6 +9,7 @@ pub mod completions;
 pub mod credentials;
 pub mod inputs;
 pub mod man;
+pub mod sandbox;
 pub mod verify;
 
 /// Runs the parsed command line and returns the exit code for a run that completed.
@@ -21,7 +22,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Apply(_) => not_available("apply"),
         Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),
         Command::Demo(_) => not_available("demo"),
-        Command::Sandbox(_) => not_available("sandbox"),
+        Command::Sandbox(args) => sandbox::run(&args),
     }
 }
 
