@@ -121,7 +121,20 @@ fn verify_scenario(scenario: &str, extra: &[&str]) -> Run {
 
 #[test]
 fn healthy_app_passes_every_check_and_exits_0() {
-    let run = verify_scenario("healthy-app", &[]);
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    // incident_manager reaches the user only through a group: inherited roles must count.
+    let inherited = sandbox.with_db(|db| {
+        db.find(
+            "sys_user_has_role",
+            "user.user_name=incident.io^role.name=incident_manager^inherited=true",
+        )
+        .len()
+    });
+    assert_eq!(
+        inherited, 1,
+        "the scenario grants incident_manager through a group"
+    );
+    let run = verify_with(&sandbox.url(), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.json);
     assert_eq!(run.json["ok"], true);
     for id in [
@@ -762,4 +775,38 @@ fn a_failed_tls_handshake_exits_3() {
     let run = verify_with(&format!("https://127.0.0.1:{port}"), &[], &[]);
     assert_eq!(run.code, 3, "{}", run.json);
     assert_eq!(run.codes("instance"), ["instance.tls"]);
+}
+
+#[test]
+fn round_trip_two_goes_out_at_once_so_a_run_takes_two_latencies() {
+    use snconnect::cli::SetupPath;
+    use snconnect::commands::{demo, verify};
+    use snconnect::servicenow::{Client, ClientOptions};
+    use std::time::{Duration, Instant};
+
+    let latency = Duration::from_millis(200);
+    let sandbox = Sandbox::start(SandboxConfig {
+        latency,
+        ..SandboxConfig::scenario("healthy-app")
+    })
+    .unwrap();
+    let inputs = demo::fixture_inputs(&sandbox.url(), SetupPath::App).unwrap();
+    let client = Client::new(&inputs.instance, &ClientOptions::default()).unwrap();
+    let plan = verify::plan(&inputs, &[], 30);
+    let runtime = verify::runtime().unwrap();
+    let start = Instant::now();
+    let report = runtime.block_on(verify::verify(&client, &plan, false));
+    let elapsed = start.elapsed();
+    assert!(report.ok());
+    assert!(elapsed >= 2 * latency, "{elapsed:?}");
+    assert!(
+        elapsed < 3 * latency,
+        "more than two round trips: {elapsed:?} with {latency:?} per request"
+    );
+    let requests = sandbox.requests().len();
+    assert!(
+        sandbox.max_in_flight() + 2 >= requests,
+        "round trip 2 should send everything else at once: {} in flight of {requests}",
+        sandbox.max_in_flight()
+    );
 }
