@@ -411,6 +411,7 @@ fn transport_word(kind: &ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timed out",
         ErrorKind::Tls => "TLS error",
         ErrorKind::Connect => "connection failed",
+        ErrorKind::ConnectionLost => "connection lost mid-answer",
         _ => "transport error",
     }
 }
