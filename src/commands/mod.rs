@@ -6,6 +6,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::{Exit, UserError};
 
 pub mod completions;
+pub mod credentials;
 pub mod man;
 
 /// Runs the parsed command line and returns the exit code for a run that completed.
@@ -16,7 +17,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Setup(_) => not_available("setup"),
         Command::Verify(_) => not_available("verify"),
         Command::Apply(_) => not_available("apply"),
-        Command::Credentials(_) => not_available("credentials"),
+        Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),
         Command::Demo(_) => not_available("demo"),
         Command::Sandbox(_) => not_available("sandbox"),
     }

@@ -1,0 +1,567 @@
+//! `snconnect credentials show [--reveal]` and `snconnect credentials forget`.
+//!
+//! `show` answers "what does snconnect hold for this profile, and where": the non-secret values from
+//! the profile file and, per secret, the backend that holds it. Values are masked with a fixed
+//! string that says nothing about the secret (no length, no first or last characters) unless
+//! `--reveal` asks for them, which is how a user copies them into incident.io.
+//!
+//! `forget` removes every entry of a profile from every place snconnect writes to (keyring, plain
+//! file, profile file). It is idempotent, and when the keyring cannot be reached it still removes
+//! what it can and then exits 3, because it cannot promise the keyring is clean.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use secrecy::ExposeSecret;
+use serde_json::{json, Map, Value};
+
+use crate::cli::{CredentialsCommand, CredentialsProfileArgs, Format, GlobalArgs};
+use crate::credentials::{ConfigDir, Lookup, Profile, SecretKind, StoredSecrets};
+use crate::exit::{Exit, UserError};
+
+/// Shown instead of a secret. Fixed, so it reveals nothing about the value, not even its length.
+pub const MASK: &str = "••••••••";
+
+/// What `show` and `forget` work with, injected so tests can use a memory keyring and a temp dir.
+pub struct CredentialsOptions<'a> {
+    pub format: Format,
+    pub dir: ConfigDir,
+    pub secrets: StoredSecrets,
+    pub out: &'a mut dyn Write,
+}
+
+/// Runs `credentials show|forget` with the OS keyring and the resolved config directory.
+pub fn run(global: &GlobalArgs, cmd: &CredentialsCommand) -> Result<Exit> {
+    let dir = ConfigDir::resolve()?;
+    let secrets = StoredSecrets::with(crate::credentials::shared_keyring(), &dir);
+    let mut stdout = std::io::stdout().lock();
+    let mut opts = CredentialsOptions {
+        format: global.format,
+        dir,
+        secrets,
+        out: &mut stdout,
+    };
+    match cmd {
+        CredentialsCommand::Show(args) => {
+            let profile = resolve_profile(&args.profile, &opts.dir)?;
+            show(&mut opts, &profile, args.reveal)
+        }
+        CredentialsCommand::Forget(args) => {
+            let profile = resolve_profile(args, &opts.dir)?;
+            forget(&mut opts, &profile)
+        }
+    }
+}
+
+/// The profile named by `--profile`, else the one derived from `--instance`.
+pub fn resolve_profile(args: &CredentialsProfileArgs, dir: &ConfigDir) -> Result<String> {
+    if let Some(name) = &args.profile {
+        crate::credentials::validate_profile_name(name)
+            .map_err(|e| UserError::usage(e.to_string()))?;
+        return Ok(name.clone());
+    }
+    if args.instance.is_some() {
+        return Err(UserError::usage(
+            "this build cannot derive a profile name from --instance yet; pass --profile NAME \
+             (by default the instance's subdomain, e.g. `acme` for acme.service-now.com)",
+        )
+        .into());
+    }
+    let known = dir.list_profiles().unwrap_or_default();
+    let hint = if known.is_empty() {
+        format!("no profiles are saved in {}", dir.path().display())
+    } else {
+        format!("saved profiles: {}", known.join(", "))
+    };
+    Err(UserError::usage(format!(
+        "which profile? pass --profile NAME or --instance INSTANCE (or set SNCONNECT_PROFILE); {hint}"
+    ))
+    .into())
+}
+
+fn reject_junit(format: Format) -> Result<()> {
+    if format == Format::Junit {
+        return Err(UserError::usage(
+            "--format junit is for check reports (verify, setup); use human or json here",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// One secret's state, as `show` reports it.
+enum SecretState {
+    Stored {
+        backend: &'static str,
+        value: secrecy::SecretString,
+    },
+    NotStored,
+    Unknown(String),
+}
+
+/// Prints the profile and where each of its secrets is stored.
+pub fn show(opts: &mut CredentialsOptions<'_>, profile: &str, reveal: bool) -> Result<Exit> {
+    reject_junit(opts.format)?;
+    let saved = opts.dir.load_profile(profile)?;
+    let states: Vec<(SecretKind, SecretState)> = SecretKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let state = match opts.secrets.lookup(profile, kind) {
+                Lookup::Found { value, backend } => SecretState::Stored { backend, value },
+                Lookup::NotStored => SecretState::NotStored,
+                Lookup::Unreadable(e) => SecretState::Unknown(e.to_string()),
+            };
+            (kind, state)
+        })
+        .collect();
+    let keyring_problem = opts.secrets.keyring_problem();
+    let text = match opts.format {
+        Format::Json => {
+            let v = show_json(
+                opts,
+                profile,
+                saved.as_ref(),
+                &states,
+                keyring_problem,
+                reveal,
+            );
+            let mut s = serde_json::to_string_pretty(&v)?;
+            s.push('\n');
+            s
+        }
+        _ => show_human(
+            opts,
+            profile,
+            saved.as_ref(),
+            &states,
+            keyring_problem,
+            reveal,
+        ),
+    };
+    write_out(opts.out, &text)?;
+    Ok(Exit::Ok)
+}
+
+fn write_out(out: &mut dyn Write, text: &str) -> Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        // `snconnect credentials show | head`: the reader left; that is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("could not write to stdout"),
+    }
+}
+
+fn show_json(
+    opts: &CredentialsOptions<'_>,
+    profile: &str,
+    saved: Option<&Profile>,
+    states: &[(SecretKind, SecretState)],
+    keyring_problem: Option<String>,
+    reveal: bool,
+) -> Value {
+    let mut secrets = Map::new();
+    for (kind, state) in states {
+        let mut entry = Map::new();
+        entry.insert("label".into(), kind.label().into());
+        match state {
+            SecretState::Stored { backend, value } => {
+                entry.insert("stored".into(), true.into());
+                entry.insert("backend".into(), (*backend).into());
+                if reveal {
+                    entry.insert("value".into(), value.expose_secret().into());
+                }
+            }
+            SecretState::NotStored => {
+                entry.insert("stored".into(), false.into());
+                entry.insert("backend".into(), Value::Null);
+            }
+            SecretState::Unknown(why) => {
+                entry.insert("stored".into(), Value::Null);
+                entry.insert("backend".into(), Value::Null);
+                entry.insert("problem".into(), why.clone().into());
+            }
+        }
+        secrets.insert(kind.as_str().into(), Value::Object(entry));
+    }
+    let field =
+        |f: fn(&Profile) -> Option<String>| saved.and_then(f).map_or(Value::Null, Value::from);
+    json!({
+        "schema_version": 1,
+        "profile": profile,
+        "config_file": saved.map(|_| opts.dir.profile_path(profile).display().to_string()),
+        "instance": field(|p| p.instance.clone()),
+        "path": field(|p| p.path.map(|x| x.as_str().to_owned())),
+        "client_id": field(|p| p.client_id.clone()),
+        "username": field(|p| p.username.clone()),
+        "admin_user": field(|p| p.admin_user.clone()),
+        "keyring": {
+            "backend": opts.secrets.keyring_backend(),
+            "available": keyring_problem.is_none(),
+            "problem": keyring_problem,
+        },
+        "secrets": secrets,
+    })
+}
+
+fn show_human(
+    opts: &CredentialsOptions<'_>,
+    profile: &str,
+    saved: Option<&Profile>,
+    states: &[(SecretKind, SecretState)],
+    keyring_problem: Option<String>,
+    reveal: bool,
+) -> String {
+    let mut s = String::new();
+    let nothing_stored = saved.is_none()
+        && states
+            .iter()
+            .all(|(_, st)| matches!(st, SecretState::NotStored));
+    if nothing_stored {
+        s.push_str(&format!(
+            "Nothing is stored for profile '{profile}' (no profile file in {}, no secrets in the \
+             keyring or the plain file).\n",
+            opts.dir.path().display()
+        ));
+        return s;
+    }
+    s.push_str(&format!("Profile {profile}\n"));
+    match saved {
+        Some(p) => {
+            s.push_str(&format!(
+                "  config file   {}\n",
+                opts.dir.profile_path(profile).display()
+            ));
+            let none = || "(not set)".to_owned();
+            let rows = [
+                ("instance", p.instance.clone()),
+                ("path", p.path.map(|x| x.as_str().to_owned())),
+                ("client id", p.client_id.clone()),
+                ("service user", p.username.clone()),
+                ("admin user", p.admin_user.clone()),
+            ];
+            for (label, value) in rows {
+                s.push_str(&format!("  {label:<13} {}\n", value.unwrap_or_else(none)));
+            }
+        }
+        None => s.push_str("  config file   (none saved)\n"),
+    }
+    s.push_str("Secrets\n");
+    let mut masked = false;
+    for (kind, state) in states {
+        let line = match state {
+            SecretState::Stored { backend, value } => {
+                let shown = if reveal {
+                    value.expose_secret().to_owned()
+                } else {
+                    masked = true;
+                    MASK.to_owned()
+                };
+                format!("{shown}  (in {backend})")
+            }
+            SecretState::NotStored => "not stored".to_owned(),
+            SecretState::Unknown(_) => "unknown: the keyring could not be read".to_owned(),
+        };
+        s.push_str(&format!("  {:<22} {line}\n", kind.label()));
+    }
+    if let Some(problem) = keyring_problem {
+        s.push_str(&format!("Note: {problem}\n"));
+    }
+    if masked {
+        s.push_str(&format!(
+            "Run `snconnect credentials show --profile {profile} --reveal` to print the secrets.\n"
+        ));
+    }
+    s
+}
+
+/// Removes every entry of the profile: secrets in the keyring and the plain file, and the profile
+/// file. Says what it removed; running it again removes nothing and succeeds.
+pub fn forget(opts: &mut CredentialsOptions<'_>, profile: &str) -> Result<Exit> {
+    reject_junit(opts.format)?;
+    let outcome = opts.secrets.forget(profile);
+    let removed_file = opts.dir.delete_profile(profile)?;
+    let text = match opts.format {
+        Format::Json => {
+            let v = json!({
+                "schema_version": 1,
+                "profile": profile,
+                "removed_secrets": outcome.removed.iter().map(|(kind, backend)| json!({
+                    "kind": kind.as_str(), "backend": backend,
+                })).collect::<Vec<_>>(),
+                "removed_config_file": removed_file.as_ref().map(|p| p.display().to_string()),
+                "not_reached": outcome.errors.iter().map(|(backend, e)| json!({
+                    "backend": backend, "problem": e.to_string(),
+                })).collect::<Vec<_>>(),
+            });
+            let mut s = serde_json::to_string_pretty(&v)?;
+            s.push('\n');
+            s
+        }
+        _ => {
+            let mut s = String::new();
+            for (kind, backend) in &outcome.removed {
+                s.push_str(&format!("removed the {} from {backend}\n", kind.label()));
+            }
+            if let Some(path) = &removed_file {
+                s.push_str(&format!("removed the profile file {}\n", path.display()));
+            }
+            if outcome.removed.is_empty() && removed_file.is_none() && outcome.errors.is_empty() {
+                s.push_str(&format!(
+                    "nothing was stored for profile '{profile}'; nothing to remove\n"
+                ));
+            }
+            s
+        }
+    };
+    write_out(opts.out, &text)?;
+    if outcome.errors.is_empty() {
+        return Ok(Exit::Ok);
+    }
+    let problems: Vec<String> = outcome
+        .errors
+        .iter()
+        .map(|(backend, e)| format!("{backend}: {e}"))
+        .collect();
+    Err(UserError::cannot_run(format!(
+        "could not check every place secrets of profile '{profile}' may be stored ({}); what \
+         could be reached was cleared. Run `snconnect credentials forget --profile {profile}` \
+         again where the keyring is reachable, or remove the entries of service '{}' whose user \
+         starts with '{profile}:' with your keyring manager",
+        problems.join("; "),
+        crate::credentials::SERVICE,
+    ))
+    .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::SetupPath;
+    use crate::credentials::{MemoryStore, SecretStore, Unavailable};
+    use secrecy::SecretString;
+
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        dir: ConfigDir,
+    }
+
+    fn fixture() -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ConfigDir::at(tmp.path().join("cfg"));
+        Fixture { _tmp: tmp, dir }
+    }
+
+    fn run_show(
+        dir: &ConfigDir,
+        keyring: MemoryStore,
+        format: Format,
+        reveal: bool,
+    ) -> (Exit, String) {
+        let mut out = Vec::new();
+        let mut opts = CredentialsOptions {
+            format,
+            dir: dir.clone(),
+            secrets: StoredSecrets::with(Box::new(keyring), dir),
+            out: &mut out,
+        };
+        let exit = show(&mut opts, "acme", reveal).unwrap();
+        (exit, String::from_utf8(out).unwrap())
+    }
+
+    fn keyring_with_secrets() -> MemoryStore {
+        let k = MemoryStore::new();
+        k.set(
+            "acme",
+            SecretKind::ClientSecret,
+            &SecretString::from("cs-Zq8v1".to_owned()),
+        )
+        .unwrap();
+        k.set(
+            "acme",
+            SecretKind::Password,
+            &SecretString::from("pw-Kx7m2".to_owned()),
+        )
+        .unwrap();
+        k
+    }
+
+    fn save_acme(dir: &ConfigDir) {
+        dir.save_profile(&Profile {
+            name: "acme".into(),
+            instance: Some("https://acme.service-now.com".into()),
+            path: Some(SetupPath::App),
+            client_id: Some("cid-123".into()),
+            username: Some("incident.io".into()),
+            admin_user: None,
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn show_masks_secrets_and_names_their_backend() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let (exit, text) = run_show(&f.dir, keyring_with_secrets(), Format::Human, false);
+        assert_eq!(exit, Exit::Ok);
+        assert!(
+            !text.contains("cs-Zq8v1") && !text.contains("pw-Kx7m2"),
+            "{text}"
+        );
+        assert!(!text.contains("Zq") && !text.contains("v1"), "{text}");
+        assert_eq!(text.matches(MASK).count(), 2, "{text}");
+        assert!(text.contains("(in memory)"), "{text}");
+        assert!(text.contains("cid-123"), "{text}");
+        assert!(text.contains("admin password"), "{text}");
+        assert!(text.contains("not stored"), "{text}");
+        assert!(text.contains("--reveal"), "{text}");
+    }
+
+    #[test]
+    fn show_reveal_prints_the_values() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let (_, text) = run_show(&f.dir, keyring_with_secrets(), Format::Human, true);
+        assert!(
+            text.contains("cs-Zq8v1") && text.contains("pw-Kx7m2"),
+            "{text}"
+        );
+        assert!(!text.contains(MASK), "{text}");
+    }
+
+    #[test]
+    fn show_json_has_no_values_without_reveal() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let (_, text) = run_show(&f.dir, keyring_with_secrets(), Format::Json, false);
+        assert!(
+            !text.contains("cs-Zq8v1") && !text.contains("pw-Kx7m2"),
+            "{text}"
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["profile"], "acme");
+        assert_eq!(v["client_id"], "cid-123");
+        assert_eq!(v["path"], "app");
+        assert_eq!(v["secrets"]["client_secret"]["stored"], true);
+        assert_eq!(v["secrets"]["client_secret"]["backend"], "memory");
+        assert!(v["secrets"]["client_secret"].get("value").is_none());
+        assert_eq!(v["secrets"]["admin_password"]["stored"], false);
+        assert_eq!(v["keyring"]["available"], true);
+
+        let (_, text) = run_show(&f.dir, keyring_with_secrets(), Format::Json, true);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["secrets"]["password"]["value"], "pw-Kx7m2");
+    }
+
+    #[test]
+    fn show_with_an_unreachable_keyring_says_why() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let keyring = MemoryStore::unavailable(Unavailable::NoSessionBus);
+        let (exit, text) = run_show(&f.dir, keyring, Format::Human, false);
+        assert_eq!(exit, Exit::Ok);
+        assert!(
+            text.contains("unknown: the keyring could not be read"),
+            "{text}"
+        );
+        assert!(
+            text.contains("DBUS_SESSION_BUS_ADDRESS is not set"),
+            "{text}"
+        );
+        let keyring = MemoryStore::unavailable(Unavailable::NoSessionBus);
+        let (_, text) = run_show(&f.dir, keyring, Format::Json, false);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["keyring"]["available"], false);
+        assert_eq!(v["secrets"]["password"]["stored"], Value::Null);
+    }
+
+    #[test]
+    fn show_of_an_unknown_profile_says_nothing_is_stored() {
+        let f = fixture();
+        let (exit, text) = run_show(&f.dir, MemoryStore::new(), Format::Human, false);
+        assert_eq!(exit, Exit::Ok);
+        assert!(
+            text.starts_with("Nothing is stored for profile 'acme'"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn junit_is_refused_with_a_usage_error() {
+        let f = fixture();
+        let mut out = Vec::new();
+        let mut opts = CredentialsOptions {
+            format: Format::Junit,
+            dir: f.dir.clone(),
+            secrets: StoredSecrets::with(Box::new(MemoryStore::new()), &f.dir),
+            out: &mut out,
+        };
+        let err = show(&mut opts, "acme", false).unwrap_err();
+        assert_eq!(crate::exit::exit_for(&err), Exit::Usage);
+    }
+
+    #[test]
+    fn forget_removes_everything_once_then_finds_nothing() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let keyring = keyring_with_secrets();
+        let mut out = Vec::new();
+        let mut opts = CredentialsOptions {
+            format: Format::Human,
+            dir: f.dir.clone(),
+            secrets: StoredSecrets::with(Box::new(keyring), &f.dir),
+            out: &mut out,
+        };
+        assert_eq!(forget(&mut opts, "acme").unwrap(), Exit::Ok);
+        assert_eq!(forget(&mut opts, "acme").unwrap(), Exit::Ok);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("removed the OAuth client secret from memory"),
+            "{text}"
+        );
+        assert!(text.contains("removed the service user password from memory"));
+        assert!(text.contains("removed the profile file"), "{text}");
+        assert!(
+            text.ends_with("nothing was stored for profile 'acme'; nothing to remove\n"),
+            "{text}"
+        );
+        assert_eq!(f.dir.load_profile("acme").unwrap(), None);
+    }
+
+    #[test]
+    fn forget_with_an_unreachable_keyring_clears_the_rest_and_exits_3() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let mut out = Vec::new();
+        let mut opts = CredentialsOptions {
+            format: Format::Human,
+            dir: f.dir.clone(),
+            secrets: StoredSecrets::with(
+                Box::new(MemoryStore::unavailable(Unavailable::NoSessionBus)),
+                &f.dir,
+            ),
+            out: &mut out,
+        };
+        let err = forget(&mut opts, "acme").unwrap_err();
+        assert_eq!(crate::exit::exit_for(&err), Exit::CannotRun);
+        assert!(err.to_string().contains("no D-Bus session bus"), "{err}");
+        assert_eq!(f.dir.load_profile("acme").unwrap(), None);
+    }
+
+    #[test]
+    fn a_profile_is_required_and_the_error_lists_the_saved_ones() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let args = CredentialsProfileArgs {
+            profile: None,
+            instance: None,
+        };
+        let err = resolve_profile(&args, &f.dir).unwrap_err();
+        assert_eq!(crate::exit::exit_for(&err), Exit::Usage);
+        assert!(err.to_string().contains("saved profiles: acme"), "{err}");
+        let bad = CredentialsProfileArgs {
+            profile: Some("../etc".into()),
+            instance: None,
+        };
+        let err = resolve_profile(&bad, &f.dir).unwrap_err();
+        assert_eq!(crate::exit::exit_for(&err), Exit::Usage);
+    }
+}
