@@ -325,7 +325,8 @@ impl Instance {
             name.push('-');
             name.push_str(&port.to_string());
         }
-        name.chars()
+        let name: String = name
+            .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
                     c
@@ -333,7 +334,19 @@ impl Instance {
                     '-'
                 }
             })
-            .collect()
+            .collect();
+        // A profile name must start with a letter or digit and fit in 100 characters: IPv6
+        // hosts (`::1` → `--1`) and `_`-led labels would not, nor would a long custom domain.
+        let name: String = name
+            .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+            .chars()
+            .take(100)
+            .collect();
+        if name.is_empty() {
+            "instance".to_string()
+        } else {
+            name
+        }
     }
 
     /// A link into the instance's UI, e.g. `ui_url("sys_user.do?sys_id=abc")`.
@@ -532,7 +545,7 @@ mod tests {
         assert_eq!(name("sn.example.com"), "sn.example.com");
         assert_eq!(name("sn.example.com:9443"), "sn.example.com-9443");
         assert_eq!(name("http://127.0.0.1:8080"), "127.0.0.1-8080");
-        assert_eq!(name("http://[::1]:8080"), "--1-8080");
+        assert_eq!(name("http://[::1]:8080"), "1-8080");
         assert_eq!(
             name("acme.service-now.com:8443"),
             "acme.service-now.com-8443"

@@ -36,6 +36,10 @@ pub enum Answer {
     Tls {
         detail: String,
     },
+    /// The proxy (HTTPS_PROXY/ALL_PROXY) would not open a tunnel to the instance.
+    Proxy {
+        detail: String,
+    },
     Hibernating,
     LoginPage,
     NotServiceNow {
@@ -100,6 +104,19 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             .fix(
                 "if a proxy inspects TLS on your network, pass its root certificate with \
                  --ca-cert PATH; otherwise check the address is really your instance",
+            ),
+        ),
+        // Still `unreachable` (the instance could not be reached), but the fix is the proxy.
+        Answer::Proxy { detail } => Some(
+            Finding::error(
+                FindingCode::InstanceUnreachable,
+                format!("the proxy would not connect to {host}: {detail}"),
+            )
+            .fix(
+                "check HTTPS_PROXY (or ALL_PROXY) and NO_PROXY: the proxy must allow CONNECT to \
+                 the instance's host on port 443; if it asks for credentials (407), put them in \
+                 the proxy URL; if the instance should be reached directly, add its host to \
+                 NO_PROXY",
             ),
         ),
         Answer::Hibernating => Some(
@@ -300,6 +317,17 @@ mod tests {
                 ),
                 Status::Fail,
                 vec![C::InstanceTls],
+                true,
+            ),
+            (
+                facts(
+                    basic(),
+                    Answer::Proxy {
+                        detail: "it refused the CONNECT request".into(),
+                    },
+                ),
+                Status::Fail,
+                vec![C::InstanceUnreachable],
                 true,
             ),
             (

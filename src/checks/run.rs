@@ -575,6 +575,9 @@ pub fn instance_answer(
             ErrorKind::Connect => Answer::Unreachable {
                 detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
             },
+            ErrorKind::Proxy => Answer::Proxy {
+                detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
+            },
             ErrorKind::Tls => Answer::Tls {
                 detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
             },

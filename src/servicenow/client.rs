@@ -422,6 +422,7 @@ fn transport_word(kind: &ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Timeout => "timed out",
         ErrorKind::Tls => "TLS error",
+        ErrorKind::Proxy => "the proxy refused",
         ErrorKind::Connect => "connection failed",
         ErrorKind::ConnectionLost => "connection lost mid-answer",
         _ => "transport error",

@@ -99,6 +99,10 @@ pub enum ErrorKind {
     /// The connection broke after the answer had started (a reset or close mid-body).
     ConnectionLost,
     Tls,
+    /// The proxy from `HTTPS_PROXY`/`ALL_PROXY` would not open a tunnel to the instance: it
+    /// refused the CONNECT, asked for credentials, hung up, or could not be reached at all.
+    /// Told apart from `Connect` because the fix is in the proxy settings, not the address.
+    Proxy,
     /// A success status with a body that is not the JSON it should be (truncated, wrong shape).
     MalformedJson,
     /// `--ca-cert` could not be read or holds no PEM certificate.
@@ -133,6 +137,7 @@ impl ErrorKind {
                 | ErrorKind::Connect
                 | ErrorKind::ConnectionLost
                 | ErrorKind::Tls
+                | ErrorKind::Proxy
         )
     }
 }
@@ -252,6 +257,7 @@ impl SnError {
                 "the connection broke while the instance's answer was arriving".into()
             }
             ErrorKind::Tls => "the TLS connection to the instance failed".into(),
+            ErrorKind::Proxy => "the proxy would not open a connection to the instance".into(),
             ErrorKind::MalformedJson => {
                 "the instance's answer was not the JSON expected (truncated or malformed)".into()
             }
@@ -346,6 +352,12 @@ impl SnError {
             }
             ErrorKind::Tls => {
                 "If a proxy inspects TLS traffic, pass its root certificate with --ca-cert PATH."
+                    .into()
+            }
+            ErrorKind::Proxy => {
+                "Check HTTPS_PROXY (or ALL_PROXY) and NO_PROXY: the proxy must allow CONNECT to \
+                 the instance's host on port 443, and if it asks for credentials (407) they go \
+                 in the proxy URL."
                     .into()
             }
             ErrorKind::MalformedJson => {
@@ -630,6 +642,9 @@ fn forbidden_kind(message: Option<&str>, detail: Option<&str>) -> ForbiddenKind 
 /// TLS error: reqwest reports certificate failures as connection errors.
 pub(crate) fn classify_transport(e: &reqwest::Error, target: &RequestTarget) -> SnError {
     let chain = cause_chain(e);
+    if let Some(detail) = proxy_refusal(&chain) {
+        return SnError::new(ErrorKind::Proxy, target.clone()).with_server(None, Some(detail));
+    }
     let kind = if e.is_timeout() || chain_has_timeout(e) {
         ErrorKind::Timeout
     } else if chain_has_tls(e) {
@@ -644,6 +659,31 @@ pub(crate) fn classify_transport(e: &reqwest::Error, target: &RequestTarget) -> 
         ErrorKind::Connect
     };
     SnError::new(kind, target.clone()).with_server(None, (!chain.is_empty()).then_some(chain))
+}
+
+/// A proxy's refusal in words, from the tunnel error in a cause chain (hyper-util's only trace
+/// of it is its message: "tunnel error: unsuccessful" and the like).
+fn proxy_refusal(chain: &str) -> Option<String> {
+    let (_, rest) = chain.split_once("tunnel error: ")?;
+    let said = |reason: &str| rest.starts_with(reason);
+    Some(if said("unsuccessful") {
+        "it refused the CONNECT request".to_string()
+    } else if said("proxy authorization required") {
+        "it requires authentication (407 Proxy Authentication Required)".to_string()
+    } else if said("unexpected end of file") {
+        "it closed the connection without answering the CONNECT request".to_string()
+    } else if said("failed to create underlying connection") {
+        let cause = rest
+            .trim_start_matches("failed to create underlying connection")
+            .trim_start_matches(": ");
+        if cause.is_empty() {
+            "the proxy itself could not be reached".to_string()
+        } else {
+            format!("the proxy itself could not be reached: {cause}")
+        }
+    } else {
+        format!("tunnel error: {rest}")
+    })
 }
 
 /// The causes of an error joined with ": ", skipping reqwest's own "error sending request"
@@ -981,6 +1021,26 @@ mod tests {
             let _ = classify(status, &headers(&[ct]), &body, &target(), Expect::Table);
             let _ = classify(status, &headers(&[ct]), &body, &target(), Expect::Token);
         });
+    }
+
+    #[test]
+    fn proxy_refusals_are_told_in_words() {
+        let said = |chain: &str| proxy_refusal(chain).unwrap();
+        assert_eq!(
+            said("tunnel error: unsuccessful"),
+            "it refused the CONNECT request"
+        );
+        assert!(said("tunnel error: proxy authorization required").contains("407"));
+        assert!(said("tunnel error: unexpected end of file").contains("without answering"));
+        assert_eq!(
+            said("tunnel error: failed to create underlying connection: Connection refused (os error 111)"),
+            "the proxy itself could not be reached: Connection refused (os error 111)"
+        );
+        assert_eq!(proxy_refusal("Connection refused (os error 111)"), None);
+        assert_eq!(
+            proxy_refusal("invalid peer certificate: UnknownIssuer"),
+            None
+        );
     }
 
     #[test]
