@@ -159,8 +159,9 @@ impl ReportExt for Value {
     }
 }
 
-/// `snconnect verify --no-input --format json` against `instance` with the sandbox's fixture
-/// credentials, all from the environment. `env` overrides or adds variables; `args` go last.
+/// `snconnect verify --no-input` against `instance` with the sandbox's fixture credentials, all
+/// from the environment, as JSON unless `args` choose a format. `env` overrides or adds
+/// variables; `args` go last.
 pub fn verify_cmd(
     config_dir: &Path,
     instance: &str,
@@ -168,20 +169,16 @@ pub fn verify_cmd(
     env: &[(&str, &str)],
 ) -> Command {
     let mut cmd = snconnect(config_dir);
-    cmd.args([
-        "verify",
-        "--no-input",
-        "--format",
-        "json",
-        "--instance",
-        instance,
-    ])
-    .env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
-    .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
-    .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
-    .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
-    .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
-    .args(args);
+    cmd.args(["verify", "--no-input", "--instance", instance]);
+    if !args.contains(&"--format") {
+        cmd.args(["--format", "json"]);
+    }
+    cmd.env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
+        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
+        .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
+        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
+        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
+        .args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

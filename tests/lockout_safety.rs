@@ -1,0 +1,176 @@
+//! Lockout safety: ServiceNow counts failed logins and locks the account at a threshold, so one
+//! snconnect run may cost each identity at most one failed login. With the sandbox's threshold at
+//! 2, a run with a wrong password must leave `failed_attempts == 1` and the account unlocked, and
+//! the request log must show exactly one attempt for that identity.
+
+mod support;
+
+use snconnect::sandbox::{fixtures, LoggedRequest, Sandbox, SandboxConfig};
+use support::{verify, ReportExt};
+
+const THRESHOLD: u32 = 2;
+
+fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        lockout_threshold: THRESHOLD,
+        ..SandboxConfig::scenario("healthy-app")
+    })
+    .unwrap()
+}
+
+/// `(failed_attempts, locked_out)` of a user, read from the sandbox's tables.
+fn account(sandbox: &Sandbox, user_name: &str) -> (u32, bool) {
+    sandbox.with_db(|db| {
+        let row = db
+            .find_one("sys_user", &format!("user_name={user_name}"))
+            .unwrap_or_else(|| panic!("no user {user_name}"))
+            .clone();
+        let failed = db
+            .value_at("sys_user", &row, "failed_attempts")
+            .parse()
+            .unwrap_or(0);
+        let locked = db.value_at("sys_user", &row, "locked_out") == "true";
+        (failed, locked)
+    })
+}
+
+fn token_requests(log: &[LoggedRequest]) -> usize {
+    log.iter().filter(|r| r.path == "/oauth_token.do").count()
+}
+
+/// Requests the sandbox could not authenticate: each is a Basic login that failed.
+fn refused_logins(log: &[LoggedRequest]) -> Vec<&LoggedRequest> {
+    log.iter()
+        .filter(|r| r.status == 401 && r.path != "/oauth_token.do")
+        .collect()
+}
+
+#[test]
+fn the_threshold_is_really_two() {
+    // The premise of every test here: two failed logins lock the account in this sandbox.
+    let sandbox = sandbox();
+    for _ in 0..THRESHOLD {
+        let _ = verify(
+            &sandbox.url(),
+            &[],
+            &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+        );
+    }
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (2, true));
+}
+
+/// The ways a user runs verify: each format, with and without the request log.
+const VARIANTS: [&[&str]; 4] = [
+    &["--format", "json"],
+    &["--format", "human"],
+    &["--format", "junit"],
+    &["--format", "json", "-v"],
+];
+
+#[test]
+fn verify_with_a_wrong_service_password_makes_one_token_attempt() {
+    for args in VARIANTS {
+        let sandbox = sandbox();
+        let run = verify(
+            &sandbox.url(),
+            args,
+            &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+        );
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stdout);
+        if args.contains(&"json") {
+            let json = run.json();
+            assert_eq!(json.codes("connect"), ["connect.access_denied"], "{json:#}");
+        }
+        let log = sandbox.requests();
+        assert_eq!(token_requests(&log), 1, "{args:?}: {log:#?}");
+        assert!(refused_logins(&log).is_empty(), "{args:?}: {log:#?}");
+        assert_eq!(
+            account(&sandbox, fixtures::SERVICE_USER),
+            (1, false),
+            "{args:?}: one failed login, not locked"
+        );
+        // Nothing else went out as the service user: there is no token to send.
+        assert!(
+            log.iter()
+                .all(|r| !r.user.as_deref().is_some_and(|u| u.starts_with("token:"))),
+            "{args:?}: {log:#?}"
+        );
+    }
+}
+
+#[test]
+fn verify_with_a_wrong_admin_password_makes_one_login_attempt() {
+    for args in VARIANTS {
+        let sandbox = sandbox();
+        let run = verify(
+            &sandbox.url(),
+            args,
+            &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+        );
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stdout);
+        let log = sandbox.requests();
+        let refused = refused_logins(&log);
+        assert_eq!(refused.len(), 1, "{args:?}: {log:#?}");
+        assert_eq!(refused[0].path, "/api/now/table/sys_user");
+        assert_eq!(
+            account(&sandbox, fixtures::ADMIN_USER),
+            (1, false),
+            "{args:?}: one failed login, not locked"
+        );
+        // The admin was refused, so no admin-side query followed the login attempt.
+        assert!(
+            log.iter()
+                .all(|r| r.user.as_deref() != Some(fixtures::ADMIN_USER)),
+            "{args:?}: {log:#?}"
+        );
+        // The service user's identity is separate and was right: its one token request worked.
+        assert_eq!(token_requests(&log), 1);
+        assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (0, false));
+    }
+}
+
+#[test]
+fn both_passwords_wrong_cost_one_attempt_each() {
+    let sandbox = sandbox();
+    let run = verify(
+        &sandbox.url(),
+        &[],
+        &[
+            ("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password"),
+            ("SNCONNECT_PASSWORD", "wrong-service-password"),
+        ],
+    );
+    assert_eq!(run.code, 3);
+    let log = sandbox.requests();
+    assert_eq!(log.len(), 2, "one request per identity: {log:#?}");
+    assert_eq!(token_requests(&log), 1);
+    assert_eq!(refused_logins(&log).len(), 1);
+    assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+}
+
+/// A user one failure away from lockout (threshold 2, one failure already): verify with a
+/// wrong password locks it, as the instance would, but it took one attempt, not a retry loop;
+/// and verify says so on service_user the next time it looks.
+#[test]
+fn a_user_near_the_threshold_is_locked_by_the_instance_not_by_retries() {
+    let sandbox = sandbox();
+    sandbox.with_db(|db| {
+        let id = db.id_of("sys_user", "user_name=incident.io").unwrap();
+        db.record_failed_login(&id);
+    });
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+    let _ = verify(
+        &sandbox.url(),
+        &[],
+        &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+    );
+    assert_eq!(token_requests(&sandbox.requests()), 1);
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (2, true));
+    let run = verify(&sandbox.url(), &[], &[]);
+    let json = run.json();
+    assert_eq!(json.status("service_user"), "fail", "{json:#}");
+    assert!(json
+        .codes("service_user")
+        .contains(&"service_user.locked_out"));
+}
