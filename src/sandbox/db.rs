@@ -939,6 +939,16 @@ impl Db {
         self.update_as(table, sys_id, owned, "system")
     }
 
+    /// Every access and refresh token minted so far (expired ones too), for tests that scan a
+    /// run's output for leaked tokens.
+    pub fn minted_tokens(&self) -> Vec<String> {
+        self.access_tokens
+            .keys()
+            .chain(self.refresh_tokens.keys())
+            .cloned()
+            .collect()
+    }
+
     /// Sets a user's password the way the platform stores it (hashed), so it works for logins.
     pub fn set_password(&mut self, user_sys_id: &str, plain: &str) -> Result<(), DbError> {
         let hashed = hash_password(plain);
