@@ -213,7 +213,13 @@ impl Instance {
                 (d.to_string(), d == "localhost")
             }
             Some(Host::Ipv4(ip)) => (ip.to_string(), IpAddr::V4(ip).is_loopback()),
-            Some(Host::Ipv6(ip)) => (format!("[{ip}]"), IpAddr::V6(ip).is_loopback()),
+            // The URL's own spelling (`[::ffff:7f00:1]`), not `Ipv6Addr`'s (`::ffff:127.0.0.1`),
+            // so that the address reports show is the one requests go to.
+            Some(Host::Ipv6(ip)) => (
+                url.host_str()
+                    .map_or_else(|| format!("[{ip}]"), str::to_string),
+                IpAddr::V6(ip).is_loopback(),
+            ),
             None => {
                 return Err(InstanceError::InvalidHost {
                     input: trimmed.to_string(),

@@ -210,6 +210,6 @@ fn an_ipv6_instance_address_works_end_to_end() {
     assert_all_pass(&run);
     assert_eq!(
         run.json()["instance"],
-        format!("https://[::ffff:127.0.0.1]:{}", front.port())
+        format!("https://[::ffff:7f00:1]:{}", front.port())
     );
 }

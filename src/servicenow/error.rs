@@ -1052,4 +1052,215 @@ mod tests {
         assert!(text.contains("ACL Exception Insert Failed"), "{text}");
         assert!(text.contains("security_admin"), "{text}");
     }
+
+    /// Properties of [`classify`] over arbitrary statuses, content types and bodies: beyond not
+    /// panicking, the classification a caller branches on (hibernating, never retry a 401,
+    /// retry only 429/5xx) holds whatever else the answer contains.
+    mod properties {
+        use super::*;
+        use crate::servicenow::retry::RetryPolicy;
+        use proptest::prelude::*;
+
+        const MARKER: &str = "<title>Instance Hibernating page</title>";
+
+        fn content_type() -> impl Strategy<Value = Option<String>> {
+            prop::option::of(prop_oneof![
+                Just("application/json".to_string()),
+                Just("application/json;charset=UTF-8".to_string()),
+                Just("text/html;charset=UTF-8".to_string()),
+                Just("text/plain".to_string()),
+                Just("application/xml".to_string()),
+                "[ -~]{0,30}",
+            ])
+        }
+
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..300),
+                ".{0,200}".prop_map(String::into_bytes),
+                (any::<bool>(), ".{0,40}", ".{0,40}").prop_map(|(obj, m, d)| {
+                    let error = if obj {
+                        serde_json::json!({"message": m, "detail": d})
+                    } else {
+                        serde_json::json!(m)
+                    };
+                    serde_json::json!({"error": error, "error_description": d, "status": "failure"})
+                        .to_string()
+                        .into_bytes()
+                }),
+                ".{0,60}".prop_map(
+                    |t| format!("<html><head><title>{t}</title></head></html>").into_bytes()
+                ),
+            ]
+        }
+
+        fn expect() -> impl Strategy<Value = Expect> {
+            prop_oneof![Just(Expect::Table), Just(Expect::Token)]
+        }
+
+        fn header_map(content_type: &Option<String>, extra: &[(&str, &str)]) -> HeaderMap {
+            let mut h = HeaderMap::new();
+            if let Some(ct) = content_type {
+                if let Ok(v) = HeaderValue::from_str(ct) {
+                    h.insert("content-type", v);
+                }
+            }
+            for (k, v) in extra {
+                if let (Ok(k), Ok(v)) = (
+                    reqwest::header::HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(v),
+                ) {
+                    h.insert(k, v);
+                }
+            }
+            h
+        }
+
+        fn tgt() -> RequestTarget {
+            RequestTarget {
+                method: "GET".into(),
+                path: "/api/now/table/sys_user".into(),
+                table: Some("sys_user".into()),
+                sys_id: None,
+                instance: "https://acme.service-now.com".into(),
+            }
+        }
+
+        use reqwest::header::HeaderValue;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Whatever the status, content type or surrounding bytes, the hibernation page is
+            /// recognised, and it is never retried (it lasts until someone wakes the instance).
+            #[test]
+            fn the_hibernation_page_always_reads_as_hibernating(
+                status in 100u16..600,
+                ct in content_type(),
+                before in prop::collection::vec(any::<u8>(), 0..80),
+                after in prop::collection::vec(any::<u8>(), 0..80),
+                expect in expect(),
+            ) {
+                let mut body = before;
+                body.extend_from_slice(MARKER.as_bytes());
+                body.extend_from_slice(&after);
+                let e = classify(status, &header_map(&ct, &[]), &body, &tgt(), expect).unwrap_err();
+                prop_assert_eq!(&e.kind, &ErrorKind::Hibernating);
+                prop_assert!(!e.kind.is_transient());
+                prop_assert!(e.kind.instance_unusable());
+            }
+
+            /// A 401 is a refused login whatever comes with it, and no policy retries it: a
+            /// second attempt would be a second failed login towards the lockout.
+            #[test]
+            fn a_401_is_never_retried(
+                ct in content_type(),
+                body in body(),
+                mfa in prop::option::of("[a-zA-Z]{0,10}"),
+                expect in expect(),
+            ) {
+                prop_assume!(!is_hibernation_page(&String::from_utf8_lossy(&body)));
+                let extra: Vec<(&str, &str)> = mfa.iter().map(|v| ("x-mfa_token", v.as_str())).collect();
+                let e = classify(401, &header_map(&ct, &extra), &body, &tgt(), expect).unwrap_err();
+                prop_assert!(
+                    matches!(
+                        e.kind,
+                        ErrorKind::Unauthorized { .. }
+                            | ErrorKind::LoginPage
+                            | ErrorKind::TokenDenied { .. }
+                    ),
+                    "{:?}", e.kind
+                );
+                for policy in [RetryPolicy::Never, RetryPolicy::RateLimitOnly, RetryPolicy::Transient] {
+                    prop_assert!(!policy.allows(&e.kind), "{:?} retries {:?}", policy, e.kind);
+                }
+                if let ErrorKind::Unauthorized { mfa_required } = e.kind {
+                    let invalid = mfa.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("invalid"));
+                    prop_assert_eq!(mfa_required, invalid);
+                }
+            }
+
+            /// Only 429 and 5xx are transient, and every 5xx (not the hibernation page) is a
+            /// server error carrying its status; a 429 reads its Retry-After in seconds.
+            #[test]
+            fn only_429_and_5xx_are_transient(
+                status in 200u16..600,
+                ct in content_type(),
+                body in body(),
+                retry_after in prop::option::of(0u64..100_000),
+                expect in expect(),
+            ) {
+                prop_assume!(!is_hibernation_page(&String::from_utf8_lossy(&body)));
+                let ra = retry_after.map(|s| s.to_string());
+                let extra: Vec<(&str, &str)> = ra.iter().map(|v| ("retry-after", v.as_str())).collect();
+                let result = classify(status, &header_map(&ct, &extra), &body, &tgt(), expect);
+                match result {
+                    Ok(_) => prop_assert!((200..300).contains(&status)),
+                    Err(e) => {
+                        let transient = status == 429 || (500..600).contains(&status);
+                        prop_assert_eq!(e.kind.is_transient(), transient, "{} -> {:?}", status, e.kind);
+                        if (500..600).contains(&status) {
+                            prop_assert_eq!(&e.kind, &ErrorKind::Server { status });
+                        }
+                        if status == 429 {
+                            prop_assert_eq!(
+                                &e.kind,
+                                &ErrorKind::RateLimited { retry_after: retry_after.map(Duration::from_secs) }
+                            );
+                        }
+                        // Every classification can be told to a user.
+                        let text = e.to_string();
+                        prop_assert!(text.len() > 20 && text.ends_with('.'), "{}", text);
+                    }
+                }
+            }
+
+            /// A well-formed Table API answer is accepted whatever JSON content type it has,
+            /// and anything but a 2xx never is.
+            #[test]
+            fn a_result_envelope_with_2xx_is_accepted(
+                status in 200u16..300,
+                rows in prop::collection::vec(("[a-z_]{1,10}", ".{0,20}"), 0..4),
+            ) {
+                prop_assume!(status != 204);
+                let result: serde_json::Map<String, Value> = rows
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                let body = serde_json::json!({"result": [result]}).to_string();
+                prop_assume!(!is_hibernation_page(&body));
+                let ok = classify(
+                    status,
+                    &header_map(&Some("application/json;charset=UTF-8".into()), &[]),
+                    body.as_bytes(),
+                    &tgt(),
+                    Expect::Table,
+                );
+                prop_assert!(ok.is_ok(), "{:?}", ok);
+            }
+
+            /// Redirects are never followed into success: a login-looking target is a login
+            /// page, anything else an unexpected status.
+            #[test]
+            fn redirects_are_never_success(
+                status in 300u16..400,
+                location in "[ -~]{0,60}",
+                body in body(),
+            ) {
+                prop_assume!(!is_hibernation_page(&String::from_utf8_lossy(&body)));
+                let e = classify(
+                    status,
+                    &header_map(&None, &[("location", location.as_str())]),
+                    &body,
+                    &tgt(),
+                    Expect::Table,
+                )
+                .unwrap_err();
+                prop_assert!(
+                    matches!(e.kind, ErrorKind::LoginPage | ErrorKind::UnexpectedStatus { .. }),
+                    "{:?}", e.kind
+                );
+            }
+        }
+    }
 }
