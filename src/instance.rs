@@ -318,7 +318,8 @@ impl Instance {
     /// else the host (with the port, when there is one), with anything unusual replaced by `-`.
     pub fn profile_name(&self) -> String {
         if let Some(sub) = self.subdomain() {
-            if self.port().is_none() {
+            // A label like `-` parses as a host but is no profile name; fall through for it.
+            if self.port().is_none() && sub.starts_with(|c: char| c.is_ascii_alphanumeric()) {
                 return sub.to_string();
             }
         }
@@ -552,6 +553,7 @@ mod tests {
         assert_eq!(name("sn.example.com:9443"), "sn.example.com-9443");
         assert_eq!(name("http://127.0.0.1:8080"), "127.0.0.1-8080");
         assert_eq!(name("http://[::1]:8080"), "1-8080");
+        assert_eq!(name("-.service-now.com"), "service-now.com");
         assert_eq!(
             name("acme.service-now.com:8443"),
             "acme.service-now.com-8443"

@@ -399,6 +399,33 @@ fn row_429_without_retry_after_backs_off_then_gives_up() {
     );
 }
 
+/// A 429 from the token endpoint in the OAuth dialect: still a rate limit (not "access denied",
+/// which would send the user after a wrong password), and not retried: it is a login attempt.
+#[test]
+fn row_429_on_the_token_endpoint() {
+    let sn = sandbox("healthy-app");
+    let front = FaultServer::start(Some(sn.port()), |req| {
+        if req.is_token() {
+            Action::Respond(response(
+                429,
+                &[("content-type", "application/json"), ("retry-after", "1")],
+                br#"{"error":"server_error","error_description":"access_denied"}"#,
+            ))
+        } else {
+            Action::Forward
+        }
+    });
+    let (run, json) = verify(&front.url(), &[], &[]);
+    assert_eq!(run.code, 1, "{json:#}");
+    assert_eq!(json.codes("connect"), ["connect.token_failed"], "{json:#}");
+    let text = json.messages("connect");
+    assert!(
+        text.contains("the instance's rate limit was exceeded (429, retry after 1 s)"),
+        "{text}"
+    );
+    assert_eq!(front.requests().iter().filter(|r| r.is_token()).count(), 1);
+}
+
 // ---- 5xx ----
 
 fn server_errors_exit_3(status: u16) {

@@ -567,7 +567,9 @@ pub(crate) fn classify(
     let (message, detail) = parsed.as_ref().map(server_text).unwrap_or((None, None));
     let html = parsed.is_none() && is_html(&content_type, &text);
 
-    if expect == Expect::Token && (400..500).contains(&status) {
+    // A 429 is a rate limit whatever its body says: read as a refused grant, it would send the
+    // user looking for a wrong password or a locked account.
+    if expect == Expect::Token && (400..500).contains(&status) && status != 429 {
         if let Some(Value::String(error)) = parsed.as_ref().and_then(|v| v.get("error")) {
             let description = parsed
                 .as_ref()
@@ -1021,6 +1023,18 @@ mod tests {
             let _ = classify(status, &headers(&[ct]), &body, &target(), Expect::Table);
             let _ = classify(status, &headers(&[ct]), &body, &target(), Expect::Token);
         });
+    }
+
+    #[test]
+    fn a_429_from_the_token_endpoint_is_a_rate_limit_not_a_refused_grant() {
+        let body = r#"{"error":"server_error","error_description":"too many requests"}"#;
+        let e = token(429, &[JSON, ("retry-after", "5")], body).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::RateLimited {
+                retry_after: Some(Duration::from_secs(5))
+            }
+        );
     }
 
     #[test]
