@@ -952,3 +952,33 @@ async fn loopback_instances_ignore_proxy_variables() {
         .unwrap();
     assert_eq!(seen.hits(), 1);
 }
+
+#[tokio::test]
+async fn a_connection_cut_mid_body_is_connection_lost() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            // Promise 500 bytes, send a few, and close.
+            let _ = sock
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"result\":[",
+                )
+                .await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    let err = client(&format!("http://{addr}"), &options())
+        .session(admin())
+        .list("incident", &ListRequest::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConnectionLost, "{err:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "not retried");
+}

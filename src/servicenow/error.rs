@@ -96,6 +96,8 @@ pub enum ErrorKind {
     },
     Timeout,
     Connect,
+    /// The connection broke after the answer had started (a reset or close mid-body).
+    ConnectionLost,
     Tls,
     /// A success status with a body that is not the JSON it should be (truncated, wrong shape).
     MalformedJson,
@@ -129,6 +131,7 @@ impl ErrorKind {
                 | ErrorKind::RateLimited { .. }
                 | ErrorKind::Timeout
                 | ErrorKind::Connect
+                | ErrorKind::ConnectionLost
                 | ErrorKind::Tls
         )
     }
@@ -242,6 +245,9 @@ impl SnError {
             }
             ErrorKind::Timeout => "the request timed out".into(),
             ErrorKind::Connect => "could not connect to the instance".into(),
+            ErrorKind::ConnectionLost => {
+                "the connection broke while the instance's answer was arriving".into()
+            }
             ErrorKind::Tls => "the TLS connection to the instance failed".into(),
             ErrorKind::MalformedJson => {
                 "the instance's answer was not the JSON expected (truncated or malformed)".into()
@@ -329,6 +335,10 @@ impl SnError {
             ErrorKind::Connect => {
                 "Check the instance address, your network and proxy settings (HTTPS_PROXY, \
                  NO_PROXY)."
+                    .into()
+            }
+            ErrorKind::ConnectionLost => {
+                "A proxy or the network may have cut it; run again, with -v to see the request."
                     .into()
             }
             ErrorKind::Tls => {
@@ -624,7 +634,7 @@ pub(crate) fn classify_transport(e: &reqwest::Error, target: &RequestTarget) -> 
     } else if e.is_connect() {
         ErrorKind::Connect
     } else if e.is_body() || e.is_decode() {
-        ErrorKind::MalformedJson
+        ErrorKind::ConnectionLost
     } else if e.is_builder() {
         ErrorKind::ClientSetup
     } else {
