@@ -11,6 +11,7 @@ pub mod demo;
 pub mod inputs;
 pub mod man;
 pub mod sandbox;
+pub mod setup;
 pub mod verify;
 
 /// Runs the parsed command line and returns the exit code for a run that completed.
@@ -18,7 +19,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
-        Command::Setup(_) => not_available("setup"),
+        Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Verify(args) => verify::run(&cli.global, &args),
         Command::Apply(_) => not_available("apply"),
         Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),

@@ -1,0 +1,97 @@
+//! `snconnect setup`: the guided wizard and the unattended run, and what they share.
+//!
+//! - [`steps`]: the steps in order and their instructions;
+//! - [`wizard`]: the interactive flow;
+//! - [`store`]: writing the profile and its secrets all together or not at all;
+//! - [`handoff`]: the values to enter in incident.io.
+//!
+//! Checks run through the [`Checker`] trait so the wizard can be unit-tested with a scripted
+//! prompter against the in-process sandbox, exactly as the binary runs them.
+
+use anyhow::Result;
+
+use crate::cli::{CheckId, GlobalArgs};
+use crate::commands::inputs::{AdminAuth, Inputs};
+use crate::commands::verify;
+use crate::report::Report;
+use crate::servicenow::Client;
+use crate::ui::progress::Spinner;
+
+pub mod handoff;
+pub mod steps;
+pub mod store;
+pub mod wizard;
+
+#[cfg(test)]
+mod wizard_tests;
+
+/// Runs checks with what the caller knows so far.
+pub trait Checker {
+    /// Runs `only` (every check when empty) and returns the report.
+    fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report>;
+}
+
+/// The real checks: the same path as `snconnect verify`, on one client per instance.
+pub struct LiveChecker {
+    global: GlobalArgs,
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    /// Draw a spinner on stderr while waiting (interactive runs on a terminal).
+    spinner: bool,
+}
+
+impl LiveChecker {
+    pub fn new(global: &GlobalArgs, spinner: bool) -> Result<LiveChecker> {
+        Ok(LiveChecker {
+            global: global.clone(),
+            runtime: verify::runtime()?,
+            client: None,
+            spinner,
+        })
+    }
+
+    fn client(&mut self, inputs: &Inputs) -> Result<Client> {
+        match &self.client {
+            Some(c) if c.instance().as_str() == inputs.instance.as_str() => Ok(c.clone()),
+            _ => {
+                let c = verify::build_client(inputs, &self.global)?;
+                self.client = Some(c.clone());
+                Ok(c)
+            }
+        }
+    }
+}
+
+impl Checker for LiveChecker {
+    fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report> {
+        let client = self.client(inputs)?;
+        let plan = verify::plan(inputs, only, self.global.timeout);
+        let _spinner = Spinner::start_if(
+            self.spinner && console::Term::stderr().is_term(),
+            &format!("checking {}", inputs.instance.as_str()),
+        );
+        Ok(self.runtime.block_on(verify::verify(&client, &plan, false)))
+    }
+}
+
+/// A copy of resolved inputs (they hold secrets, so they are not `Clone` by accident).
+pub fn copy_inputs(i: &Inputs) -> Inputs {
+    Inputs {
+        instance: i.instance.clone(),
+        profile: i.profile.clone(),
+        path: i.path,
+        admin: match &i.admin {
+            AdminAuth::Basic { user, password } => AdminAuth::Basic {
+                user: user.clone(),
+                password: password.clone(),
+            },
+            AdminAuth::Bearer(t) => AdminAuth::Bearer(t.clone()),
+            AdminAuth::Missing(why) => AdminAuth::Missing(why.clone()),
+        },
+        client_id: i.client_id.clone(),
+        client_secret: i.client_secret.clone(),
+        username: i.username.clone(),
+        password: i.password.clone(),
+        store_problem: i.store_problem.clone(),
+    }
+}
