@@ -80,8 +80,8 @@ pub fn render(h: &Handoff<'_>) -> String {
     if masked {
         if h.stored {
             out.push_str(&format!(
-                "The secrets are masked here. To print them for pasting: snconnect credentials \
-                 show --reveal --profile {}\n",
+                "The secrets are masked here. To print them for pasting, run:\n  snconnect \
+                 credentials show --reveal --profile {}\n",
                 h.profile
             ));
         } else {
