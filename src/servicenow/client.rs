@@ -722,6 +722,32 @@ mod tests {
     }
 
     #[test]
+    fn an_impossible_table_name_is_refused_without_a_request() {
+        let instance = Instance::parse("http://127.0.0.1:9").unwrap();
+        let client = Client::new(&instance, &ClientOptions::default()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt
+            .block_on(
+                client
+                    .session(Auth::Anonymous)
+                    .list("../oauth_token.do", &ListRequest::new()),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadRequest { status: 0 });
+        assert_eq!(err.status(), None);
+        let text = err.to_string();
+        assert!(text.starts_with("the request was not sent"), "{text}");
+        assert!(
+            text.contains("'../oauth_token.do' is not a valid table name"),
+            "{text}"
+        );
+        assert_eq!(client.stats().requests, 0);
+    }
+
+    #[test]
     fn urls_encode_segments() {
         let instance = Instance::parse("https://acme.service-now.com").unwrap();
         let client = Client::new(&instance, &ClientOptions::default()).unwrap();

@@ -174,6 +174,7 @@ impl SnError {
     /// The HTTP status for kinds that carry one, for callers that report it.
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
+            ErrorKind::BadRequest { status: 0 } => None,
             ErrorKind::Server { status }
             | ErrorKind::BadRequest { status }
             | ErrorKind::UnexpectedStatus { status } => Some(*status),
@@ -237,6 +238,8 @@ impl SnError {
                 None => "the instance's rate limit was exceeded (429)".into(),
             },
             ErrorKind::Server { status } => format!("the instance failed with HTTP {status}"),
+            // Status 0: refused before sending (a table name or sys_id that cannot be valid).
+            ErrorKind::BadRequest { status: 0 } => "the request was not sent".into(),
             ErrorKind::BadRequest { status } => {
                 format!("the instance rejected the request (HTTP {status})")
             }
