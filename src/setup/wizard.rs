@@ -293,12 +293,8 @@ impl Wizard<'_, '_> {
 
     fn choose_path(&mut self) -> Result<()> {
         let items = vec![
-            "app (recommended): install the incident.io app; changes in ServiceNow reach \
-             incident.io at once"
-                .to_string(),
-            "admin: no app; the service user gets the admin role and changes reach incident.io \
-             later"
-                .to_string(),
+            "app: with the incident.io app (recommended; changes sync back at once)".to_string(),
+            "admin: no app; the service user holds admin (changes sync back later)".to_string(),
         ];
         let default = match self.st.path {
             SetupPath::App => 0,
