@@ -58,6 +58,12 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
         insecure_storage: args.insecure_storage,
     })?;
     interrupt::install("nothing was stored").map_err(UserError::cannot_run)?;
+    // On a terminal stdin is the person typing: `--*-stdin` would read a secret with echo on.
+    // The wizard asks for every secret with hidden input instead.
+    let mut target = args.target.clone();
+    target.admin_password_stdin = false;
+    target.client_secret_stdin = false;
+    target.password_stdin = false;
     let color = colour::for_stderr(global.color);
     let mut prompter = TerminalPrompter::new(color);
     let mut checker = LiveChecker::new(global, true)?;
@@ -75,9 +81,9 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
     let opts = WizardOptions {
         reveal: args.reveal,
         color,
-        admin_given: admin_given(&args.target),
+        admin_given: admin_given(&target),
     };
-    match wizard::run(&mut env, &args.target, opts) {
+    match wizard::run(&mut env, &target, opts) {
         Ok(outcome) => {
             if global.format != crate::cli::Format::Human {
                 let text = verify::render(&outcome.report, global.format, false);
