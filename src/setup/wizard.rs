@@ -234,11 +234,21 @@ fn instance_result(report: &Report) -> Option<&CheckResult> {
 /// means the person chose to stop there.
 fn choose_instance(env: &mut WizardEnv<'_>, target: &TargetArgs) -> Result<(Inputs, Report)> {
     let mut target = target.clone();
+    // With a single saved profile, its instance is the likely answer: offer it as the default.
+    let remembered = match env.dir.list_profiles() {
+        Ok(names) if names.len() == 1 => env
+            .dir
+            .load_profile(&names[0])
+            .ok()
+            .flatten()
+            .and_then(|p| p.instance),
+        _ => None,
+    };
     loop {
         if target.instance.is_none() && target.profile.is_none() {
             let typed = env.prompter.input(
                 "ServiceNow instance (e.g. acme, acme.service-now.com or a URL)",
-                None,
+                remembered.as_deref(),
                 &|s: &str| Instance::parse(s).map(|_| ()).map_err(|e| e.to_string()),
             )?;
             target.instance = Some(typed);

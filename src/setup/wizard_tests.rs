@@ -477,3 +477,29 @@ fn reveal_shows_the_secrets_on_the_hand_off_only() {
     assert!(!hand_off.contains(fixtures::ADMIN_PASSWORD));
     assert_no_secret(&t[..t.find("Settings → Integrations").unwrap()]);
 }
+
+#[test]
+fn with_one_saved_profile_its_instance_is_the_default() {
+    let h = Harness::new("healthy-app");
+    let mut answers = admin_sign_in();
+    answers.push(Answer::pick("check now"));
+    answers.extend(oauth_values());
+    answers.push(Answer::pick("check now"));
+    answers.extend(user_values());
+    answers.push(Answer::No);
+    let mut p = ScriptedPrompter::new(answers);
+    h.run(&mut p, &h.target(), WizardOptions::default())
+        .unwrap();
+
+    let mut p = ScriptedPrompter::new([
+        Answer::text(""), // Enter: the saved instance
+        Answer::Interrupt,
+    ]);
+    let err = h
+        .run(&mut p, &TargetArgs::default(), WizardOptions::default())
+        .unwrap_err();
+    assert!(matches!(err, WizardError::Prompt(PromptError::Interrupted)));
+    let t = p.transcript();
+    assert!(t.contains(&format!("[{}]", h.sandbox.url())), "{t}");
+    assert!(t.contains("answers as a ServiceNow instance"), "{t}");
+}
