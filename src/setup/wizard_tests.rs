@@ -503,3 +503,37 @@ fn with_one_saved_profile_its_instance_is_the_default() {
     assert!(t.contains(&format!("[{}]", h.sandbox.url())), "{t}");
     assert!(t.contains("answers as a ServiceNow instance"), "{t}");
 }
+
+#[test]
+fn flags_that_answer_a_question_skip_it() {
+    let h = Harness::new("healthy-admin");
+    // The admin password comes from the keyring here, as it would from the environment.
+    h.store
+        .set(
+            &h.profile(),
+            SecretKind::AdminPassword,
+            &SecretString::from(fixtures::ADMIN_PASSWORD),
+        )
+        .unwrap();
+    let target = TargetArgs {
+        path: Some(SetupPath::Admin),
+        admin_user: Some(fixtures::ADMIN_USER.to_string()),
+        ..h.target()
+    };
+    let opts = WizardOptions {
+        admin_given: true,
+        ..WizardOptions::default()
+    };
+    let mut p = ScriptedPrompter::new([Answer::Interrupt]); // the first step's question
+    let err = h.run(&mut p, &target, opts).unwrap_err();
+    assert!(matches!(err, WizardError::Prompt(PromptError::Interrupted)));
+    let t = p.transcript();
+    assert!(!t.contains("Which way"), "the path was given: {t}");
+    assert!(!t.contains("Use admin credentials?"), "{t}");
+    assert!(
+        t.contains("Using admin user 'admin' from the command line"),
+        "{t}"
+    );
+    assert!(t.contains("Signed in as 'admin'"), "{t}");
+    assert!(t.contains("Step 1 of 5"), "{t}");
+}
