@@ -164,9 +164,10 @@ impl Instance {
             }
         };
 
-        // Credentials are checked on the raw text too: url's parser accepts them, and an error
-        // message must never echo them back.
-        if has_userinfo(&url_text) {
+        // Credentials are checked on the raw text: an error message must never echo them, and
+        // a password may itself contain '/', which would hide the '@' from a URL parser. No
+        // accepted address contains '@' anywhere (paths, queries and fragments are refused).
+        if url_text.contains('@') {
             return Err(InstanceError::Credentials);
         }
         let url = Url::parse(&url_text).map_err(|e| InstanceError::InvalidHost {
@@ -346,17 +347,6 @@ fn is_bare_word(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// Whether the authority part of a URL text contains `@` (user info).
-fn has_userinfo(url_text: &str) -> bool {
-    let after_scheme = url_text
-        .find("://")
-        .map_or(url_text, |p| &url_text[p + 3..]);
-    let authority_end = after_scheme
-        .find(['/', '?', '#'])
-        .unwrap_or(after_scheme.len());
-    after_scheme[..authority_end].contains('@')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,6 +499,8 @@ mod tests {
     fn errors_show_an_accepted_form_and_never_echo_a_password() {
         let e = Instance::parse("https://admin:hunter2@acme.service-now.com").unwrap_err();
         assert!(!e.to_string().contains("hunter2"));
+        let e = Instance::parse("https://admin:hun/ter2@acme.service-now.com").unwrap_err();
+        assert_eq!(e, InstanceError::Credentials);
         let e = Instance::parse("https://acme.service-now.com/now/nav/ui/home").unwrap_err();
         let text = e.to_string();
         assert!(text.contains("/now/nav/ui/home"), "{text}");
@@ -576,5 +568,61 @@ mod tests {
             i.ui_url("/sys_user_list.do"),
             "https://acme.service-now.com/sys_user_list.do"
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            #[test]
+            fn parse_never_panics_and_accepted_forms_are_canonical(input in ".{0,60}") {
+                if let Ok(i) = Instance::parse(&input) {
+                    let again = Instance::parse(i.as_str()).expect("a normalised address parses");
+                    prop_assert_eq!(&again, &i);
+                    prop_assert!(i.base_url().as_str().ends_with('/'));
+                    prop_assert!(i.base_url().query().is_none());
+                    prop_assert_eq!(i.base_url().path(), "/");
+                    prop_assert!(
+                        i.as_str().starts_with("https://")
+                            || (i.as_str().starts_with("http://") && i.is_loopback())
+                    );
+                    prop_assert_eq!(i.host().to_ascii_lowercase(), i.host());
+                }
+            }
+
+            #[test]
+            fn url_shaped_inputs_never_panic(
+                scheme in "(https?|HTTPS|ftp)://",
+                user in "([a-z]{1,5}(:[a-z0-9]{1,8})?@)?",
+                host in "[a-zA-Z0-9.\\-]{0,30}",
+                port in "(:[0-9]{1,6})?",
+                path in "(/[a-z/]{0,10})?",
+                rest in "(\\?[a-z=]{0,5})?(#[a-z]{0,4})?",
+            ) {
+                let input = format!("{scheme}{user}{host}{port}{path}{rest}");
+                let _ = Instance::parse(&input);
+            }
+
+            #[test]
+            fn every_valid_subdomain_is_accepted(label in "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?") {
+                let i = Instance::parse(&label).unwrap();
+                let want = format!("https://{label}.service-now.com");
+                prop_assert_eq!(i.as_str(), want.as_str());
+                prop_assert_eq!(i.subdomain(), Some(label.as_str()));
+                prop_assert_eq!(i.profile_name(), label);
+            }
+
+            #[test]
+            fn a_password_in_the_address_is_never_echoed(pw in "[A-Za-z0-9]{10,20}") {
+                let input = format!("https://admin:{pw}@acme.service-now.com/");
+                let e = Instance::parse(&input).unwrap_err();
+                prop_assert!(!e.to_string().contains(&pw));
+                let shown = format!("{:?}", e);
+                prop_assert!(!shown.contains(&pw));
+            }
+        }
     }
 }

@@ -206,3 +206,28 @@ fn forget_json_lists_what_was_removed() {
     assert!(!tmp.path().join("insecure-secrets.toml").exists());
     assert!(!tmp.path().join("profiles/acme.toml").exists());
 }
+
+#[test]
+fn the_profile_is_derived_from_the_instance() {
+    let tmp = tempfile::tempdir().unwrap();
+    seed(tmp.path());
+    for instance in [
+        "acme",
+        "acme.service-now.com",
+        "https://acme.service-now.com/",
+    ] {
+        let (code, text) =
+            output_of(snconnect(tmp.path()).args(["credentials", "show", "--instance", instance]));
+        assert_eq!(code, Some(0), "{instance}: {text}");
+        assert!(text.contains("Profile acme"), "{instance}: {text}");
+        assert!(text.contains("cid-42"), "{instance}: {text}");
+    }
+    let (code, text) = output_of(snconnect(tmp.path()).args([
+        "credentials",
+        "show",
+        "--instance",
+        "http://acme.example.com",
+    ]));
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("invalid --instance"), "{text}");
+}

@@ -5,7 +5,7 @@
 //! answer this check reads the other checks' findings to name the likely cause, or, when nothing
 //! explains it, lists the causes to look at in order.
 
-use super::{CheckResult, Context, Finding, FindingCode, Severity, Status, Verdict};
+use super::{join_names, CheckResult, Context, Finding, FindingCode, Severity, Status, Verdict};
 use crate::cli::CheckId;
 use crate::requirements::{APP_ROLE, AUTH_SCOPE, OAUTH_ENTRY_NAME};
 
@@ -125,23 +125,8 @@ pub fn evaluate(facts: &Facts, ctx: &Context, others: &[CheckResult]) -> Verdict
                 .fix(format!("grant '{name}' {}", table_hint(table)))
                 .link(list),
             ),
-            ProbeOutcome::ScopeBlocked => Some(
-                Finding::error(
-                    FindingCode::ConnectScopeBlocked,
-                    format!(
-                        "as '{name}', reading table '{table}' is blocked: the token lacks the \
-                         API access scope (\"Missing required api access scope\")"
-                    ),
-                )
-                .fix(format!(
-                    "add the '{AUTH_SCOPE}' auth scope to OAuth entry '{OAUTH_ENTRY_NAME}', which \
-                     lets its tokens reach every API the user may use"
-                ))
-                .link(
-                    ctx.links
-                        .list("oauth_entity", &format!("name={OAUTH_ENTRY_NAME}")),
-                ),
-            ),
+            // One cause for every table: reported once, below.
+            ProbeOutcome::ScopeBlocked => None,
             ProbeOutcome::Failed { message } => Some(
                 Finding::error(
                     FindingCode::ConnectTableFailed,
@@ -153,7 +138,40 @@ pub fn evaluate(facts: &Facts, ctx: &Context, others: &[CheckResult]) -> Verdict
         };
         findings.extend(finding);
     }
+    let blocked: Vec<&str> = facts
+        .probes
+        .iter()
+        .filter(|p| p.outcome == ProbeOutcome::ScopeBlocked)
+        .map(|p| p.table.as_str())
+        .collect();
+    if !blocked.is_empty() {
+        findings.push(
+            Finding::error(
+                FindingCode::ConnectScopeBlocked,
+                format!(
+                    "as '{name}', reading {} is blocked: the token lacks the API access scope \
+                     (\"Missing required api access scope\")",
+                    tables_label(&blocked)
+                ),
+            )
+            .fix(format!(
+                "add the '{AUTH_SCOPE}' auth scope to OAuth entry '{OAUTH_ENTRY_NAME}', which lets \
+                 its tokens reach every API the user may use"
+            ))
+            .link(
+                ctx.links
+                    .list("oauth_entity", &format!("name={OAUTH_ENTRY_NAME}")),
+            ),
+        );
+    }
     Verdict::from_findings(findings)
+}
+
+fn tables_label(tables: &[&str]) -> String {
+    match tables {
+        [one] => format!("table '{one}'"),
+        many => format!("tables {}", join_names(many)),
+    }
 }
 
 fn access_denied(ctx: &Context, others: &[CheckResult], error: &str, description: &str) -> Finding {

@@ -423,11 +423,13 @@ pub(crate) fn unusable<T>(
             Finding::warning(
                 cannot_see,
                 format!(
-                    "cannot see {what}: the instance reports {total} matching row(s) but returned                      none to the admin user, so ACLs hide them"
+                    "cannot see {what}: the instance reports {total} matching row(s) but returned \
+                     none to the admin user, so ACLs hide them"
                 ),
             )
             .fix(
-                "run with an admin account that can read these records (ACL records need                  security_admin), or check them by hand at the link",
+                "run with an admin account that can read these records (ACL records need \
+                 security_admin), or check them by hand at the link",
             )
             .link(link),
         ),

@@ -168,7 +168,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             Finding::note(
                 FindingCode::OauthTokenLifespans,
                 format!(
-                    "tokens from '{}' live {} (access) and {} (refresh)",
+                    "'{}' issues access tokens that live {} and refresh tokens that live {}",
                     entry.name,
                     lifespan(entry.access_token_lifespan),
                     lifespan(entry.refresh_token_lifespan)

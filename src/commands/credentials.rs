@@ -55,17 +55,17 @@ pub fn run(global: &GlobalArgs, cmd: &CredentialsCommand) -> Result<Exit> {
 
 /// The profile named by `--profile`, else the one derived from `--instance`.
 pub fn resolve_profile(args: &CredentialsProfileArgs, dir: &ConfigDir) -> Result<String> {
-    if let Some(name) = &args.profile {
-        crate::credentials::validate_profile_name(name)
-            .map_err(|e| UserError::usage(e.to_string()))?;
-        return Ok(name.clone());
-    }
-    if args.instance.is_some() {
-        return Err(UserError::usage(
-            "this build cannot derive a profile name from --instance yet; pass --profile NAME \
-             (by default the instance's subdomain, e.g. `acme` for acme.service-now.com)",
-        )
-        .into());
+    let instance = match &args.instance {
+        Some(text) => Some(
+            crate::instance::Instance::parse(text)
+                .map_err(|e| UserError::usage(format!("invalid --instance: {e}")))?,
+        ),
+        None => None,
+    };
+    let resolved = crate::credentials::profile_for(args.profile.as_deref(), instance.as_ref())
+        .map_err(|e| UserError::usage(e.to_string()))?;
+    if let Some(name) = resolved {
+        return Ok(name);
     }
     let known = dir.list_profiles().unwrap_or_default();
     let hint = if known.is_empty() {
@@ -563,5 +563,17 @@ mod tests {
         };
         let err = resolve_profile(&bad, &f.dir).unwrap_err();
         assert_eq!(crate::exit::exit_for(&err), Exit::Usage);
+        let from_instance = CredentialsProfileArgs {
+            profile: None,
+            instance: Some("https://acme.service-now.com/".into()),
+        };
+        assert_eq!(resolve_profile(&from_instance, &f.dir).unwrap(), "acme");
+        let bad_instance = CredentialsProfileArgs {
+            profile: None,
+            instance: Some("http://acme.service-now.com".into()),
+        };
+        let err = resolve_profile(&bad_instance, &f.dir).unwrap_err();
+        assert_eq!(crate::exit::exit_for(&err), Exit::Usage);
+        assert!(err.to_string().contains("--instance"), "{err}");
     }
 }

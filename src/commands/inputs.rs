@@ -316,6 +316,16 @@ pub fn resolve(target: &TargetArgs, sources: &mut Sources<'_>) -> Result<Inputs,
                     Secret::AdminPassword.how()
                 )),
             },
+            None if target.admin_password_stdin
+                || (sources.env)(Secret::AdminPassword.env_var())
+                    .is_some_and(|v| !v.is_empty()) =>
+            {
+                AdminAuth::Missing(
+                    "an admin password was given but no admin user: pass --admin-user or set \
+                     SNCONNECT_ADMIN_USER"
+                        .to_string(),
+                )
+            }
             None => AdminAuth::Missing(format!(
                 "no admin credentials: give --admin-user (or SNCONNECT_ADMIN_USER) with the {}, or \
                  set {ADMIN_TOKEN_ENV}",
@@ -531,6 +541,23 @@ mod tests {
         assert_eq!(err.exit, crate::exit::Exit::Usage);
         assert!(err.message.contains("--password-stdin"), "{}", err.message);
         assert!(!err.message.contains("only-one"), "never echo a secret");
+    }
+
+    #[test]
+    fn an_admin_password_without_a_user_says_which_is_missing() {
+        let i = run(
+            &target(),
+            &[("SNCONNECT_ADMIN_PASSWORD", "pw")],
+            "",
+            &[],
+            None,
+        )
+        .unwrap();
+        assert!(
+            matches!(&i.admin, AdminAuth::Missing(why) if why.contains("no admin user")),
+            "{:?}",
+            i.admin
+        );
     }
 
     #[test]

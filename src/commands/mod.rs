@@ -7,6 +7,7 @@ use crate::exit::{Exit, UserError};
 
 pub mod completions;
 pub mod credentials;
+pub mod demo;
 pub mod inputs;
 pub mod man;
 pub mod sandbox;
@@ -21,7 +22,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Verify(args) => verify::run(&cli.global, &args),
         Command::Apply(_) => not_available("apply"),
         Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),
-        Command::Demo(_) => not_available("demo"),
+        Command::Demo(args) => demo::run(&cli.global, &args),
         Command::Sandbox(args) => sandbox::run(&args),
     }
 }

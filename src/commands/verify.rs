@@ -76,7 +76,7 @@ pub async fn verify(client: &Client, plan: &Plan, strict: bool) -> Report {
 /// The report in the chosen format.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
     match format {
-        Format::Human => human::render(report, human::Options { color }),
+        Format::Human => human::render(report, &human::Options { color, next: None }),
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
     }

@@ -35,8 +35,8 @@ pub use self::keyring::{
 };
 pub use self::memory::MemoryStore;
 pub use self::profile::{
-    config_dir, list_profiles, load_profile, save_profile, validate_profile_name, ConfigDir,
-    Profile, CONFIG_DIR_ENV,
+    config_dir, list_profiles, load_profile, profile_for, save_profile, validate_profile_name,
+    ConfigDir, Profile, CONFIG_DIR_ENV,
 };
 
 /// The secrets snconnect keeps for a profile. The key strings are part of what users see in their

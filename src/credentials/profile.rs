@@ -71,6 +71,32 @@ pub fn validate_profile_name(name: &str) -> Result<(), StoreError> {
     }
 }
 
+/// The profile a command works with: `--profile` if given, else the one derived from the instance
+/// (its subdomain, or its host for custom domains and loopback), else `None`.
+pub fn profile_for(
+    profile: Option<&str>,
+    instance: Option<&crate::instance::Instance>,
+) -> Result<Option<String>, StoreError> {
+    if let Some(name) = profile {
+        validate_profile_name(name)?;
+        return Ok(Some(name.to_owned()));
+    }
+    let Some(instance) = instance else {
+        return Ok(None);
+    };
+    // A derived name may start with a separator (`[::1]:8080` gives `--1-8080`); profile names
+    // start with a letter or digit, so trim what the address itself cannot make meaningful.
+    let derived = instance.profile_name();
+    let name = derived.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    validate_profile_name(name).map_err(|_| {
+        StoreError::Config(format!(
+            "cannot derive a profile name from {}; pass --profile NAME",
+            instance.as_str()
+        ))
+    })?;
+    Ok(Some(name.to_owned()))
+}
+
 /// The directory holding profiles and, only with `--insecure-storage`, the plain secrets file.
 #[derive(Clone, Debug)]
 pub struct ConfigDir {
@@ -232,6 +258,34 @@ mod tests {
         ] {
             let err = validate_profile_name(bad).unwrap_err().to_string();
             assert!(err.contains("invalid profile name"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_profile_comes_from_the_flag_else_from_the_instance() {
+        use crate::instance::Instance;
+        let acme = Instance::parse("acme").unwrap();
+        assert_eq!(
+            profile_for(Some("mine"), Some(&acme)).unwrap().as_deref(),
+            Some("mine")
+        );
+        assert_eq!(
+            profile_for(None, Some(&acme)).unwrap().as_deref(),
+            Some("acme")
+        );
+        assert_eq!(profile_for(None, None).unwrap(), None);
+        assert!(profile_for(Some("../x"), Some(&acme)).is_err());
+        let custom = Instance::parse("https://servicenow.example.com").unwrap();
+        assert_eq!(
+            profile_for(None, Some(&custom)).unwrap().as_deref(),
+            Some("servicenow.example.com")
+        );
+        let loopback = Instance::parse("http://127.0.0.1:8765").unwrap();
+        let name = profile_for(None, Some(&loopback)).unwrap().unwrap();
+        assert!(name.contains("8765"), "{name}");
+        if let Ok(v6) = Instance::parse("http://[::1]:8080") {
+            let name = profile_for(None, Some(&v6)).unwrap().unwrap();
+            assert!(validate_profile_name(&name).is_ok(), "{name}");
         }
     }
 

@@ -9,9 +9,11 @@ use crate::cli::SetupPath;
 use crate::exit::Exit;
 
 /// How to render: colour is decided by the caller (terminal, `--color`, `NO_COLOR`).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub color: bool,
+    /// Replaces the suggested next step (e.g. `demo`, whose instance is gone when it ends).
+    pub next: Option<String>,
 }
 
 struct Palette {
@@ -54,7 +56,7 @@ impl Palette {
 }
 
 /// The report as text, ending with a newline.
-pub fn render(report: &Report, opts: Options) -> String {
+pub fn render(report: &Report, opts: &Options) -> String {
     let p = Palette { color: opts.color };
     let mut out = String::new();
     out.push_str(&format!(
@@ -98,7 +100,8 @@ pub fn render(report: &Report, opts: Options) -> String {
         "\n{} passed, {} warned, {} failed, {} skipped\n",
         s.pass, s.warn, s.fail, s.skip
     ));
-    out.push_str(&format!("{} {}\n", p.bold("Next:"), next_step(report)));
+    let next = opts.next.clone().unwrap_or_else(|| next_step(report));
+    out.push_str(&format!("{} {next}\n", p.bold("Next:")));
     out
 }
 
@@ -161,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_line_per_check_with_findings_indented() {
-        let text = render(&sample(), Options { color: false });
+        let text = render(&sample(), &Options::default());
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("snconnect verify https://acme.service-now.com (app path)"));
         assert!(text.contains("✓ Instance"), "{text}");
@@ -179,7 +182,13 @@ mod tests {
 
     #[test]
     fn colour_only_when_asked() {
-        let text = render(&sample(), Options { color: true });
+        let text = render(
+            &sample(),
+            &Options {
+                color: true,
+                next: None,
+            },
+        );
         assert!(text.contains('\u{1b}'));
     }
 

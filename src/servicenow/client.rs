@@ -61,6 +61,18 @@ impl Default for ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// The options the global flags ask for (`--timeout`, `--ca-cert`, `-v`); the rest default.
+    pub fn from_args(global: &crate::cli::GlobalArgs) -> ClientOptions {
+        ClientOptions {
+            timeout: Duration::from_secs(global.timeout.max(1)),
+            ca_cert: global.ca_cert.clone(),
+            verbose: global.verbose,
+            ..ClientOptions::default()
+        }
+    }
+}
+
 impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
@@ -411,6 +423,7 @@ fn transport_word(kind: &ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timed out",
         ErrorKind::Tls => "TLS error",
         ErrorKind::Connect => "connection failed",
+        ErrorKind::ConnectionLost => "connection lost mid-answer",
         _ => "transport error",
     }
 }
@@ -679,12 +692,59 @@ mod tests {
     }
 
     #[test]
+    fn options_follow_the_global_flags() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "snconnect",
+            "completions",
+            "bash",
+            "--timeout",
+            "7",
+            "-v",
+            "--ca-cert",
+            "/tmp/ca.pem",
+        ])
+        .unwrap();
+        let o = ClientOptions::from_args(&cli.global);
+        assert_eq!(o.timeout, Duration::from_secs(7));
+        assert!(o.verbose);
+        assert_eq!(o.ca_cert, Some(PathBuf::from("/tmp/ca.pem")));
+        assert_eq!(o.max_attempts, 4);
+    }
+
+    #[test]
     fn table_names_are_checked_before_sending() {
         assert!(valid_table_name("sys_user"));
         assert!(valid_table_name("x_incident_io_thing"));
         assert!(!valid_table_name("../oauth_token.do"));
         assert!(!valid_table_name("sys_user?x=1"));
         assert!(!valid_table_name(""));
+    }
+
+    #[test]
+    fn an_impossible_table_name_is_refused_without_a_request() {
+        let instance = Instance::parse("http://127.0.0.1:9").unwrap();
+        let client = Client::new(&instance, &ClientOptions::default()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt
+            .block_on(
+                client
+                    .session(Auth::Anonymous)
+                    .list("../oauth_token.do", &ListRequest::new()),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadRequest { status: 0 });
+        assert_eq!(err.status(), None);
+        let text = err.to_string();
+        assert!(text.starts_with("the request was not sent"), "{text}");
+        assert!(
+            text.contains("'../oauth_token.do' is not a valid table name"),
+            "{text}"
+        );
+        assert_eq!(client.stats().requests, 0);
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub enum ErrorKind {
     },
     Timeout,
     Connect,
+    /// The connection broke after the answer had started (a reset or close mid-body).
+    ConnectionLost,
     Tls,
     /// A success status with a body that is not the JSON it should be (truncated, wrong shape).
     MalformedJson,
@@ -129,6 +131,7 @@ impl ErrorKind {
                 | ErrorKind::RateLimited { .. }
                 | ErrorKind::Timeout
                 | ErrorKind::Connect
+                | ErrorKind::ConnectionLost
                 | ErrorKind::Tls
         )
     }
@@ -171,6 +174,7 @@ impl SnError {
     /// The HTTP status for kinds that carry one, for callers that report it.
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
+            ErrorKind::BadRequest { status: 0 } => None,
             ErrorKind::Server { status }
             | ErrorKind::BadRequest { status }
             | ErrorKind::UnexpectedStatus { status } => Some(*status),
@@ -234,6 +238,8 @@ impl SnError {
                 None => "the instance's rate limit was exceeded (429)".into(),
             },
             ErrorKind::Server { status } => format!("the instance failed with HTTP {status}"),
+            // Status 0: refused before sending (a table name or sys_id that cannot be valid).
+            ErrorKind::BadRequest { status: 0 } => "the request was not sent".into(),
             ErrorKind::BadRequest { status } => {
                 format!("the instance rejected the request (HTTP {status})")
             }
@@ -242,6 +248,9 @@ impl SnError {
             }
             ErrorKind::Timeout => "the request timed out".into(),
             ErrorKind::Connect => "could not connect to the instance".into(),
+            ErrorKind::ConnectionLost => {
+                "the connection broke while the instance's answer was arriving".into()
+            }
             ErrorKind::Tls => "the TLS connection to the instance failed".into(),
             ErrorKind::MalformedJson => {
                 "the instance's answer was not the JSON expected (truncated or malformed)".into()
@@ -329,6 +338,10 @@ impl SnError {
             ErrorKind::Connect => {
                 "Check the instance address, your network and proxy settings (HTTPS_PROXY, \
                  NO_PROXY)."
+                    .into()
+            }
+            ErrorKind::ConnectionLost => {
+                "A proxy or the network may have cut it; run again, with -v to see the request."
                     .into()
             }
             ErrorKind::Tls => {
@@ -624,7 +637,7 @@ pub(crate) fn classify_transport(e: &reqwest::Error, target: &RequestTarget) -> 
     } else if e.is_connect() {
         ErrorKind::Connect
     } else if e.is_body() || e.is_decode() {
-        ErrorKind::MalformedJson
+        ErrorKind::ConnectionLost
     } else if e.is_builder() {
         ErrorKind::ClientSetup
     } else {
