@@ -58,15 +58,11 @@ pub fn install_app(code: FindingCode, inactive_record: Option<&str>, links: &Lin
     }
 }
 
-/// The app's role does not exist, so nothing that needs it can be written yet.
-pub fn app_role_absent(check: CheckId, what: &str) -> ManualStep {
+/// The app's role does not exist, so it cannot be granted yet.
+pub fn app_role_absent(what: &str) -> ManualStep {
     ManualStep {
-        check,
-        code: if check == CheckId::Roles {
-            FindingCode::RolesAppRoleAbsent
-        } else {
-            FindingCode::AclMissing
-        },
+        check: CheckId::Roles,
+        code: FindingCode::RolesAppRoleAbsent,
         title: format!("{what} after installing the incident.io app"),
         instructions: format!(
             "role {APP_ROLE} comes with the incident.io Store app and does not exist on this \
@@ -121,6 +117,17 @@ pub fn create_acl(spec: &AclSpec, links: &Links) -> ManualStep {
         ),
         link: Some(links.new_record("sys_security_acl", &acl_form_query(spec))),
     }
+}
+
+/// Creating a task ACL by hand once the app (and so its role) is installed.
+pub fn create_acl_after_app(spec: &AclSpec, links: &Links) -> ManualStep {
+    let mut step = create_acl(spec, links);
+    step.instructions = format!(
+        "first install the incident.io app: the role {} comes with it and does not exist yet \
+         (snconnect apply can then try to create this ACL itself). By hand: {}",
+        spec.role, step.instructions
+    );
+    step
 }
 
 /// Finishing an existing task ACL by hand (role link, activation, decision type).

@@ -786,10 +786,7 @@ impl Builder<'_> {
         for role in missing {
             let Some(record) = existing.iter().find(|r| r.name == role) else {
                 let step = if role == APP_ROLE {
-                    manual::app_role_absent(
-                        CheckId::Roles,
-                        &format!("grant {APP_ROLE} to '{name}'"),
-                    )
+                    manual::app_role_absent(&format!("grant {APP_ROLE} to '{name}'"))
                 } else {
                     manual::role_absent(role, self.links())
                 };
@@ -854,10 +851,7 @@ impl Builder<'_> {
                 continue;
             }
             let Some(role_id) = role_id.clone() else {
-                self.manual(manual::app_role_absent(
-                    CheckId::TaskAcls,
-                    &format!("create the {} ACL on task", spec.operation),
-                ));
+                self.manual(manual::create_acl_after_app(&spec, &links));
                 continue;
             };
             // Repair the most nearly right ACL, or create one.
