@@ -514,6 +514,11 @@ fn generated_secrets_never_appear_in_any_output_unless_revealed() {
         &url,
         &["-v", "--yes", "--insecure-storage", "--format", "json"],
     )];
+    assert!(
+        outputs[0].stderr.contains("apply: created (oauth_entry)"),
+        "-v logs each write: {}",
+        outputs[0].stderr
+    );
     // Nothing is generated twice: the later runs use the stored secrets.
     for args in [
         vec!["--dry-run"],
