@@ -71,6 +71,9 @@ pub fn render(report: &Report, opts: &Options) -> String {
         .map(|c| c.title.chars().count())
         .max()
         .unwrap_or(0);
+    // A skip's reason is often the same for several checks in a row (no admin credentials, the
+    // instance could not be used): say it once, then point back to it.
+    let mut previous_skip: Option<&Finding> = None;
     for check in &report.checks {
         let label = match check.status {
             Status::Pass => "pass",
@@ -91,9 +94,28 @@ pub fn render(report: &Report, opts: &Options) -> String {
             p.dim(&format!("[{}]", check.id.as_str())),
             timing,
         ));
-        for finding in &check.findings {
-            push_finding(&mut out, &p, finding);
+        let skip_reason = match (check.status, check.findings.as_slice()) {
+            (Status::Skip, [only]) => Some(only),
+            _ => None,
+        };
+        match (skip_reason, previous_skip) {
+            (Some(reason), Some(prev))
+                if reason.code == prev.code && reason.message == prev.message =>
+            {
+                out.push_str(&format!(
+                    "    {} {} {}\n",
+                    p.severity(reason.severity),
+                    "skipped for the same reason as above",
+                    p.dim(&format!("({})", reason.code))
+                ));
+            }
+            _ => {
+                for finding in &check.findings {
+                    push_finding(&mut out, &p, finding);
+                }
+            }
         }
+        previous_skip = skip_reason;
     }
     let s = report.summary();
     out.push_str(&format!(
@@ -178,6 +200,40 @@ mod tests {
         assert!(text.contains("2 passed, 1 warned, 1 failed, 1 skipped"));
         assert!(text.contains("Next: preview the repairs with: snconnect apply --instance https://acme.service-now.com --dry-run"), "{text}");
         assert!(!text.contains('\u{1b}'), "no escape codes without colour");
+    }
+
+    #[test]
+    fn a_skip_reason_shared_with_the_check_above_is_said_once() {
+        let reason = Finding::note(FindingCode::InputAdminMissing, "skipped: no admin password");
+        let skipped = |id| CheckResult {
+            id,
+            title: id.title().to_string(),
+            status: Status::Skip,
+            duration_ms: 0,
+            findings: vec![reason.clone().fix("give the admin password")],
+        };
+        let report = Report {
+            instance: "https://acme.service-now.com".into(),
+            path: SetupPath::App,
+            strict: false,
+            checks: vec![
+                skipped(CheckId::App),
+                skipped(CheckId::OauthApp),
+                skipped(CheckId::Roles),
+            ],
+        };
+        let text = render(&report, &Options::default());
+        assert_eq!(
+            text.matches("skipped: no admin password").count(),
+            1,
+            "{text}"
+        );
+        assert_eq!(text.matches("give the admin password").count(), 1, "{text}");
+        assert_eq!(
+            text.matches("skipped for the same reason as above").count(),
+            2,
+            "{text}"
+        );
     }
 
     #[test]
