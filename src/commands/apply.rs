@@ -14,11 +14,15 @@
 //!    so no secret is ever set on the instance and then lost.
 //! 6. The plan runs; the profile remembers the instance, path, user and client id.
 //! 7. Every check runs again, with the secrets the integration will use, and the report shows.
+//!
+//! The setup wizard's "let snconnect do it" uses the same pieces for one step: [`admin_session`],
+//! [`read_state`], [`crate::apply::plan_for`] with [`plan_inputs`], [`prepare_secrets`], then
+//! [`crate::apply::execute`].
 
 use anyhow::Result;
 
 use crate::apply::render::{self, SecretsReport};
-use crate::apply::{self, secrets as gen, Plan, PlanInputs, Secrets};
+use crate::apply::{self, secrets as gen, Plan, PlanInputs, Secrets, State};
 use crate::checks::instance::AdminLogin;
 use crate::checks::{Context, Links};
 use crate::cli::{ApplyArgs, Format, GlobalArgs};
@@ -28,7 +32,7 @@ use crate::credentials::{self, Profile, SecretKind, StoreOptions};
 use crate::exit::{Exit, UserError};
 use crate::report::{human, json, Report};
 use crate::requirements::OAUTH_ENTRY_NAME;
-use crate::servicenow::{Auth, ListRequest, Query, Session};
+use crate::servicenow::{Auth, Client, ListRequest, Query, Session};
 use crate::ui::{colour, progress::Spinner};
 
 /// Asks a yes/no question on stderr. A trait so the flow can be tested without a terminal.
@@ -80,36 +84,36 @@ fn admin_auth(inputs: &Inputs) -> Result<(Auth, AdminLogin), UserError> {
     }
 }
 
-/// The run after inputs are resolved; `confirm` is `None` when no one can be asked.
-pub fn apply(
-    global: &GlobalArgs,
-    args: &ApplyArgs,
-    inputs: Inputs,
-    confirm: Option<&dyn Confirm>,
-) -> Result<Exit> {
-    let (auth, login) = admin_auth(&inputs)?;
-    let client = verify::build_client(&inputs, global)?;
-    let session = client.session(auth);
-    let links = Links::new(inputs.instance.as_str());
+/// The admin's session; a usage error (exit 2) when there are no admin credentials.
+pub fn admin_session(client: &Client, inputs: &Inputs) -> Result<Session, UserError> {
+    admin_auth(inputs).map(|(auth, _)| client.session(auth))
+}
+
+/// Reads what a plan is made from, as the admin. When the instance or the admin's credentials
+/// cannot be used, the error (exit 3) carries the `instance` check's findings and says nothing
+/// was changed.
+pub async fn read_state(
+    session: &Session,
+    inputs: &Inputs,
+    timeout_secs: u64,
+) -> Result<State, UserError> {
+    let (_, login) = admin_auth(inputs)?;
     let ctx = Context {
         path: inputs.path,
         username: inputs.username.clone(),
         client_id: inputs.client_id.clone(),
-        links: links.clone(),
+        links: Links::new(inputs.instance.as_str()),
     };
-    let rt = verify::runtime()?;
-    let state = {
-        let _spinner = Spinner::start(&format!("reading {}", inputs.instance.as_str()));
-        rt.block_on(apply::state::fetch(
-            &session,
-            inputs.path,
-            &inputs.username,
-            &ctx,
-            login,
-            global.timeout,
-        ))
-    };
-    let state = state.map_err(|blocked| {
+    apply::state::fetch(
+        session,
+        inputs.path,
+        &inputs.username,
+        &ctx,
+        login,
+        timeout_secs,
+    )
+    .await
+    .map_err(|blocked| {
         let mut message = format!(
             "apply cannot work with {}, so nothing was changed:",
             inputs.instance.as_str()
@@ -121,19 +125,37 @@ pub fn apply(
             }
         }
         UserError::cannot_run(message)
-    })?;
-    let plan = apply::plan(
-        &state,
-        &PlanInputs {
-            path: inputs.path,
-            username: inputs.username.clone(),
-            email: args.email.clone(),
-            client_id: inputs.client_id.clone(),
-            client_secret_held: inputs.client_secret.is_some(),
-            password_held: inputs.password.is_some(),
-            links,
-        },
-    );
+    })
+}
+
+/// What the plan needs from the resolved inputs; `email` is `--email`.
+pub fn plan_inputs(inputs: &Inputs, email: Option<String>) -> PlanInputs {
+    PlanInputs {
+        path: inputs.path,
+        username: inputs.username.clone(),
+        email,
+        client_id: inputs.client_id.clone(),
+        client_secret_held: inputs.client_secret.is_some(),
+        password_held: inputs.password.is_some(),
+        links: Links::new(inputs.instance.as_str()),
+    }
+}
+
+/// The run after inputs are resolved; `confirm` is `None` when no one can be asked.
+pub fn apply(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    inputs: Inputs,
+    confirm: Option<&dyn Confirm>,
+) -> Result<Exit> {
+    let client = verify::build_client(&inputs, global)?;
+    let session = admin_session(&client, &inputs)?;
+    let rt = verify::runtime()?;
+    let state = {
+        let _spinner = Spinner::start(&format!("reading {}", inputs.instance.as_str()));
+        rt.block_on(read_state(&session, &inputs, global.timeout))?
+    };
+    let plan = apply::plan(&state, &plan_inputs(&inputs, args.email.clone()));
 
     if args.dry_run {
         let text = match global.format {
