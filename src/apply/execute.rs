@@ -394,17 +394,23 @@ async fn run(session: &Session, p: Prepared) -> StepOutcome {
 
 fn refusal_or_failure(table: &str, e: &crate::servicenow::SnError) -> StepOutcome {
     match &e.kind {
-        ErrorKind::Forbidden(kind) if table.starts_with("sys_security_acl") => {
-            let why = match kind {
-                ForbiddenKind::AclOperation { .. } => "",
-                _ => " (or another rule refused it)",
-            };
+        ErrorKind::Forbidden(ForbiddenKind::AclOperation { .. })
+            if table.starts_with("sys_security_acl") =>
+        {
+            let said: Vec<&str> = [e.server_message.as_deref(), e.server_detail.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
             StepOutcome::Refused {
                 message: format!(
-                    "the instance refused to write {table}{why}: creating or changing ACLs needs \
-                     the security_admin role elevated, and elevation belongs to an interactive UI \
-                     session that a REST call cannot carry; do this one by hand (see below). \
-                     Server said: {e}"
+                    "refused with 403 ({}): writing ACLs needs the security_admin role \
+                     elevated, and elevation belongs to an interactive UI session that a REST \
+                     call cannot carry; do this one by hand (below)",
+                    if said.is_empty() {
+                        "no reason given".to_string()
+                    } else {
+                        said.join(": ")
+                    }
                 ),
             }
         }

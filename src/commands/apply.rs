@@ -25,7 +25,7 @@ use crate::apply::render::{self, SecretsReport};
 use crate::apply::{self, secrets as gen, Plan, PlanInputs, Secrets, State};
 use crate::checks::instance::AdminLogin;
 use crate::checks::{Context, Links};
-use crate::cli::{ApplyArgs, Format, GlobalArgs};
+use crate::cli::{ApplyArgs, CheckId, Format, GlobalArgs};
 use crate::commands::inputs::{self, AdminAuth, Inputs};
 use crate::commands::verify;
 use crate::credentials::{self, Profile, SecretKind, StoreOptions};
@@ -292,8 +292,14 @@ fn target_args(inputs: &Inputs) -> String {
 fn next_step(inputs: &Inputs, report: &Report, outcome: &apply::Outcome) -> String {
     let target = target_args(inputs);
     if !outcome.manual.is_empty() {
+        // After installing the app there is more for apply to do; after anything else, check.
+        let apply_again = outcome
+            .manual
+            .iter()
+            .any(|m| matches!(m.check, CheckId::App | CheckId::Roles));
+        let then = if apply_again { "apply" } else { "verify" };
         return format!(
-            "do the steps listed under 'To do by hand', then run: snconnect apply {target}"
+            "do the steps listed under 'To do by hand', then run: snconnect {then} {target}"
         );
     }
     if !report.ok() {
