@@ -162,10 +162,15 @@ pub fn apply(
             Format::Json => render::plan_json(&plan),
             _ => {
                 let mut t = render::plan_human(&plan, true);
-                t.push_str(&format!(
-                    "\nNext: apply it with: snconnect apply {}\n",
-                    target_args(&inputs)
-                ));
+                let target = target_args(&inputs);
+                let next = if !plan.steps.is_empty() {
+                    format!("apply it with: snconnect apply {target}")
+                } else if !plan.manual.is_empty() {
+                    format!("do the steps listed under 'To do by hand', then run: snconnect verify {target}")
+                } else {
+                    format!("nothing to do; check the whole setup with: snconnect verify {target}")
+                };
+                t.push_str(&format!("\nNext: {next}\n"));
                 t
             }
         };
