@@ -469,3 +469,36 @@ fn independent_writes_go_out_together() {
         sandbox.max_in_flight()
     );
 }
+
+#[test]
+fn on_a_release_without_identity_type_the_new_user_gets_no_such_field() {
+    let sandbox = sandbox("user-no-identity-type", true, false);
+    sandbox.with_db(|db| db.remove_where("sys_user", "user_name=incident.io"));
+    let run = Run::new(&sandbox);
+    let plan = run.plan(SetupPath::App, false);
+    let user = plan.step("user").expect("the user is planned");
+    assert!(
+        user.fields.iter().all(|(k, _)| k != "identity_type"),
+        "{:?}",
+        user.fields
+    );
+    let outcome = run.execute(&plan, &generated());
+    assert!(
+        outcome
+            .results
+            .iter()
+            .all(|r| r.check != CheckId::ServiceUser || r.outcome.succeeded()),
+        "{:#?}",
+        outcome.results
+    );
+
+    // On a current release the field is sent.
+    let sandbox = self::sandbox("empty", true, false);
+    let plan = Run::new(&sandbox).plan(SetupPath::App, false);
+    assert!(plan
+        .step("user")
+        .unwrap()
+        .fields
+        .iter()
+        .any(|(k, _)| k == "identity_type"));
+}
