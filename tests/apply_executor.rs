@@ -502,3 +502,40 @@ fn on_a_release_without_identity_type_the_new_user_gets_no_such_field() {
         .iter()
         .any(|(k, _)| k == "identity_type"));
 }
+
+#[test]
+fn one_check_at_a_time_as_the_wizard_does_reaches_the_same_end() {
+    let sandbox = sandbox("empty", true, true);
+    let run = Run::new(&sandbox);
+    let secrets = generated();
+    for check in [
+        CheckId::TaskAcls,
+        CheckId::Roles,
+        CheckId::OauthApp,
+        CheckId::ServiceUser,
+    ] {
+        let part = apply::plan_for(
+            check,
+            &run.state(SetupPath::App),
+            &PlanInputs {
+                path: SetupPath::App,
+                username: USER.into(),
+                email: None,
+                client_id: None,
+                client_secret_held: true,
+                password_held: true,
+                links: run.links.clone(),
+            },
+        );
+        assert!(
+            part.steps.iter().all(|s| s.check == check
+                || (check == CheckId::Roles && s.check == CheckId::ServiceUser)),
+            "{check:?}: {:?}",
+            part.steps.iter().map(|s| &s.id).collect::<Vec<_>>()
+        );
+        let outcome = run.execute(&part, &secrets);
+        assert!(outcome.all_applied(), "{check:?}: {:#?}", outcome.results);
+    }
+    assert!(run.plan(SetupPath::App, true).is_empty());
+    assert_converged(&sandbox, &run, &secrets);
+}

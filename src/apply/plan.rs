@@ -233,6 +233,10 @@ impl Plan {
 
     /// The part of the plan that makes one check pass: its steps, the steps they depend on, and
     /// its by-hand steps. This is what the setup wizard runs for "let snconnect do it".
+    ///
+    /// A record created for another check comes with the steps that finish it (the user created
+    /// for a role grant also gets its password and is activated), so no part leaves a
+    /// half-made record behind.
     pub fn only(&self, check: CheckId) -> Plan {
         let mut keep: BTreeSet<&str> = self
             .steps
@@ -240,10 +244,20 @@ impl Plan {
             .filter(|s| s.check == check)
             .map(|s| s.id.as_str())
             .collect();
-        // Dependencies are always earlier in the plan, so one pass from the end closes the set.
-        for step in self.steps.iter().rev() {
-            if keep.contains(step.id.as_str()) {
-                keep.extend(step.depends_on.iter().map(String::as_str));
+        loop {
+            let before = keep.len();
+            for step in &self.steps {
+                if keep.contains(step.id.as_str()) {
+                    keep.extend(step.depends_on.iter().map(String::as_str));
+                }
+                if let Action::Update(Value::CreatedBy(creator)) = &step.action {
+                    if keep.contains(creator.as_str()) {
+                        keep.insert(step.id.as_str());
+                    }
+                }
+            }
+            if keep.len() == before {
+                break;
             }
         }
         let steps: Vec<Step> = self
@@ -1631,16 +1645,21 @@ mod tests {
             ids(&roles),
             [
                 "user",
+                "user_password",
                 "grant:x_incident_io.api_user",
                 "grant:cmdb_read",
                 "grant:sn_cmdb_user",
                 "grant:incident_manager"
             ]
         );
-        assert!(
-            roles.secrets.is_empty(),
-            "the user's password step is not part of it"
+        assert_eq!(
+            roles.to_generate(),
+            [SecretKind::Password],
+            "a user created for the grants is finished too"
         );
+        let acls = p.only(CheckId::TaskAcls);
+        assert_eq!(acls.steps.len(), 9);
+        assert!(acls.secrets.is_empty());
         let oauth = p.only(CheckId::OauthApp);
         assert_eq!(
             ids(&oauth),
