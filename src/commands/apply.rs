@@ -53,6 +53,8 @@ impl Confirm for TerminalConfirm {
     }
 }
 
+/// `snconnect apply` from the command line: resolves the inputs from the process (flags, stdin,
+/// environment, keyring, terminal) and asks on the terminal only when one is attached.
 pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     if args.dry_run && global.format == Format::Junit {
         return Err(UserError::usage(
@@ -141,7 +143,9 @@ pub fn plan_inputs(inputs: &Inputs, email: Option<String>) -> PlanInputs {
     }
 }
 
-/// The run after inputs are resolved; `confirm` is `None` when no one can be asked.
+/// The run after inputs are resolved; `confirm` is `None` when no one can be asked. Output goes
+/// to stdout (the result, or the plan under `--dry-run`) and stderr (the plan before the
+/// question, `-v` lines, warnings).
 pub fn apply(
     global: &GlobalArgs,
     args: &ApplyArgs,
