@@ -5,6 +5,7 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::exit::{Exit, UserError};
 
+pub mod apply;
 pub mod completions;
 pub mod credentials;
 pub mod demo;
@@ -21,7 +22,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Man => man::run(),
         Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Verify(args) => verify::run(&cli.global, &args),
-        Command::Apply(_) => not_available("apply"),
+        Command::Apply(args) => apply::run(&cli.global, &args),
         Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),
         Command::Demo(args) => demo::run(&cli.global, &args),
         Command::Sandbox(args) => sandbox::run(&args),
