@@ -237,3 +237,66 @@ fn without_a_keyring_it_fails_closed_before_touching_the_instance() {
     );
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
+
+#[test]
+fn apply_creates_what_is_missing_then_the_supplied_secrets_are_stored() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("user-missing")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = snconnect(dir.path());
+    cmd.env("SNCONNECT_INSTANCE", sandbox.url())
+        .env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
+        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
+        .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
+        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET);
+    let out = run(cmd.args([
+        "setup",
+        "--no-input",
+        "--insecure-storage",
+        "--apply",
+        "--yes",
+    ]));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("Stored the supplied OAuth client secret"),
+        "{}",
+        out.stderr
+    );
+    assert_no_secret(&out);
+    let shown = run(snconnect(dir.path()).args([
+        "credentials",
+        "show",
+        "--reveal",
+        "--profile",
+        &profile_name(&sandbox.url()),
+    ]));
+    assert!(
+        shown.stdout.contains(fixtures::CLIENT_SECRET),
+        "{}",
+        shown.stdout
+    );
+    let password_line = shown
+        .stdout
+        .lines()
+        .find(|l| l.contains("service user password"))
+        .unwrap_or_default();
+    assert!(
+        password_line.contains("(in "),
+        "the generated password is stored: {}",
+        shown.stdout
+    );
+}
+
+#[test]
+fn apply_without_admin_credentials_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(snconnect(dir.path()).args([
+        "setup",
+        "--no-input",
+        "--apply",
+        "--instance",
+        "http://127.0.0.1:9",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--admin-user"), "{}", out.stderr);
+}

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
-use crate::exit::{Exit, UserError};
+use crate::exit::Exit;
 
 pub mod apply;
 pub mod completions;
@@ -27,12 +27,4 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Demo(args) => demo::run(&cli.global, &args),
         Command::Sandbox(args) => sandbox::run(&args),
     }
-}
-
-/// A command whose implementation has not landed yet says so and exits 2; it never pretends.
-fn not_available(name: &str) -> Result<Exit> {
-    Err(UserError::usage(format!(
-        "`snconnect {name}` is not available in this build yet; see README.md for what works today"
-    ))
-    .into())
 }

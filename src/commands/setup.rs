@@ -7,7 +7,9 @@
 //! The run needs the instance, admin credentials (the contract's rule for `setup`) and the three
 //! service credentials, and stops with exit 2 naming the flag and variable of each one missing.
 //! It then runs every check, stores the credentials when `connect` proved them, prints the report
-//! on stdout and exits with verify's codes.
+//! on stdout and exits with verify's codes. With `--apply` it runs `snconnect apply` instead
+//! (which needs only the admin credentials and generates what is missing), then stores the
+//! supplied secrets once apply's re-check passed.
 //!
 //! Either way the secret store is opened first: when no keyring is reachable and
 //! `--insecure-storage` was not given, setup fails closed (exit 3) before asking or sending
@@ -16,7 +18,8 @@
 use anyhow::Result;
 
 use crate::checks::{instance::ADMIN_INPUTS, Status};
-use crate::cli::{CheckId, GlobalArgs, SetupArgs, TargetArgs};
+use crate::cli::{ApplyArgs, CheckId, GlobalArgs, SetupArgs, TargetArgs};
+use crate::commands::apply as apply_cmd;
 use crate::commands::inputs::{self, AdminAuth, Inputs, Secret};
 use crate::commands::verify;
 use crate::credentials::{self, ConfigDir, Profile, SecretKind, SecretStore, StoreOptions};
@@ -24,18 +27,11 @@ use crate::exit::{Exit, UserError};
 use crate::setup::handoff::{self, Handoff};
 use crate::setup::store::{self, ToStore};
 use crate::setup::wizard::{self, WizardEnv, WizardError, WizardOptions};
-use crate::setup::{Checker, LiveChecker};
+use crate::setup::{copy_inputs, Checker, LiveChecker};
 use crate::ui::prompt::{PromptError, TerminalPrompter};
 use crate::ui::{colour, interrupt};
 
 pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
-    if args.apply {
-        return Err(UserError::usage(
-            "--apply needs `snconnect apply`, which is not in this build yet; run setup without \
-             --apply and follow the fixes in the report",
-        )
-        .into());
-    }
     if inputs::interactive(global.no_input) {
         interactive(global, args)
     } else {
@@ -67,6 +63,7 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
     let color = colour::for_stderr(global.color);
     let mut prompter = TerminalPrompter::new(color);
     let mut checker = LiveChecker::new(global, true)?;
+    let mut fixer = LiveChecker::new(global, true)?;
     // The wizard asks its own questions: resolution must not prompt.
     let mut quiet = global.clone();
     quiet.no_input = true;
@@ -77,6 +74,7 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
         resolve: &mut resolve,
         store: &*store,
         dir: &dir,
+        fixer: Some(&mut fixer),
     };
     let opts = WizardOptions {
         reveal: args.reveal,
@@ -120,6 +118,9 @@ pub fn missing_required(inputs: &Inputs) -> Vec<String> {
 
 fn unattended(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
     let inputs = verify::resolve_inputs(global, &args.target)?;
+    if args.apply {
+        return unattended_apply(global, args, inputs);
+    }
     let missing = missing_required(&inputs);
     if !missing.is_empty() {
         return Err(UserError::usage(format!(
@@ -203,4 +204,70 @@ fn store_unattended(
         remove: Vec::new(),
     };
     Ok(store::store_all(store, dir, &what)?)
+}
+
+/// `setup --apply` without a terminal: `apply` does the work (plan, generated secrets stored
+/// first, writes, re-check, report), then the secrets that were supplied rather than generated
+/// are stored too once the re-check passed. Only the admin credentials are required: apply
+/// generates what is missing.
+fn unattended_apply(global: &GlobalArgs, args: &SetupArgs, inputs: Inputs) -> Result<Exit> {
+    if let AdminAuth::Missing(why) = &inputs.admin {
+        let what = if why.starts_with("no admin credentials") {
+            format!("admin credentials: {ADMIN_INPUTS}")
+        } else {
+            why.clone()
+        };
+        return Err(UserError::usage(format!(
+            "setup --apply needs admin credentials to change the configuration; missing: {what}"
+        ))
+        .into());
+    }
+    // Fail closed before anything is written to the instance.
+    let store = credentials::open_store(StoreOptions {
+        insecure_storage: args.insecure_storage,
+    })?;
+    let dir = ConfigDir::resolve()?;
+    let supplied = copy_inputs(&inputs);
+    let apply_args = ApplyArgs {
+        target: args.target.clone(),
+        dry_run: false,
+        yes: args.yes,
+        email: None,
+        insecure_storage: args.insecure_storage,
+        reveal: args.reveal,
+    };
+    let exit = apply_cmd::apply(global, &apply_args, inputs, None)?;
+    if exit != Exit::Ok {
+        return Ok(exit);
+    }
+    let mut secrets = Vec::new();
+    if let Some(s) = &supplied.client_secret {
+        secrets.push((SecretKind::ClientSecret, s.clone()));
+    }
+    if let Some(s) = &supplied.password {
+        secrets.push((SecretKind::Password, s.clone()));
+    }
+    if !secrets.is_empty() {
+        // apply saved the profile (with the client id it found); keep what it wrote.
+        let profile = dir
+            .load_profile(&supplied.profile)?
+            .unwrap_or_else(|| Profile::new(supplied.profile.clone()));
+        let what = ToStore {
+            profile,
+            secrets,
+            remove: Vec::new(),
+        };
+        let stored = store::store_all(&*store, &dir, &what)?;
+        eprintln!(
+            "Stored the supplied {} in {}.",
+            stored
+                .kinds
+                .iter()
+                .map(|k| k.label())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            stored.backend
+        );
+    }
+    Ok(exit)
 }

@@ -10,11 +10,14 @@
 
 use anyhow::Result;
 
+use crate::apply;
 use crate::cli::{CheckId, GlobalArgs};
+use crate::commands::apply as apply_cmd;
 use crate::commands::inputs::{AdminAuth, Inputs};
 use crate::commands::verify;
 use crate::report::Report;
-use crate::servicenow::Client;
+use crate::requirements::OAUTH_ENTRY_NAME;
+use crate::servicenow::{Client, ListRequest, Query};
 use crate::ui::progress::Spinner;
 
 pub mod handoff;
@@ -29,6 +32,23 @@ mod wizard_tests;
 pub trait Checker {
     /// Runs `only` (every check when empty) and returns the report.
     fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report>;
+}
+
+/// Makes a step pass by writing to the instance: the wizard's "let snconnect do it".
+pub trait Fixer {
+    /// What snconnect would write to make `step` pass, with the writes it depends on.
+    fn plan(&mut self, inputs: &Inputs, step: CheckId) -> Result<apply::Plan>;
+    /// Writes `plan` as the admin. Each write's outcome is in the result; this fails only when
+    /// the instance cannot be used at all.
+    fn execute(
+        &mut self,
+        inputs: &Inputs,
+        plan: &apply::Plan,
+        secrets: &apply::Secrets,
+    ) -> Result<apply::Outcome>;
+    /// The client id of the active `incident.io` OAuth entry (after snconnect created one, the
+    /// instance chose it).
+    fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>>;
 }
 
 /// The real checks: the same path as `snconnect verify`, on one client per instance.
@@ -71,6 +91,67 @@ impl Checker for LiveChecker {
             &format!("checking {}", inputs.instance.as_str()),
         );
         Ok(self.runtime.block_on(verify::verify(&client, &plan, false)))
+    }
+}
+
+impl Fixer for LiveChecker {
+    fn plan(&mut self, inputs: &Inputs, step: CheckId) -> Result<apply::Plan> {
+        let client = self.client(inputs)?;
+        let session = apply_cmd::admin_session(&client, inputs)?;
+        let _spinner = Spinner::start_if(
+            self.spinner && console::Term::stderr().is_term(),
+            &format!("reading {}", inputs.instance.as_str()),
+        );
+        let state =
+            self.runtime
+                .block_on(apply_cmd::read_state(&session, inputs, self.global.timeout))?;
+        Ok(apply::plan_for(
+            step,
+            &state,
+            &apply_cmd::plan_inputs(inputs, None),
+        ))
+    }
+
+    fn execute(
+        &mut self,
+        inputs: &Inputs,
+        plan: &apply::Plan,
+        secrets: &apply::Secrets,
+    ) -> Result<apply::Outcome> {
+        let client = self.client(inputs)?;
+        let session = apply_cmd::admin_session(&client, inputs)?;
+        let _spinner = Spinner::start_if(
+            self.spinner && console::Term::stderr().is_term(),
+            &format!("writing to {}", inputs.instance.as_str()),
+        );
+        let log = |_: &str| {};
+        Ok(self
+            .runtime
+            .block_on(apply::execute(&session, plan, secrets, &log)))
+    }
+
+    fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>> {
+        let client = self.client(inputs)?;
+        let session = apply_cmd::admin_session(&client, inputs)?;
+        let req = ListRequest::new()
+            .query(
+                Query::new()
+                    .eq("name", OAUTH_ENTRY_NAME)
+                    .eq("active", "true")
+                    .build(),
+            )
+            .fields(&["client_id"])
+            .limit(2)
+            .exclude_reference_link(true);
+        let page = self.runtime.block_on(session.list("oauth_entity", &req))?;
+        // Two active entries would be ambiguous: the oauth_app check reports that instead.
+        Ok(match page.records.as_slice() {
+            [one] => one
+                .str("client_id")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            _ => None,
+        })
     }
 }
 

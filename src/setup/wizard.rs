@@ -16,7 +16,8 @@ use secrecy::SecretString;
 
 use super::handoff::{self, Handoff};
 use super::store::{self, Stored, ToStore};
-use super::{copy_inputs, Checker};
+use super::{copy_inputs, Checker, Fixer};
+use crate::apply::{self, render as apply_render, secrets as generate};
 use crate::checks::{CheckResult, FindingCode, Severity, Status};
 use crate::cli::{CheckId, SetupPath, TargetArgs};
 use crate::commands::inputs::{AdminAuth, Inputs};
@@ -38,6 +39,8 @@ pub struct WizardEnv<'a> {
     /// Where the credentials go at the end (already proven available, or the wizard would not run).
     pub store: &'a dyn SecretStore,
     pub dir: &'a ConfigDir,
+    /// Writes fixes ("let snconnect do it"); `None` hides the choice.
+    pub fixer: Option<&'a mut dyn Fixer>,
 }
 
 /// How the wizard behaves.
@@ -83,6 +86,7 @@ type Result<T> = std::result::Result<T, WizardError>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Choice {
     Check,
+    Fix,
     Instructions,
     Skip,
 }
@@ -481,25 +485,33 @@ impl Wizard<'_, '_> {
         self.p().say(&instructions);
         let admin = self.has_admin();
         loop {
-            let mut items = vec![
-                if admin {
-                    "Check now"
-                } else {
-                    "Done: continue (checked with the connection at the end)"
-                },
-                "Show the instructions again",
-                "Skip this step",
-            ];
-            if !admin && matches!(step, CheckId::OauthApp | CheckId::ServiceUser) {
-                items[0] = "Done: enter the values (checked with the connection at the end)";
-            }
-            let items: Vec<String> = items.into_iter().map(str::to_string).collect();
-            let choice = match self.p().select("What next?", &items, 0)? {
-                0 => Choice::Check,
-                1 => Choice::Instructions,
-                _ => Choice::Skip,
+            let first = match (admin, step) {
+                (true, _) => "Check now",
+                (false, CheckId::OauthApp | CheckId::ServiceUser) => {
+                    "Done: enter the values (checked with the connection at the end)"
+                }
+                (false, _) => "Done: continue (checked with the connection at the end)",
             };
+            let mut menu = vec![(Choice::Check, first)];
+            // Writing needs the admin, and the Store app can only be installed by a person.
+            if admin && self.env.fixer.is_some() && step != CheckId::App {
+                menu.push((Choice::Fix, "Let snconnect do it"));
+            }
+            menu.push((Choice::Instructions, "Show the instructions again"));
+            menu.push((Choice::Skip, "Skip this step"));
+            let items: Vec<String> = menu.iter().map(|(_, l)| l.to_string()).collect();
+            let chosen = self.p().select("What next?", &items, 0)?;
+            let choice = menu[chosen].0;
             match choice {
+                Choice::Fix => {
+                    self.fix(step)?;
+                    if !self.inputs_known(step) {
+                        self.step_inputs(step)?;
+                    }
+                    if self.check_step(step)? {
+                        return Ok(());
+                    }
+                }
                 Choice::Instructions => {
                     let again = instructions.clone();
                     self.p().say(&again);
@@ -521,6 +533,107 @@ impl Wizard<'_, '_> {
                 }
             }
         }
+    }
+
+    /// The profile as it stands: what was saved before, with what this run knows on top.
+    fn profile_now(&self) -> Profile {
+        let mut profile = self
+            .env
+            .dir
+            .load_profile(&self.st.profile)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Profile::new(self.st.profile.clone()));
+        profile.instance = Some(self.st.instance.as_str().to_string());
+        profile.path = Some(self.st.path);
+        profile.client_id = self.st.client_id.clone();
+        profile.username = Some(self.st.username.clone());
+        profile
+    }
+
+    /// "Let snconnect do it": shows what would be written for the step, asks, generates any
+    /// secret that is needed and stores it before the first write (so a secret the instance
+    /// uses is never lost), writes, and shows what happened. The caller checks the step again.
+    fn fix(&mut self, step: CheckId) -> Result<()> {
+        let Some(fixer) = self.env.fixer.as_deref_mut() else {
+            return Ok(());
+        };
+        let plan = fixer.plan(&self.st, step)?;
+        if plan.steps.is_empty() {
+            let text = if plan.manual.is_empty() {
+                "  snconnect finds nothing to write for this step.".to_string()
+            } else {
+                apply_render::plan_human(&plan, false)
+            };
+            self.p().say(&text);
+            return Ok(());
+        }
+        let text = apply_render::plan_human(&plan, false);
+        self.p().say(&text);
+        let question = format!(
+            "Make these {} change(s) to {}?",
+            plan.steps.len(),
+            self.st.instance.as_str()
+        );
+        if !self.p().confirm(&question, true)? {
+            self.p().say("  Nothing was changed.\n");
+            return Ok(());
+        }
+        let mut secrets = apply::Secrets {
+            client_secret: self.st.client_secret.clone(),
+            password: self.st.password.clone(),
+        };
+        let to_generate = plan.to_generate();
+        if !to_generate.is_empty() {
+            let mut generated = Vec::new();
+            for kind in to_generate {
+                let value = match kind {
+                    SecretKind::ClientSecret => generate::client_secret(),
+                    SecretKind::Password => generate::password(),
+                    SecretKind::AdminPassword => continue,
+                }
+                .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+                match kind {
+                    SecretKind::ClientSecret => secrets.client_secret = Some(value.clone()),
+                    _ => secrets.password = Some(value.clone()),
+                }
+                generated.push((kind, value));
+            }
+            let what = ToStore {
+                profile: self.profile_now(),
+                secrets: generated,
+                remove: Vec::new(),
+            };
+            let stored = store::store_all(self.env.store, self.env.dir, &what)?;
+            interrupt::set_message("the secrets snconnect generated had already been stored");
+            let labels: Vec<&str> = stored.kinds.iter().map(|k| k.label()).collect();
+            let msg = format!(
+                "  Generated a new {} and stored it in {} before changing anything.",
+                labels.join(" and a new "),
+                stored.backend
+            );
+            self.p().say(&msg);
+        }
+        let Some(fixer) = self.env.fixer.as_deref_mut() else {
+            return Ok(());
+        };
+        let outcome = fixer.execute(&self.st, &plan, &secrets)?;
+        if step == CheckId::OauthApp || self.st.client_id.is_none() {
+            if let Some(id) = fixer.client_id(&self.st)? {
+                self.st.client_id = Some(id);
+            }
+        }
+        self.st.client_secret = secrets.client_secret;
+        self.st.password = secrets.password;
+        // Where generated secrets went was said above, before the writes.
+        let report = apply_render::SecretsReport {
+            profile: self.st.profile.clone(),
+            backend: None,
+            revealed: Vec::new(),
+        };
+        let text = apply_render::outcome_human(&plan, &outcome, &report);
+        self.p().say(&text);
+        Ok(())
     }
 
     /// Asks for what a step produces: the OAuth client's id and secret, the user's name and
@@ -724,11 +837,7 @@ impl Wizard<'_, '_> {
                  need it",
                 was_stored,
             )?;
-        let mut profile = Profile::new(self.st.profile.clone());
-        profile.instance = Some(self.st.instance.as_str().to_string());
-        profile.path = Some(self.st.path);
-        profile.client_id = self.st.client_id.clone();
-        profile.username = Some(self.st.username.clone());
+        let mut profile = self.profile_now();
         let mut secrets = Vec::new();
         if let Some(s) = &self.st.client_secret {
             secrets.push((SecretKind::ClientSecret, s.clone()));
@@ -743,7 +852,12 @@ impl Wizard<'_, '_> {
                 secrets.push((SecretKind::AdminPassword, password.clone()));
             }
             // Declined when offered: the earlier stored one goes too, as the person asked.
-            _ if offer && was_stored => remove.push(SecretKind::AdminPassword),
+            _ if offer => {
+                profile.admin_user = None;
+                if was_stored {
+                    remove.push(SecretKind::AdminPassword);
+                }
+            }
             _ => {}
         }
         let what = ToStore {

@@ -69,6 +69,7 @@ impl Harness {
             ca_cert: None,
         };
         let mut checker = LiveChecker::new(&global, false).unwrap();
+        let mut fixer = LiveChecker::new(&global, false).unwrap();
         let store = &self.store;
         let dir = &self.dir;
         let mut resolve = |t: &TargetArgs| -> anyhow::Result<Inputs> {
@@ -103,6 +104,7 @@ impl Harness {
             resolve: &mut resolve,
             store: &self.store,
             dir: &self.dir,
+            fixer: Some(&mut fixer),
         };
         wizard::run(&mut env, target, opts)
     }
@@ -536,4 +538,35 @@ fn flags_that_answer_a_question_skip_it() {
     );
     assert!(t.contains("Signed in as 'admin'"), "{t}");
     assert!(t.contains("Step 1 of 5"), "{t}");
+}
+
+#[test]
+fn let_snconnect_do_it_creates_the_user_with_a_stored_generated_password() {
+    let h = Harness::new("user-missing");
+    let mut answers = admin_sign_in();
+    answers.push(Answer::pick("check now")); // OAuth
+    answers.extend(oauth_values());
+    answers.push(Answer::pick("let snconnect do it")); // the missing user
+    answers.push(Answer::Yes); // make the changes
+    answers.push(Answer::pick("let snconnect do it")); // roles for the new user
+    answers.push(Answer::Yes);
+    answers.push(Answer::No); // keep the admin password? no
+    let mut p = ScriptedPrompter::new(answers);
+    let outcome = h
+        .run(&mut p, &h.target(), WizardOptions::default())
+        .unwrap();
+    let t = p.transcript();
+    assert_eq!(p.remaining(), 0, "{t}");
+    assert!(t.contains("Generated a new service user password"), "{t}");
+    assert!(t.contains("Service user passes"), "{t}");
+    assert!(t.contains("Roles passes"), "{t}");
+    assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
+    let generated = h
+        .stored(SecretKind::Password)
+        .expect("the generated password is stored");
+    assert!(
+        !t.contains(&generated),
+        "the generated password was shown: {t}"
+    );
+    assert_no_secret(t);
 }
