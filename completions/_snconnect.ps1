@@ -102,7 +102,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--admin-user', '--admin-user', [CompletionResultType]::ParameterName, 'Admin user name, used only to read and change configuration; never stored unless asked')
             [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'OAuth client id of the incident.io application registry entry')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The service user incident.io logs in as [default: incident.io]')
-            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Email address for a service user that apply creates')
+            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format written to stdout; progress, prompts and logs always go to stderr')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour. NO_COLOR in the environment turns it off for `auto`')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each HTTP request before giving up')

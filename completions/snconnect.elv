@@ -96,7 +96,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --admin-user 'Admin user name, used only to read and change configuration; never stored unless asked'
             cand --client-id 'OAuth client id of the incident.io application registry entry'
             cand --username 'The service user incident.io logs in as [default: incident.io]'
-            cand --email 'Email address for a service user that apply creates'
+            cand --email 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]'
             cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
             cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
             cand --timeout 'Seconds to wait for each HTTP request before giving up'

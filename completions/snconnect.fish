@@ -108,7 +108,7 @@ admin\t'No app: the service user holds admin, and no ACLs are needed'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l email -d 'Email address for a service user that apply creates' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l email -d 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
 junit\t''"

@@ -223,7 +223,8 @@ pub struct ApplyArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// Email address for a service user that apply creates.
+    /// Email address for a service user that apply creates [default: USER@invalid.example, a
+    /// reserved name that never receives mail].
     #[arg(long)]
     pub email: Option<String>,
 

@@ -9,6 +9,7 @@
 //! - [`checks`] fetches facts and evaluates them into findings; [`report`] renders them.
 //! - [`apply`] turns findings into a plan of record writes and executes it.
 //! - [`credentials`] stores secrets in the OS keyring (or, when asked, a 0600 file).
+//! - [`setup`] is the guided wizard and the unattended setup.
 //! - [`ui`] holds prompts, progress and colour; [`sandbox`] is the simulated instance.
 
 pub mod apply;
@@ -22,5 +23,6 @@ pub mod report;
 pub mod requirements;
 pub mod sandbox;
 pub mod servicenow;
+pub mod setup;
 pub mod ui;
 pub mod version;

@@ -340,9 +340,9 @@ pub fn resolve(target: &TargetArgs, sources: &mut Sources<'_>) -> Result<Inputs,
             client_id = p.text("OAuth client id (leave empty to skip the connection check)");
         }
     }
-    let client_secret = client_id
-        .as_ref()
-        .and_then(|_| secret(Secret::ClientSecret, true));
+    // Resolved even without a client id (only the prompt needs one): `apply` sets a supplied
+    // secret on the OAuth entry it creates, whose client id the instance generates.
+    let client_secret = secret(Secret::ClientSecret, client_id.is_some());
     let password = secret(Secret::Password, client_id.is_some());
     // A secret that only exists as whitespace is no secret.
     let non_blank = |s: Option<SecretString>| s.filter(|v| !v.expose_secret().trim().is_empty());
@@ -634,6 +634,31 @@ mod tests {
             asked.len(),
             3,
             "no client id: neither secret nor password asked beyond it: {asked:?}"
+        );
+    }
+
+    #[test]
+    fn a_supplied_client_secret_is_kept_without_a_client_id_but_never_prompted_for() {
+        let i = run(
+            &target(),
+            &[("SNCONNECT_CLIENT_SECRET", "cs")],
+            "",
+            &[],
+            None,
+        )
+        .unwrap();
+        assert!(i.client_id.is_none());
+        assert_eq!(expose(&i.client_secret), Some("cs"));
+        let p = Scripted {
+            answers: RefCell::new(vec!["admin", "pw", ""]),
+            asked: RefCell::new(vec![]),
+        };
+        let i = run(&target(), &[], "", &[], Some(&p)).unwrap();
+        assert!(i.client_secret.is_none());
+        assert!(
+            p.asked.borrow().iter().all(|q| !q.contains("secret")),
+            "{:?}",
+            p.asked.borrow()
         );
     }
 

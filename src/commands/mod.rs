@@ -3,14 +3,16 @@
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
-use crate::exit::{Exit, UserError};
+use crate::exit::Exit;
 
+pub mod apply;
 pub mod completions;
 pub mod credentials;
 pub mod demo;
 pub mod inputs;
 pub mod man;
 pub mod sandbox;
+pub mod setup;
 pub mod verify;
 
 /// Runs the parsed command line and returns the exit code for a run that completed.
@@ -18,19 +20,11 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
         Command::Man => man::run(),
-        Command::Setup(_) => not_available("setup"),
+        Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Verify(args) => verify::run(&cli.global, &args),
-        Command::Apply(_) => not_available("apply"),
+        Command::Apply(args) => apply::run(&cli.global, &args),
         Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),
         Command::Demo(args) => demo::run(&cli.global, &args),
         Command::Sandbox(args) => sandbox::run(&args),
     }
-}
-
-/// A command whose implementation has not landed yet says so and exits 2; it never pretends.
-fn not_available(name: &str) -> Result<Exit> {
-    Err(UserError::usage(format!(
-        "`snconnect {name}` is not available in this build yet; see README.md for what works today"
-    ))
-    .into())
 }

@@ -1,4 +1,7 @@
-//! Terminal interaction: prompts behind a trait, progress, colour.
+//! Terminal interaction: prompts behind a trait, progress, colour, and Ctrl-C.
 
 pub mod colour;
+pub mod interrupt;
 pub mod progress;
+pub mod prompt;
+pub mod wrap;

@@ -1,0 +1,341 @@
+//! What `apply` reads before it plans: the checks' facts, plus the sys_ids a write needs.
+//!
+//! The checks only need names to judge a setup; writing needs the records behind them (the
+//! role's sys_id for a grant, the `useraccount` scope's sys_id for the mapping) and one fact
+//! about the release (whether `sys_user` has `identity_type` at all). The reads follow the same
+//! order as verify: one request as the admin first, so wrong credentials cost one failed login
+//! and nothing else goes out with them; then every other query together, in one round trip.
+
+use std::time::Instant;
+
+use crate::checks::run::{self, to_lookup};
+use crate::checks::{
+    app, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context, Lookup,
+};
+use crate::cli::{CheckId, SetupPath};
+use crate::requirements::{
+    all_role_names, ACL_OPERATIONS, ACL_TABLE, APP_SCOPE, AUTH_SCOPE, OAUTH_ENTRY_NAME,
+    OAUTH_PROPERTIES,
+};
+use crate::servicenow::{ListRequest, Page, Query, Record, Session, SnError};
+
+/// A `sys_user_role` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRecord {
+    pub sys_id: String,
+    pub name: String,
+}
+
+/// A `sys_auth_scope` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthScopeRecord {
+    pub sys_id: String,
+    pub name: String,
+}
+
+/// Everything a plan is made from. Each lookup keeps "none", "hidden by ACLs" and "the query
+/// failed" apart: apply creates a record only when its lookup positively found none, so that a
+/// hidden row is never duplicated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    /// The signed-in admin's user name, when the admin's own row was readable.
+    pub admin_user: Option<String>,
+    /// Whether this release's `sys_user` has `identity_type` (seen on the admin's own row).
+    pub identity_type_field: bool,
+    /// `sys_store_app?scope=x_incident_io`
+    pub app: Lookup<app::AppRecord>,
+    /// `oauth_entity?name=incident.io`
+    pub entries: Lookup<oauth_app::Entry>,
+    /// `oauth_entity_auth_scope_mapping?oauth_entity.name=incident.io`
+    pub mappings: Lookup<oauth_app::ScopeMapping>,
+    /// `sys_auth_scope?name=useraccount`
+    pub auth_scopes: Lookup<AuthScopeRecord>,
+    /// The OAuth switches in `sys_properties`.
+    pub properties: Lookup<oauth_app::Property>,
+    /// The service user, out of the admin's first request.
+    pub user: Lookup<service_user::User>,
+    /// The service user's grants of the roles that matter.
+    pub held: Lookup<roles::HeldRole>,
+    /// The roles that matter, with their sys_ids (absent ones are simply not in the list).
+    pub roles: Lookup<RoleRecord>,
+    /// The record ACLs on `task` (read on the app path only; empty otherwise).
+    pub acls: Lookup<task_acls::Acl>,
+    pub acl_roles: Lookup<task_acls::AclRole>,
+}
+
+impl State {
+    /// A fresh instance as the plan sees it: nothing of incident.io's, every base role present.
+    /// For tests and for documentation of the shape.
+    pub fn empty_instance() -> State {
+        State {
+            admin_user: Some("admin".into()),
+            identity_type_field: true,
+            app: Lookup::Rows(vec![]),
+            entries: Lookup::Rows(vec![]),
+            mappings: Lookup::Rows(vec![]),
+            auth_scopes: Lookup::Rows(vec![AuthScopeRecord {
+                sys_id: "scope-useraccount".into(),
+                name: AUTH_SCOPE.into(),
+            }]),
+            properties: Lookup::Rows(vec![]),
+            user: Lookup::Rows(vec![]),
+            held: Lookup::Rows(vec![]),
+            roles: Lookup::Rows(
+                ["admin", "cmdb_read", "sn_cmdb_user", "incident_manager"]
+                    .iter()
+                    .map(|n| RoleRecord {
+                        sys_id: format!("role-{n}"),
+                        name: n.to_string(),
+                    })
+                    .collect(),
+            ),
+            acls: Lookup::Rows(vec![]),
+            acl_roles: Lookup::Rows(vec![]),
+        }
+    }
+}
+
+/// Fields of the identity request: the admin's row proves the login and shows whether the
+/// release has `identity_type`; the service user's row is the user's facts.
+const USER_FIELDS: [&str; 8] = [
+    "sys_id",
+    "user_name",
+    "active",
+    "locked_out",
+    "password_needs_reset",
+    "identity_type",
+    "failed_attempts",
+    "web_service_access_only",
+];
+
+const LIST_LIMIT: u32 = 200;
+
+fn list_request(query: String, fields: &[&str]) -> ListRequest {
+    ListRequest::new()
+        .query(query)
+        .fields(fields)
+        .limit(LIST_LIMIT)
+        .exclude_reference_link(true)
+}
+
+async fn fetch_if(
+    session: &Session,
+    needed: bool,
+    table: &'static str,
+    req: ListRequest,
+) -> Option<Result<Page, SnError>> {
+    if needed {
+        Some(session.list(table, &req).await)
+    } else {
+        None
+    }
+}
+
+fn lookup<T>(
+    fetched: Option<Result<Page, SnError>>,
+    table: &str,
+    convert: impl Fn(&Record) -> Option<T>,
+) -> Lookup<T> {
+    match fetched {
+        Some(result) => to_lookup(&result, table, convert),
+        None => Lookup::Rows(Vec::new()),
+    }
+}
+
+/// Reads the state as the admin session. `Err` carries the `instance` check's result when the
+/// instance or the admin's credentials cannot be used; nothing else was sent then.
+pub async fn fetch(
+    session: &Session,
+    path: SetupPath,
+    username: &str,
+    ctx: &Context,
+    admin: instance::AdminLogin,
+    timeout_secs: u64,
+) -> Result<State, CheckResult> {
+    let started = Instant::now();
+    let identity_req = ListRequest::new()
+        .query(
+            Query::new()
+                .eq("sys_id", "javascript:gs.getUserID()")
+                .new_query()
+                .eq("user_name", username)
+                .build(),
+        )
+        .fields(&USER_FIELDS)
+        .limit(2)
+        .exclude_reference_link(true);
+    let identity = session.list("sys_user", &identity_req).await;
+    let answer = run::instance_answer(&identity, true, username);
+    let verdict = instance::evaluate(
+        &instance::Facts {
+            admin,
+            answer,
+            timeout_secs,
+        },
+        ctx,
+    );
+    let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let result = CheckResult::new(CheckId::Instance, verdict, elapsed);
+    if instance::blocks_run(&result) {
+        return Err(result);
+    }
+    let page = identity.as_ref().ok();
+    let admin_row = page.and_then(|p| {
+        p.records
+            .iter()
+            .find(|r| r.str("user_name").is_some_and(|n| n != username))
+    });
+    let identity_type_field = match admin_row {
+        Some(row) => row.has("identity_type"),
+        // The admin's own row was not readable (or the admin is the service user): the service
+        // user's row, if any, answers; otherwise assume the field exists, as on current releases.
+        None => page
+            .and_then(|p| p.records.first())
+            .is_none_or(|r| r.has("identity_type")),
+    };
+    let admin_user = admin_row.and_then(|r| r.str("user_name").map(str::to_string));
+    let user = run::service_user_lookup(&identity, username);
+
+    let app_path = path == SetupPath::App;
+    let roles_all = all_role_names();
+    let props: Vec<&str> = OAUTH_PROPERTIES.to_vec();
+    let (store, entries, mappings, scopes, properties, held, roles, acls, acl_roles) = tokio::join!(
+        fetch_if(
+            session,
+            app_path,
+            "sys_store_app",
+            list_request(
+                Query::new().eq("scope", APP_SCOPE).build(),
+                &["sys_id", "name", "scope", "version", "active"],
+            ),
+        ),
+        fetch_if(
+            session,
+            true,
+            "oauth_entity",
+            list_request(
+                Query::new().eq("name", OAUTH_ENTRY_NAME).build(),
+                &["sys_id", "name", "client_id", "active"],
+            ),
+        ),
+        fetch_if(
+            session,
+            true,
+            "oauth_entity_auth_scope_mapping",
+            list_request(
+                Query::new()
+                    .eq("oauth_entity.name", OAUTH_ENTRY_NAME)
+                    .build(),
+                &["sys_id", "oauth_entity", "auth_scope", "auth_scope.name"],
+            ),
+        ),
+        fetch_if(
+            session,
+            true,
+            "sys_auth_scope",
+            list_request(
+                Query::new().eq("name", AUTH_SCOPE).build(),
+                &["sys_id", "name"],
+            ),
+        ),
+        fetch_if(
+            session,
+            true,
+            "sys_properties",
+            list_request(
+                Query::new().is_in("name", &props).build(),
+                &["name", "value"],
+            ),
+        ),
+        fetch_if(
+            session,
+            true,
+            "sys_user_has_role",
+            list_request(
+                Query::new()
+                    .eq("user.user_name", username)
+                    .is_in("role.name", &roles_all)
+                    .build(),
+                &["role", "role.name", "inherited", "state"],
+            ),
+        ),
+        fetch_if(
+            session,
+            true,
+            "sys_user_role",
+            list_request(
+                Query::new().is_in("name", &roles_all).build(),
+                &["sys_id", "name"],
+            ),
+        ),
+        fetch_if(
+            session,
+            app_path,
+            "sys_security_acl",
+            list_request(
+                Query::new()
+                    .eq("name", ACL_TABLE)
+                    .eq("type", "record")
+                    .is_in("operation", &ACL_OPERATIONS)
+                    .build(),
+                &[
+                    "sys_id",
+                    "name",
+                    "operation",
+                    "type",
+                    "active",
+                    "admin_overrides",
+                    "decision_type",
+                    "sys_scope",
+                    "sys_scope.scope",
+                ],
+            ),
+        ),
+        fetch_if(
+            session,
+            app_path,
+            "sys_security_acl_role",
+            list_request(
+                Query::new()
+                    .eq("sys_security_acl.name", ACL_TABLE)
+                    .eq("sys_security_acl.type", "record")
+                    .build(),
+                &[
+                    "sys_id",
+                    "sys_security_acl",
+                    "sys_user_role",
+                    "sys_user_role.name",
+                ],
+            ),
+        ),
+    );
+
+    Ok(State {
+        admin_user,
+        identity_type_field,
+        app: lookup(store, "sys_store_app", run::app_record),
+        entries: lookup(entries, "oauth_entity", run::oauth_entry),
+        mappings: lookup(
+            mappings,
+            "oauth_entity_auth_scope_mapping",
+            run::scope_mapping,
+        ),
+        auth_scopes: lookup(scopes, "sys_auth_scope", |r| {
+            Some(AuthScopeRecord {
+                sys_id: r.str("sys_id")?.to_string(),
+                name: r.str("name").unwrap_or_default().to_string(),
+            })
+        }),
+        properties: lookup(properties, "sys_properties", run::property),
+        user,
+        held: lookup(held, "sys_user_has_role", run::held_role),
+        roles: lookup(roles, "sys_user_role", |r| {
+            Some(RoleRecord {
+                sys_id: r.str("sys_id")?.to_string(),
+                name: r.str("name")?.to_string(),
+            })
+        }),
+        acls: lookup(acls, "sys_security_acl", run::acl),
+        acl_roles: lookup(acl_roles, "sys_security_acl_role", run::acl_role),
+    })
+}

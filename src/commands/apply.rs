@@ -1,0 +1,422 @@
+//! `snconnect apply`: reads the instance, plans the writes that make the checks pass, shows the
+//! plan, asks once, writes, and re-checks.
+//!
+//! Order of events, each for a reason:
+//! 1. Inputs are resolved; without the instance or admin credentials there is nothing to do
+//!    (exit 2).
+//! 2. One request as the admin proves the credentials (a wrong password costs one failed login),
+//!    then the rest of the state is read in one round trip.
+//! 3. The plan is built. `--dry-run` prints it and stops: nothing is written, nothing generated.
+//! 4. Confirmation: at a terminal, the plan is shown and apply asks once. Without a terminal,
+//!    changes to records that already exist (and granting admin) need `--yes`; new records don't.
+//! 5. Secrets the plan needs but nobody supplied are generated and stored *before* the first
+//!    write: if they cannot be stored (no keyring, no `--insecure-storage`) nothing is written,
+//!    so no secret is ever set on the instance and then lost.
+//! 6. The plan runs; the profile remembers the instance, path, user and client id.
+//! 7. Every check runs again, with the secrets the integration will use, and the report shows.
+//!
+//! The setup wizard's "let snconnect do it" uses the same pieces for one step: [`admin_session`],
+//! [`read_state`], [`crate::apply::plan_for`] with [`plan_inputs`], [`prepare_secrets`], then
+//! [`crate::apply::execute`].
+
+use anyhow::Result;
+
+use crate::apply::render::{self, SecretsReport};
+use crate::apply::{self, secrets as gen, Plan, PlanInputs, Secrets, State};
+use crate::checks::instance::AdminLogin;
+use crate::checks::{Context, Links};
+use crate::cli::{ApplyArgs, CheckId, Format, GlobalArgs};
+use crate::commands::inputs::{self, AdminAuth, Inputs};
+use crate::commands::verify;
+use crate::credentials::{self, Profile, SecretKind, StoreOptions};
+use crate::exit::{Exit, UserError};
+use crate::report::{human, json, Report};
+use crate::requirements::OAUTH_ENTRY_NAME;
+use crate::servicenow::{Auth, Client, ListRequest, Query, Session};
+use crate::ui::{colour, progress::Spinner};
+
+/// Asks a yes/no question on stderr. A trait so the flow can be tested without a terminal.
+pub trait Confirm {
+    fn confirm(&self, question: &str) -> bool;
+}
+
+/// dialoguer's confirmation prompt on the terminal; any failure to ask counts as "no".
+pub struct TerminalConfirm;
+
+impl Confirm for TerminalConfirm {
+    fn confirm(&self, question: &str) -> bool {
+        dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .unwrap_or(false)
+    }
+}
+
+/// `snconnect apply` from the command line: resolves the inputs from the process (flags, stdin,
+/// environment, keyring, terminal) and asks on the terminal only when one is attached.
+pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
+    if args.dry_run && global.format == Format::Junit {
+        return Err(UserError::usage(
+            "--format junit reports checks; a --dry-run plan is shown as human or json",
+        )
+        .into());
+    }
+    let inputs = verify::resolve_inputs(global, &args.target)?;
+    let interactive = inputs::interactive(global.no_input);
+    let confirm: Option<&dyn Confirm> = if interactive {
+        Some(&TerminalConfirm)
+    } else {
+        None
+    };
+    apply(global, args, inputs, confirm)
+}
+
+fn admin_auth(inputs: &Inputs) -> Result<(Auth, AdminLogin), UserError> {
+    match &inputs.admin {
+        AdminAuth::Basic { user, password } => Ok((
+            Auth::basic(user.clone(), password.clone()),
+            AdminLogin::Basic { user: user.clone() },
+        )),
+        AdminAuth::Bearer(token) => Ok((Auth::bearer(token.clone()), AdminLogin::Bearer)),
+        AdminAuth::Missing(why) => Err(UserError::usage(format!(
+            "apply needs admin credentials to read and change the configuration, and has none: \
+             {why}"
+        ))),
+    }
+}
+
+/// The admin's session; a usage error (exit 2) when there are no admin credentials.
+pub fn admin_session(client: &Client, inputs: &Inputs) -> Result<Session, UserError> {
+    admin_auth(inputs).map(|(auth, _)| client.session(auth))
+}
+
+/// Reads what a plan is made from, as the admin. When the instance or the admin's credentials
+/// cannot be used, the error (exit 3) carries the `instance` check's findings and says nothing
+/// was changed.
+pub async fn read_state(
+    session: &Session,
+    inputs: &Inputs,
+    timeout_secs: u64,
+) -> Result<State, UserError> {
+    let (_, login) = admin_auth(inputs)?;
+    let ctx = Context {
+        path: inputs.path,
+        username: inputs.username.clone(),
+        client_id: inputs.client_id.clone(),
+        links: Links::new(inputs.instance.as_str()),
+    };
+    apply::state::fetch(
+        session,
+        inputs.path,
+        &inputs.username,
+        &ctx,
+        login,
+        timeout_secs,
+    )
+    .await
+    .map_err(|blocked| {
+        let mut message = format!(
+            "apply cannot work with {}, so nothing was changed:",
+            inputs.instance.as_str()
+        );
+        for f in &blocked.findings {
+            message.push_str(&format!("\n  {}", f.message));
+            if let Some(fix) = &f.fix {
+                message.push_str(&format!("\n  fix: {fix}"));
+            }
+        }
+        UserError::cannot_run(message)
+    })
+}
+
+/// What the plan needs from the resolved inputs; `email` is `--email`.
+pub fn plan_inputs(inputs: &Inputs, email: Option<String>) -> PlanInputs {
+    PlanInputs {
+        path: inputs.path,
+        username: inputs.username.clone(),
+        email,
+        client_id: inputs.client_id.clone(),
+        client_secret_held: inputs.client_secret.is_some(),
+        password_held: inputs.password.is_some(),
+        links: Links::new(inputs.instance.as_str()),
+    }
+}
+
+/// The run after inputs are resolved; `confirm` is `None` when no one can be asked. Output goes
+/// to stdout (the result, or the plan under `--dry-run`) and stderr (the plan before the
+/// question, `-v` lines, warnings).
+pub fn apply(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    inputs: Inputs,
+    confirm: Option<&dyn Confirm>,
+) -> Result<Exit> {
+    let client = verify::build_client(&inputs, global)?;
+    let session = admin_session(&client, &inputs)?;
+    let rt = verify::runtime()?;
+    let state = {
+        let _spinner = Spinner::start(&format!("reading {}", inputs.instance.as_str()));
+        rt.block_on(read_state(&session, &inputs, global.timeout))?
+    };
+    let plan = apply::plan(&state, &plan_inputs(&inputs, args.email.clone()));
+
+    if args.dry_run {
+        let text = match global.format {
+            Format::Json => render::plan_json(&plan),
+            _ => {
+                let mut t = render::plan_human(&plan, true);
+                let target = target_args(&inputs);
+                let next = if !plan.steps.is_empty() {
+                    format!("apply it with: snconnect apply {target}")
+                } else if !plan.manual.is_empty() {
+                    format!("do the steps listed under 'To do by hand', then run: snconnect verify {target}")
+                } else {
+                    format!("nothing to do; check the whole setup with: snconnect verify {target}")
+                };
+                t.push_str(&format!("\nNext: {next}\n"));
+                t
+            }
+        };
+        verify::write_stdout(&text)?;
+        return Ok(Exit::Ok);
+    }
+
+    if !plan.steps.is_empty() && !args.yes {
+        match confirm {
+            Some(asker) => {
+                eprint!("{}", render::plan_human(&plan, false));
+                let question = format!(
+                    "Apply these {} write(s) to {}?",
+                    plan.steps.len(),
+                    inputs.instance.as_str()
+                );
+                if !asker.confirm(&question) {
+                    eprintln!("Nothing was changed.");
+                    return Ok(Exit::Failed);
+                }
+            }
+            None => {
+                let existing = plan.needing_confirmation();
+                if !existing.is_empty() {
+                    let list: Vec<String> = existing
+                        .iter()
+                        .map(|s| format!("  - {}", s.summary))
+                        .collect();
+                    return Err(UserError::usage(format!(
+                        "the plan changes records that already exist, which needs confirmation, \
+                         and no one can be asked here (no terminal, or --no-input):\n{}\nNothing \
+                         was changed. Review the plan with --dry-run, then re-run with --yes",
+                        list.join("\n")
+                    ))
+                    .into());
+                }
+            }
+        }
+    }
+
+    // Secrets first: generated and stored before anything is written to the instance.
+    let (secrets, report) = prepare_secrets(
+        &plan,
+        &inputs,
+        StoreOptions {
+            insecure_storage: args.insecure_storage,
+        },
+        args.reveal,
+    )?;
+
+    let verbose = global.verbose;
+    let log = move |line: &str| {
+        if verbose {
+            eprintln!("apply: {line}");
+        }
+    };
+    let outcome = {
+        let _spinner = Spinner::start(&format!("applying {} write(s)", plan.steps.len()));
+        rt.block_on(apply::execute(&session, &plan, &secrets, &log))
+    };
+
+    // The client id the integration uses: given, or read from the one entry now there.
+    let client_id = match &inputs.client_id {
+        Some(id) => Some(id.clone()),
+        None => rt.block_on(entry_client_id(&session)),
+    };
+    save_profile(&inputs, &plan, client_id.as_deref());
+
+    let mut inputs = inputs;
+    inputs.client_id = client_id;
+    inputs.client_secret = secrets.client_secret.clone();
+    inputs.password = secrets.password.clone();
+    let check = verify::plan(&inputs, &[], global.timeout);
+    let verify_report = {
+        let _spinner = Spinner::start("checking again");
+        rt.block_on(verify::verify(&client, &check, false))
+    };
+
+    let ok = outcome.all_applied() && outcome.manual.is_empty() && verify_report.ok();
+    let exit = if verify_report.cannot_run() {
+        Exit::CannotRun
+    } else if ok {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    };
+    let color = colour::for_stdout(global.color);
+    let text = match global.format {
+        Format::Json => {
+            let embedded = serde_json::from_str(&json::render(&verify_report))
+                .unwrap_or(serde_json::Value::Null);
+            render::outcome_json(&plan, &outcome, &report, embedded, ok)
+        }
+        Format::Junit => verify::render(&verify_report, Format::Junit, color),
+        Format::Human => {
+            let mut t = render::outcome_human(&plan, &outcome, &report);
+            t.push_str(&human::render(
+                &verify_report,
+                &human::Options {
+                    color,
+                    next: Some(next_step(&inputs, &verify_report, &outcome)),
+                },
+            ));
+            t
+        }
+    };
+    verify::write_stdout(&text)?;
+    Ok(exit)
+}
+
+/// `--instance X` (and `--path admin`, `--username U` when they differ from the defaults), for
+/// the commands the output suggests.
+fn target_args(inputs: &Inputs) -> String {
+    let mut s = format!("--instance {}", inputs.instance.as_str());
+    if inputs.path == crate::cli::SetupPath::Admin {
+        s.push_str(" --path admin");
+    }
+    if inputs.username != crate::requirements::DEFAULT_USERNAME {
+        s.push_str(&format!(" --username {}", inputs.username));
+    }
+    s
+}
+
+fn next_step(inputs: &Inputs, report: &Report, outcome: &apply::Outcome) -> String {
+    let target = target_args(inputs);
+    if !outcome.manual.is_empty() {
+        // After installing the app there is more for apply to do; after anything else, check.
+        let apply_again = outcome
+            .manual
+            .iter()
+            .any(|m| matches!(m.check, CheckId::App | CheckId::Roles));
+        let then = if apply_again { "apply" } else { "verify" };
+        return format!(
+            "do the steps listed under 'To do by hand', then run: snconnect {then} {target}"
+        );
+    }
+    if !report.ok() {
+        return format!(
+            "fix the findings above, or run `snconnect apply {target}` again; re-check with \
+             snconnect verify {target}"
+        );
+    }
+    format!(
+        "enter the client id, client secret, user name and password in incident.io (Settings > \
+         Integrations > ServiceNow); print them with: snconnect credentials show --profile {} \
+         --reveal",
+        inputs.profile
+    )
+}
+
+/// The client id of the single active entry named incident.io, if exactly one is readable.
+async fn entry_client_id(session: &Session) -> Option<String> {
+    let req = ListRequest::new()
+        .query(
+            Query::new()
+                .eq("name", OAUTH_ENTRY_NAME)
+                .eq("active", "true")
+                .build(),
+        )
+        .fields(&["client_id"])
+        .limit(2)
+        .exclude_reference_link(true);
+    let page = session.list("oauth_entity", &req).await.ok()?;
+    match page.records.as_slice() {
+        [one] => one
+            .str("client_id")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Remembers the non-secret values, keeping what the profile already had (e.g. an admin user
+/// saved by setup). A failure here is reported but does not undo anything: the secrets are
+/// stored, and the instance is configured.
+fn save_profile(inputs: &Inputs, plan: &Plan, client_id: Option<&str>) {
+    let mut profile = match credentials::load_profile(&inputs.profile) {
+        Ok(Some(p)) => p,
+        _ => Profile::new(inputs.profile.clone()),
+    };
+    profile.instance = Some(inputs.instance.as_str().to_string());
+    profile.path = Some(plan.path);
+    profile.username = Some(inputs.username.clone());
+    if let Some(id) = client_id {
+        profile.client_id = Some(id.to_string());
+    }
+    if let Err(e) = credentials::save_profile(&profile) {
+        eprintln!(
+            "warning: could not save profile '{}' ({e:#}); pass --instance and --client-id \
+             explicitly next time",
+            inputs.profile
+        );
+    }
+}
+
+/// The secrets a plan sends: the supplied ones, plus any the plan needs that nobody supplied,
+/// generated and stored in the profile's store before this returns. Fails closed (exit 3) when
+/// they cannot be stored, before anything is written to the instance. `reveal` keeps the
+/// generated values in the report for printing. The setup wizard calls this before running one
+/// step's part of a plan.
+pub fn prepare_secrets(
+    plan: &Plan,
+    inputs: &Inputs,
+    store_options: StoreOptions,
+    reveal: bool,
+) -> Result<(Secrets, SecretsReport)> {
+    let mut secrets = Secrets {
+        client_secret: inputs.client_secret.clone(),
+        password: inputs.password.clone(),
+    };
+    let mut report = SecretsReport {
+        profile: inputs.profile.clone(),
+        backend: None,
+        revealed: Vec::new(),
+    };
+    let to_generate = plan.to_generate();
+    if to_generate.is_empty() {
+        return Ok((secrets, report));
+    }
+    let store = credentials::open_store(store_options)?;
+    for kind in to_generate {
+        let value = match kind {
+            SecretKind::ClientSecret => gen::client_secret(),
+            _ => gen::password(),
+        }
+        .map_err(|e| UserError::cannot_run(format!("{e}; nothing was written")))?;
+        store.set(&inputs.profile, kind, &value).map_err(|e| {
+            UserError::cannot_run(format!(
+                "could not store the generated {} in {}: {e}; nothing was written to the \
+                 instance",
+                kind.label(),
+                store.backend()
+            ))
+        })?;
+        if reveal {
+            report.revealed.push((kind, value.clone()));
+        }
+        match kind {
+            SecretKind::ClientSecret => secrets.client_secret = Some(value),
+            _ => secrets.password = Some(value),
+        }
+    }
+    report.backend = Some(store.backend());
+    Ok((secrets, report))
+}

@@ -1,0 +1,178 @@
+//! `snconnect setup`: the guided wizard and the unattended run, and what they share.
+//!
+//! - [`steps`]: the steps in order and their instructions;
+//! - [`wizard`]: the interactive flow;
+//! - [`store`]: writing the profile and its secrets all together or not at all;
+//! - [`handoff`]: the values to enter in incident.io.
+//!
+//! Checks run through the [`Checker`] trait so the wizard can be unit-tested with a scripted
+//! prompter against the in-process sandbox, exactly as the binary runs them.
+
+use anyhow::Result;
+
+use crate::apply;
+use crate::cli::{CheckId, GlobalArgs};
+use crate::commands::apply as apply_cmd;
+use crate::commands::inputs::{AdminAuth, Inputs};
+use crate::commands::verify;
+use crate::report::Report;
+use crate::requirements::OAUTH_ENTRY_NAME;
+use crate::servicenow::{Client, ListRequest, Query};
+use crate::ui::progress::Spinner;
+
+pub mod handoff;
+pub mod steps;
+pub mod store;
+pub mod wizard;
+
+#[cfg(test)]
+mod wizard_tests;
+
+/// Runs checks with what the caller knows so far.
+pub trait Checker {
+    /// Runs `only` (every check when empty) and returns the report.
+    fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report>;
+}
+
+/// Makes a step pass by writing to the instance: the wizard's "let snconnect do it".
+pub trait Fixer {
+    /// What snconnect would write to make `step` pass, with the writes it depends on.
+    fn plan(&mut self, inputs: &Inputs, step: CheckId) -> Result<apply::Plan>;
+    /// Writes `plan` as the admin. Each write's outcome is in the result; this fails only when
+    /// the instance cannot be used at all.
+    fn execute(
+        &mut self,
+        inputs: &Inputs,
+        plan: &apply::Plan,
+        secrets: &apply::Secrets,
+    ) -> Result<apply::Outcome>;
+    /// The client id of the active `incident.io` OAuth entry (after snconnect created one, the
+    /// instance chose it).
+    fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>>;
+}
+
+/// The real checks: the same path as `snconnect verify`, on one client per instance.
+pub struct LiveChecker {
+    global: GlobalArgs,
+    runtime: tokio::runtime::Runtime,
+    client: Option<Client>,
+    /// Draw a spinner on stderr while waiting (interactive runs on a terminal).
+    spinner: bool,
+}
+
+impl LiveChecker {
+    pub fn new(global: &GlobalArgs, spinner: bool) -> Result<LiveChecker> {
+        Ok(LiveChecker {
+            global: global.clone(),
+            runtime: verify::runtime()?,
+            client: None,
+            spinner,
+        })
+    }
+
+    fn client(&mut self, inputs: &Inputs) -> Result<Client> {
+        match &self.client {
+            Some(c) if c.instance().as_str() == inputs.instance.as_str() => Ok(c.clone()),
+            _ => {
+                let c = verify::build_client(inputs, &self.global)?;
+                self.client = Some(c.clone());
+                Ok(c)
+            }
+        }
+    }
+}
+
+impl Checker for LiveChecker {
+    fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report> {
+        let client = self.client(inputs)?;
+        let plan = verify::plan(inputs, only, self.global.timeout);
+        let _spinner = Spinner::start_if(
+            self.spinner && console::Term::stderr().is_term(),
+            &format!("checking {}", inputs.instance.as_str()),
+        );
+        Ok(self.runtime.block_on(verify::verify(&client, &plan, false)))
+    }
+}
+
+impl Fixer for LiveChecker {
+    fn plan(&mut self, inputs: &Inputs, step: CheckId) -> Result<apply::Plan> {
+        let client = self.client(inputs)?;
+        let session = apply_cmd::admin_session(&client, inputs)?;
+        let _spinner = Spinner::start_if(
+            self.spinner && console::Term::stderr().is_term(),
+            &format!("reading {}", inputs.instance.as_str()),
+        );
+        let state =
+            self.runtime
+                .block_on(apply_cmd::read_state(&session, inputs, self.global.timeout))?;
+        Ok(apply::plan_for(
+            step,
+            &state,
+            &apply_cmd::plan_inputs(inputs, None),
+        ))
+    }
+
+    fn execute(
+        &mut self,
+        inputs: &Inputs,
+        plan: &apply::Plan,
+        secrets: &apply::Secrets,
+    ) -> Result<apply::Outcome> {
+        let client = self.client(inputs)?;
+        let session = apply_cmd::admin_session(&client, inputs)?;
+        let _spinner = Spinner::start_if(
+            self.spinner && console::Term::stderr().is_term(),
+            &format!("writing to {}", inputs.instance.as_str()),
+        );
+        let log = |_: &str| {};
+        Ok(self
+            .runtime
+            .block_on(apply::execute(&session, plan, secrets, &log)))
+    }
+
+    fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>> {
+        let client = self.client(inputs)?;
+        let session = apply_cmd::admin_session(&client, inputs)?;
+        let req = ListRequest::new()
+            .query(
+                Query::new()
+                    .eq("name", OAUTH_ENTRY_NAME)
+                    .eq("active", "true")
+                    .build(),
+            )
+            .fields(&["client_id"])
+            .limit(2)
+            .exclude_reference_link(true);
+        let page = self.runtime.block_on(session.list("oauth_entity", &req))?;
+        // Two active entries would be ambiguous: the oauth_app check reports that instead.
+        Ok(match page.records.as_slice() {
+            [one] => one
+                .str("client_id")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            _ => None,
+        })
+    }
+}
+
+/// A copy of resolved inputs (they hold secrets, so they are not `Clone` by accident).
+pub fn copy_inputs(i: &Inputs) -> Inputs {
+    Inputs {
+        instance: i.instance.clone(),
+        profile: i.profile.clone(),
+        path: i.path,
+        admin: match &i.admin {
+            AdminAuth::Basic { user, password } => AdminAuth::Basic {
+                user: user.clone(),
+                password: password.clone(),
+            },
+            AdminAuth::Bearer(t) => AdminAuth::Bearer(t.clone()),
+            AdminAuth::Missing(why) => AdminAuth::Missing(why.clone()),
+        },
+        client_id: i.client_id.clone(),
+        client_secret: i.client_secret.clone(),
+        username: i.username.clone(),
+        password: i.password.clone(),
+        store_problem: i.store_problem.clone(),
+    }
+}

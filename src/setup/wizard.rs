@@ -1,0 +1,925 @@
+//! The interactive `setup`: one question at a time, every step explained, checked and repeated
+//! until it passes or the person skips it, then the credentials stored and the hand-off screen.
+//!
+//! Everything outside the flow itself is injected ([`WizardEnv`]): the questions go through a
+//! [`Prompter`], checks through a [`Checker`], input resolution through a closure, and storage
+//! through a [`SecretStore`] and a [`ConfigDir`]. The unit tests drive the whole flow with a
+//! scripted prompter against the in-process sandbox; the pty tests drive the real binary.
+//!
+//! Nothing is written anywhere until the end ([`store::store_all`]), so quitting or pressing
+//! Ctrl-C at any question leaves no trace but the failed logins a check may have cost.
+
+use std::collections::HashMap;
+
+use console::Style;
+use secrecy::SecretString;
+
+use super::handoff::{self, Handoff};
+use super::store::{self, Stored, ToStore};
+use super::{copy_inputs, Checker, Fixer};
+use crate::apply::{self, render as apply_render, secrets as generate};
+use crate::checks::{CheckResult, FindingCode, Severity, Status};
+use crate::cli::{CheckId, SetupPath, TargetArgs};
+use crate::commands::inputs::{AdminAuth, Inputs};
+use crate::credentials::{ConfigDir, Profile, SecretKind, SecretStore};
+use crate::instance::Instance;
+use crate::report::Report;
+use crate::ui::interrupt;
+use crate::ui::prompt::{non_empty, PromptError, Prompter};
+
+use super::steps;
+
+/// What the wizard works with, injected.
+pub struct WizardEnv<'a> {
+    pub prompter: &'a mut dyn Prompter,
+    pub checker: &'a mut dyn Checker,
+    /// Resolves flags, environment, stdin, stored secrets and the profile into inputs, without
+    /// prompting (the wizard asks its own questions).
+    pub resolve: &'a mut dyn FnMut(&TargetArgs) -> anyhow::Result<Inputs>,
+    /// Where the credentials go at the end (already proven available, or the wizard would not run).
+    pub store: &'a dyn SecretStore,
+    pub dir: &'a ConfigDir,
+    /// Writes fixes ("let snconnect do it"); `None` hides the choice.
+    pub fixer: Option<&'a mut dyn Fixer>,
+}
+
+/// How the wizard behaves.
+#[derive(Debug, Clone, Default)]
+pub struct WizardOptions {
+    /// `--reveal`: show the secrets on the hand-off screen.
+    pub reveal: bool,
+    pub color: bool,
+    /// The admin credentials came from flags or the environment: use them without asking.
+    pub admin_given: bool,
+}
+
+/// How a wizard run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The last report: the full run of the connect step, or the instance check if the wizard
+    /// stopped there.
+    pub report: Report,
+    /// Where the credentials went; `None` when nothing was stored.
+    pub stored: Option<Stored>,
+    /// Steps the person skipped.
+    pub skipped: Vec<CheckId>,
+}
+
+/// Errors that end the wizard early.
+#[derive(Debug, thiserror::Error)]
+pub enum WizardError {
+    #[error("{0}; nothing was stored")]
+    Prompt(#[from] PromptError),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<crate::exit::UserError> for WizardError {
+    fn from(e: crate::exit::UserError) -> Self {
+        WizardError::Other(e.into())
+    }
+}
+
+type Result<T> = std::result::Result<T, WizardError>;
+
+/// What the person chose at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Check,
+    Fix,
+    Instructions,
+    Skip,
+}
+
+struct Wizard<'e, 'a> {
+    env: &'e mut WizardEnv<'a>,
+    opts: WizardOptions,
+    st: Inputs,
+    /// The admin password was typed here (so it may be offered for storage).
+    admin_typed: bool,
+    /// A stored admin password existed for the profile before this run.
+    admin_was_stored: bool,
+    /// What the first full check found, per check, to skip steps that already pass.
+    survey: HashMap<CheckId, Status>,
+    survey_report: Option<Report>,
+    /// A step was visited (not skipped as already done): the connection must be checked again.
+    changed: bool,
+    skipped: Vec<CheckId>,
+}
+
+/// Runs the wizard to the end. `target` holds what flags and the environment gave.
+pub fn run(env: &mut WizardEnv<'_>, target: &TargetArgs, opts: WizardOptions) -> Result<Outcome> {
+    let color = opts.color;
+    let say_intro = |p: &mut dyn Prompter| {
+        p.say(&bold(
+            color,
+            "snconnect setup: connect a ServiceNow instance to incident.io",
+        ));
+        p.say(
+            "Each step is explained, then checked against your instance; what is wrong comes \
+             with how to fix it. The credentials are stored only at the very end.\n",
+        );
+    };
+    say_intro(env.prompter);
+
+    let (st, instance_report) = choose_instance(env, target)?;
+    if instance_report.cannot_run() {
+        // The person chose to stop at an instance that cannot be used.
+        return Ok(Outcome {
+            report: instance_report,
+            stored: None,
+            skipped: Vec::new(),
+        });
+    }
+    let admin_was_stored = env
+        .store
+        .get(&st.profile, SecretKind::AdminPassword)
+        .ok()
+        .flatten()
+        .is_some();
+    let mut w = Wizard {
+        env,
+        opts,
+        st,
+        admin_typed: false,
+        admin_was_stored,
+        survey: HashMap::new(),
+        survey_report: None,
+        changed: false,
+        skipped: Vec::new(),
+    };
+    if target.path.is_none() {
+        w.choose_path()?;
+    }
+    w.admin_credentials()?;
+    w.take_survey()?;
+    let path_steps = steps::steps(w.st.path);
+    let of = path_steps.len() + 1;
+    let connected = w.survey.get(&CheckId::Connect) == Some(&Status::Pass);
+    let walk = if connected && !w.has_admin() {
+        w.p().say(
+            "incident.io's credentials already work with the values snconnect knows. Without \
+             admin credentials the steps cannot be checked one by one.",
+        );
+        w.p().confirm("Walk through the steps anyway?", false)?
+    } else {
+        true
+    };
+    if walk {
+        for (i, step) in path_steps.iter().enumerate() {
+            w.step(*step, i + 1, of)?;
+        }
+    }
+    let report = match w.survey_report.take() {
+        Some(report) if connected && !w.changed => {
+            let heading = steps::heading(CheckId::Connect, w.st.path);
+            w.p()
+                .say(&format!("✓ Step {of} of {of}: {heading}: already works.\n"));
+            report
+        }
+        _ => w.connect(of)?,
+    };
+    let stored = w.store(&report)?;
+    w.hand_off(&report, stored.as_ref());
+    Ok(Outcome {
+        report,
+        stored,
+        skipped: w.skipped,
+    })
+}
+
+fn bold(color: bool, text: &str) -> String {
+    if color {
+        Style::new()
+            .bold()
+            .force_styling(true)
+            .apply_to(text)
+            .to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+fn mark(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✓",
+        Status::Warn => "!",
+        Status::Fail => "✗",
+        Status::Skip => "-",
+    }
+}
+
+/// A check's findings, each with its fix and link, indented under the step.
+fn findings_text(check: &CheckResult) -> String {
+    let mut out = String::new();
+    for f in &check.findings {
+        let sign = match f.severity {
+            Severity::Error => "✗",
+            Severity::Warning => "!",
+            Severity::Note => "·",
+        };
+        out.push_str(&format!("    {sign} {} ({})\n", f.message, f.code));
+        if let Some(fix) = &f.fix {
+            out.push_str(&format!("      fix:  {fix}\n"));
+        }
+        if let Some(link) = &f.link {
+            out.push_str(&format!("      link: {link}\n"));
+        }
+    }
+    out
+}
+
+fn instance_result(report: &Report) -> Option<&CheckResult> {
+    report.check(CheckId::Instance)
+}
+
+/// Asks for the instance (unless given) and checks it at once, anonymously: is it there, awake,
+/// and ServiceNow. Returns the resolved inputs and that check's report; a report that cannot run
+/// means the person chose to stop there.
+fn choose_instance(env: &mut WizardEnv<'_>, target: &TargetArgs) -> Result<(Inputs, Report)> {
+    let mut target = target.clone();
+    // With a single saved profile, its instance is the likely answer: offer it as the default.
+    let remembered = match env.dir.list_profiles() {
+        Ok(names) if names.len() == 1 => env
+            .dir
+            .load_profile(&names[0])
+            .ok()
+            .flatten()
+            .and_then(|p| p.instance),
+        _ => None,
+    };
+    loop {
+        if target.instance.is_none() && target.profile.is_none() {
+            let typed = env.prompter.input(
+                "ServiceNow instance (e.g. acme, acme.service-now.com or a URL)",
+                remembered.as_deref(),
+                &|s: &str| Instance::parse(s).map(|_| ()).map_err(|e| e.to_string()),
+            )?;
+            target.instance = Some(typed);
+        }
+        let inputs = (env.resolve)(&target)?;
+        let mut anonymous = copy_inputs(&inputs);
+        anonymous.admin = AdminAuth::Missing("checking the instance only".to_string());
+        env.prompter
+            .say(&format!("Checking {} ...", inputs.instance.as_str()));
+        let report = env.checker.check(&anonymous, &[CheckId::Instance])?;
+        if !report.cannot_run() {
+            env.prompter.say(&format!(
+                "  ✓ {} answers as a ServiceNow instance.\n",
+                inputs.instance.as_str()
+            ));
+            return Ok((inputs, report));
+        }
+        if let Some(check) = instance_result(&report) {
+            env.prompter.say(&findings_text(check));
+        }
+        let items = vec![
+            "Try again".to_string(),
+            "Enter a different instance".to_string(),
+            "Stop here".to_string(),
+        ];
+        match env
+            .prompter
+            .select("The instance cannot be used yet. What next?", &items, 0)?
+        {
+            0 => {}
+            1 => {
+                target.instance = None;
+                target.profile = None;
+            }
+            _ => return Ok((inputs, report)),
+        }
+    }
+}
+
+impl Wizard<'_, '_> {
+    fn p(&mut self) -> &mut dyn Prompter {
+        &mut *self.env.prompter
+    }
+
+    fn check(&mut self, only: &[CheckId]) -> Result<Report> {
+        Ok(self.env.checker.check(&self.st, only)?)
+    }
+
+    fn has_admin(&self) -> bool {
+        !matches!(self.st.admin, AdminAuth::Missing(_))
+    }
+
+    fn choose_path(&mut self) -> Result<()> {
+        let items = vec![
+            "app: with the incident.io app (recommended; changes sync back at once)".to_string(),
+            "admin: no app; the service user holds admin (changes sync back later)".to_string(),
+        ];
+        let default = match self.st.path {
+            SetupPath::App => 0,
+            SetupPath::Admin => 1,
+        };
+        let chosen = self
+            .p()
+            .select("Which way do you want to connect?", &items, default)?;
+        self.st.path = if chosen == 0 {
+            SetupPath::App
+        } else {
+            SetupPath::Admin
+        };
+        self.p().say("");
+        Ok(())
+    }
+
+    /// Optional admin credentials, proven with one request before anything else uses them.
+    fn admin_credentials(&mut self) -> Result<()> {
+        let given = match &self.st.admin {
+            AdminAuth::Bearer(_) => Some("the admin token in SNCONNECT_ADMIN_TOKEN".to_string()),
+            AdminAuth::Basic { user, .. } if self.opts.admin_given => {
+                Some(format!("admin user '{user}' from the command line"))
+            }
+            _ => None,
+        };
+        if let Some(source) = given {
+            self.p().say(&format!("Using {source}."));
+            if self.verify_admin()? {
+                return Ok(());
+            }
+        }
+        loop {
+            self.p().say(
+                "With an admin account snconnect can read your configuration and check each \
+                 step as you go. It is used only to read (and, if you ask, fix) the setup, and \
+                 it is not stored unless you say so at the end. Without it you follow the steps \
+                 by hand and only the final connection is checked.",
+            );
+            let known = match &self.st.admin {
+                AdminAuth::Basic { user, password } => Some((user.clone(), password.clone())),
+                _ => None,
+            };
+            if !self.p().confirm("Use admin credentials?", true)? {
+                self.st.admin =
+                    AdminAuth::Missing("no admin credentials were given to setup".to_string());
+                self.p().say(
+                    "  No admin credentials: follow each step by hand; the connection is checked \
+                     at the end.\n",
+                );
+                return Ok(());
+            }
+            let default_user = known
+                .as_ref()
+                .map(|(u, _)| u.clone())
+                .unwrap_or_else(|| "admin".to_string());
+            let user = self
+                .p()
+                .input("Admin user name", Some(&default_user), &non_empty)?;
+            let keep = known
+                .as_ref()
+                .filter(|(u, _)| *u == user)
+                .map(|(_, p)| p.clone());
+            let prompt = if keep.is_some() {
+                "Admin password (Enter keeps the stored one)"
+            } else {
+                "Admin password"
+            };
+            let password = match (self.p().secret(prompt)?, keep) {
+                (Some(typed), _) => {
+                    self.admin_typed = true;
+                    typed
+                }
+                (None, Some(kept)) => kept,
+                (None, None) => {
+                    self.p().say("  An admin password is needed to sign in.\n");
+                    continue;
+                }
+            };
+            self.st.admin = AdminAuth::Basic { user, password };
+            if self.verify_admin()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Signs in once with the admin credentials. `Ok(false)` when they were refused and the
+    /// person wants to enter them again (or continue without, which is decided here).
+    fn verify_admin(&mut self) -> Result<bool> {
+        let report = self.check(&[CheckId::Instance])?;
+        let Some(result) = instance_result(&report).cloned() else {
+            return Ok(true);
+        };
+        if !report.cannot_run() {
+            let who = match &self.st.admin {
+                AdminAuth::Basic { user, .. } => format!("'{user}'"),
+                _ => "the admin token".to_string(),
+            };
+            self.p().say(&format!("  ✓ Signed in as {who}.\n"));
+            return Ok(true);
+        }
+        self.p().say(&findings_text(&result));
+        let rejected = result.has(FindingCode::InstanceAdminRejected)
+            || result.has(FindingCode::InstanceAdminMfa);
+        let first = if rejected {
+            "Enter the admin credentials again"
+        } else {
+            "Try again"
+        };
+        let items = vec![
+            first.to_string(),
+            "Continue without admin credentials".to_string(),
+        ];
+        if self.p().select("What next?", &items, 0)? == 0 {
+            if rejected {
+                return Ok(false);
+            }
+            return self.verify_admin();
+        }
+        self.st.admin = AdminAuth::Missing("no admin credentials were given to setup".to_string());
+        self.admin_typed = false;
+        Ok(true)
+    }
+
+    /// One full check with what is known, to skip the steps that are already done.
+    fn take_survey(&mut self) -> Result<()> {
+        if !self.has_admin() && self.st.service_missing().len() == 3 {
+            return Ok(());
+        }
+        self.p().say("Checking what is already in place ...");
+        let report = self.check(&[])?;
+        let shown: Vec<CheckResult> = report
+            .checks
+            .iter()
+            .filter(|c| c.id != CheckId::Instance && c.status != Status::Skip)
+            .cloned()
+            .collect();
+        for c in &shown {
+            self.p().say(&format!(
+                "  {} {} ({})",
+                mark(c.status),
+                c.title,
+                c.status.as_str()
+            ));
+        }
+        self.p().say("");
+        self.survey = report.checks.iter().map(|c| (c.id, c.status)).collect();
+        self.survey_report = Some(report);
+        Ok(())
+    }
+
+    /// Whether the step's own inputs are known (a step that passes but whose secret we lack must
+    /// still be visited, or the hand-off would have a hole).
+    fn inputs_known(&self, step: CheckId) -> bool {
+        match step {
+            CheckId::OauthApp => self.st.client_id.is_some() && self.st.client_secret.is_some(),
+            CheckId::ServiceUser => self.st.password.is_some(),
+            _ => true,
+        }
+    }
+
+    fn step(&mut self, step: CheckId, n: usize, of: usize) -> Result<()> {
+        let heading = steps::heading(step, self.st.path);
+        let title = format!("Step {n} of {of}: {heading}");
+        if self.survey.get(&step) == Some(&Status::Pass) && self.inputs_known(step) {
+            self.p().say(&format!("✓ {title}: already done.\n"));
+            return Ok(());
+        }
+        self.changed = true;
+        let color = self.opts.color;
+        self.p().say(&bold(color, &title));
+        let instructions =
+            steps::instructions(step, self.st.path, &self.st.instance, &self.st.username);
+        self.p().say(&instructions);
+        let admin = self.has_admin();
+        loop {
+            let first = match (admin, step) {
+                (true, _) => "Check now",
+                (false, CheckId::OauthApp | CheckId::ServiceUser) => {
+                    "Done: enter the values (checked with the connection at the end)"
+                }
+                (false, _) => "Done: continue (checked with the connection at the end)",
+            };
+            let mut menu = vec![(Choice::Check, first)];
+            // Writing needs the admin, and the Store app can only be installed by a person.
+            if admin && self.env.fixer.is_some() && step != CheckId::App {
+                menu.push((Choice::Fix, "Let snconnect do it"));
+            }
+            menu.push((Choice::Instructions, "Show the instructions again"));
+            menu.push((Choice::Skip, "Skip this step"));
+            let items: Vec<String> = menu.iter().map(|(_, l)| l.to_string()).collect();
+            let chosen = self.p().select("What next?", &items, 0)?;
+            let choice = menu[chosen].0;
+            match choice {
+                Choice::Fix => {
+                    self.fix(step)?;
+                    if !self.inputs_known(step) {
+                        self.step_inputs(step)?;
+                    }
+                    if self.check_step(step)? {
+                        return Ok(());
+                    }
+                }
+                Choice::Instructions => {
+                    let again = instructions.clone();
+                    self.p().say(&again);
+                }
+                Choice::Skip => {
+                    self.skipped.push(step);
+                    self.p().say(&format!("  - Skipped: {heading}.\n"));
+                    return Ok(());
+                }
+                Choice::Check => {
+                    self.step_inputs(step)?;
+                    if !admin {
+                        self.p().say("");
+                        return Ok(());
+                    }
+                    if self.check_step(step)? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The profile as it stands: what was saved before, with what this run knows on top.
+    fn profile_now(&self) -> Profile {
+        let mut profile = self
+            .env
+            .dir
+            .load_profile(&self.st.profile)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Profile::new(self.st.profile.clone()));
+        profile.instance = Some(self.st.instance.as_str().to_string());
+        profile.path = Some(self.st.path);
+        profile.client_id = self.st.client_id.clone();
+        profile.username = Some(self.st.username.clone());
+        profile
+    }
+
+    /// "Let snconnect do it": shows what would be written for the step, asks, generates any
+    /// secret that is needed and stores it before the first write (so a secret the instance
+    /// uses is never lost), writes, and shows what happened. The caller checks the step again.
+    fn fix(&mut self, step: CheckId) -> Result<()> {
+        let Some(fixer) = self.env.fixer.as_deref_mut() else {
+            return Ok(());
+        };
+        let plan = fixer.plan(&self.st, step)?;
+        if plan.steps.is_empty() {
+            let text = if plan.manual.is_empty() {
+                "  snconnect finds nothing to write for this step.".to_string()
+            } else {
+                apply_render::plan_human(&plan, false)
+            };
+            self.p().say(&text);
+            return Ok(());
+        }
+        let text = apply_render::plan_human(&plan, false);
+        self.p().say(&text);
+        let question = format!(
+            "Make these {} change(s) to {}?",
+            plan.steps.len(),
+            self.st.instance.as_str()
+        );
+        if !self.p().confirm(&question, true)? {
+            self.p().say("  Nothing was changed.\n");
+            return Ok(());
+        }
+        let mut secrets = apply::Secrets {
+            client_secret: self.st.client_secret.clone(),
+            password: self.st.password.clone(),
+        };
+        let to_generate = plan.to_generate();
+        if !to_generate.is_empty() {
+            let mut generated = Vec::new();
+            for kind in to_generate {
+                let value = match kind {
+                    SecretKind::ClientSecret => generate::client_secret(),
+                    SecretKind::Password => generate::password(),
+                    SecretKind::AdminPassword => continue,
+                }
+                .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+                match kind {
+                    SecretKind::ClientSecret => secrets.client_secret = Some(value.clone()),
+                    _ => secrets.password = Some(value.clone()),
+                }
+                generated.push((kind, value));
+            }
+            let what = ToStore {
+                profile: self.profile_now(),
+                secrets: generated,
+                remove: Vec::new(),
+            };
+            let stored = store::store_all(self.env.store, self.env.dir, &what)?;
+            interrupt::set_message("the secrets snconnect generated had already been stored");
+            let labels: Vec<&str> = stored.kinds.iter().map(|k| k.label()).collect();
+            let msg = format!(
+                "  Generated a new {} and stored it in {} before changing anything.",
+                labels.join(" and a new "),
+                stored.backend
+            );
+            self.p().say(&msg);
+        }
+        let Some(fixer) = self.env.fixer.as_deref_mut() else {
+            return Ok(());
+        };
+        let outcome = fixer.execute(&self.st, &plan, &secrets)?;
+        if step == CheckId::OauthApp || self.st.client_id.is_none() {
+            if let Some(id) = fixer.client_id(&self.st)? {
+                self.st.client_id = Some(id);
+            }
+        }
+        self.st.client_secret = secrets.client_secret;
+        self.st.password = secrets.password;
+        // Where generated secrets went was said above, before the writes.
+        let report = apply_render::SecretsReport {
+            profile: self.st.profile.clone(),
+            backend: None,
+            revealed: Vec::new(),
+        };
+        let text = apply_render::outcome_human(&plan, &outcome, &report);
+        self.p().say(&text);
+        Ok(())
+    }
+
+    /// Asks for what a step produces: the OAuth client's id and secret, the user's name and
+    /// password. Known values are defaults; Enter keeps them.
+    fn step_inputs(&mut self, step: CheckId) -> Result<()> {
+        match step {
+            CheckId::OauthApp => {
+                let default = self.st.client_id.clone();
+                let id = self
+                    .p()
+                    .input("OAuth client ID", default.as_deref(), &non_empty)?;
+                self.st.client_id = Some(id);
+                self.st.client_secret =
+                    self.ask_secret("OAuth client secret", self.st.client_secret.clone())?;
+            }
+            CheckId::ServiceUser => {
+                let default = self.st.username.clone();
+                self.st.username =
+                    self.p()
+                        .input("Service user name", Some(&default), &non_empty)?;
+                self.st.password =
+                    self.ask_secret("Service user password", self.st.password.clone())?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A hidden answer that may keep a known value; asks again while there is none.
+    fn ask_secret(
+        &mut self,
+        label: &str,
+        known: Option<SecretString>,
+    ) -> Result<Option<SecretString>> {
+        loop {
+            let prompt = if known.is_some() {
+                format!("{label} (Enter keeps the one you gave before)")
+            } else {
+                label.to_string()
+            };
+            match (self.p().secret(&prompt)?, &known) {
+                (Some(v), _) => return Ok(Some(v)),
+                (None, Some(k)) => return Ok(Some(k.clone())),
+                (None, None) => self.p().say(&format!(
+                    "  The {} is needed to connect: copy it from ServiceNow.",
+                    label.to_lowercase()
+                )),
+            }
+        }
+    }
+
+    /// Checks one step; `true` when the step is done (passed, or warnings accepted).
+    fn check_step(&mut self, step: CheckId) -> Result<bool> {
+        self.p().say("  Checking ...");
+        let report = self.check(&[step])?;
+        if report.cannot_run() {
+            if let Some(c) = instance_result(&report).cloned() {
+                self.p().say(&findings_text(&c));
+            }
+            self.p()
+                .say("  The instance could not be used for the check; try again when it answers.");
+            return Ok(false);
+        }
+        let Some(result) = report.check(step).cloned() else {
+            return Ok(false);
+        };
+        match result.status {
+            Status::Pass => {
+                let notes = findings_text(&result);
+                self.p().say(&format!("  ✓ {} passes.", result.title));
+                if !notes.is_empty() {
+                    self.p().say(notes.trim_end());
+                }
+                self.p().say("");
+                Ok(true)
+            }
+            Status::Warn => {
+                self.p()
+                    .say(&format!("  ! {} works, with warnings:", result.title));
+                self.p().say(&findings_text(&result));
+                self.p()
+                    .confirm("Continue with these warnings?", true)
+                    .map_err(Into::into)
+            }
+            Status::Fail | Status::Skip => {
+                self.p().say(&format!(
+                    "  {} {} does not pass yet:",
+                    mark(result.status),
+                    result.title
+                ));
+                self.p().say(&findings_text(&result));
+                Ok(false)
+            }
+        }
+    }
+
+    /// The last step: a token as incident.io will get it. Returns the run's report.
+    fn connect(&mut self, n: usize) -> Result<Report> {
+        let heading = steps::heading(CheckId::Connect, self.st.path);
+        let color = self.opts.color;
+        self.p()
+            .say(&bold(color, &format!("Step {n} of {n}: {heading}")));
+        let text = steps::instructions(
+            CheckId::Connect,
+            self.st.path,
+            &self.st.instance,
+            &self.st.username,
+        );
+        self.p().say(&text);
+        if self.st.client_id.is_none() || self.st.client_secret.is_none() {
+            self.step_inputs(CheckId::OauthApp)?;
+        }
+        if self.st.password.is_none() {
+            self.step_inputs(CheckId::ServiceUser)?;
+        }
+        loop {
+            self.p().say("  Connecting ...");
+            let only: &[CheckId] = if self.has_admin() {
+                &[]
+            } else {
+                &[CheckId::Connect]
+            };
+            let report = self.check(only)?;
+            if report.cannot_run() {
+                if let Some(c) = instance_result(&report).cloned() {
+                    self.p().say(&findings_text(&c));
+                }
+                let items = vec!["Try again".to_string(), "Finish without it".to_string()];
+                if self
+                    .p()
+                    .select("The instance cannot be used. What next?", &items, 0)?
+                    == 0
+                {
+                    continue;
+                }
+                return Ok(report);
+            }
+            let Some(result) = report.check(CheckId::Connect).cloned() else {
+                return Ok(report);
+            };
+            if matches!(result.status, Status::Pass | Status::Warn) {
+                self.p().say(
+                    "  ✓ incident.io's credentials work: the instance issued a token and the \
+                     tables incident.io uses could be read.",
+                );
+                if result.status == Status::Warn {
+                    self.p().say(&findings_text(&result));
+                }
+                self.p().say("");
+                return Ok(report);
+            }
+            self.p().say(&format!(
+                "  {} The connection does not work yet:",
+                mark(result.status)
+            ));
+            self.p().say(&findings_text(&result));
+            let warning = format!(
+                "  Each failed attempt counts as a failed login for '{}', and ServiceNow locks \
+                 the user after a few: fix what is listed before checking again.",
+                self.st.username
+            );
+            self.p().say(&warning);
+            let items: Vec<String> = [
+                "Check again",
+                "Enter the OAuth client ID and secret again",
+                "Enter the service user name and password again",
+                "Finish without a working connection",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            match self.p().select("What next?", &items, 0)? {
+                0 => {}
+                1 => self.step_inputs(CheckId::OauthApp)?,
+                2 => self.step_inputs(CheckId::ServiceUser)?,
+                _ => return Ok(report),
+            }
+        }
+    }
+
+    /// Stores the profile and its secrets, all or nothing. `None` when the person chose not to.
+    fn store(&mut self, report: &Report) -> Result<Option<Stored>> {
+        let connected = report
+            .check(CheckId::Connect)
+            .is_some_and(|c| matches!(c.status, Status::Pass | Status::Warn));
+        if !connected
+            && !self.p().confirm(
+                "The connection was not proven. Store these values anyway, to continue later?",
+                false,
+            )?
+        {
+            self.p().say("  Nothing was stored.\n");
+            return Ok(None);
+        }
+        let was_stored = self.admin_was_stored;
+        let offer =
+            matches!(self.st.admin, AdminAuth::Basic { .. }) && (self.admin_typed || was_stored);
+        let keep_admin = offer
+            && self.p().confirm(
+                "Also keep the admin password for later snconnect runs? incident.io does not \
+                 need it",
+                was_stored,
+            )?;
+        let mut profile = self.profile_now();
+        let mut secrets = Vec::new();
+        if let Some(s) = &self.st.client_secret {
+            secrets.push((SecretKind::ClientSecret, s.clone()));
+        }
+        if let Some(s) = &self.st.password {
+            secrets.push((SecretKind::Password, s.clone()));
+        }
+        let mut remove = Vec::new();
+        match (&self.st.admin, keep_admin) {
+            (AdminAuth::Basic { user, password }, true) => {
+                profile.admin_user = Some(user.clone());
+                secrets.push((SecretKind::AdminPassword, password.clone()));
+            }
+            // Declined when offered: the earlier stored one goes too, as the person asked.
+            _ if offer => {
+                profile.admin_user = None;
+                if was_stored {
+                    remove.push(SecretKind::AdminPassword);
+                }
+            }
+            _ => {}
+        }
+        let what = ToStore {
+            profile,
+            secrets,
+            remove,
+        };
+        let stored = store::store_all(self.env.store, self.env.dir, &what)?;
+        interrupt::set_message("the credentials had already been stored");
+        let kinds: Vec<&str> = stored.kinds.iter().map(|k| k.label()).collect();
+        let msg = format!(
+            "  Stored {} in {} and the profile '{}' in {}.\n",
+            match kinds.as_slice() {
+                [] => "no secrets".to_string(),
+                [one] => format!("the {one}"),
+                [rest @ .., last] => format!("the {} and the {last}", rest.join(", the ")),
+            },
+            stored.backend,
+            self.st.profile,
+            stored.profile_path.display()
+        );
+        self.p().say(&msg);
+        Ok(Some(stored))
+    }
+
+    fn hand_off(&mut self, report: &Report, stored: Option<&Stored>) {
+        let color = self.opts.color;
+        self.p().say(&bold(color, "Connect incident.io"));
+        let text = handoff::render(&Handoff {
+            instance: &self.st.instance,
+            profile: &self.st.profile,
+            client_id: self.st.client_id.as_deref(),
+            client_secret: self.st.client_secret.as_ref(),
+            username: &self.st.username,
+            password: self.st.password.as_ref(),
+            reveal: self.opts.reveal,
+            stored: stored.is_some(),
+        });
+        self.p().say(&text);
+        if !self.skipped.is_empty() {
+            let names: Vec<&str> = self
+                .skipped
+                .iter()
+                .map(|s| steps::heading(*s, self.st.path))
+                .collect();
+            let msg = format!(
+                "Skipped: {}. Run `snconnect setup --profile {}` again to come back to them.",
+                names.join("; "),
+                self.st.profile
+            );
+            self.p().say(&msg);
+        }
+        let connected = report
+            .check(CheckId::Connect)
+            .is_some_and(|c| matches!(c.status, Status::Pass | Status::Warn));
+        if !connected {
+            let msg = format!(
+                "The connection has not been proven yet: `snconnect verify --profile {}` checks \
+                 everything again.",
+                self.st.profile
+            );
+            self.p().say(&msg);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Word wrapping for text shown on a terminal, keeping list items readable.
+//!
+//! The terminal would wrap long lines by itself, but mid-word and back at column 0, which breaks
+//! numbered instructions apart. Here continuation lines hang under the item's text, and a word
+//! longer than the width (a link) is never split, so it stays clickable.
+
+use console::measure_text_width;
+
+/// Wraps every line of `text` to `width` columns.
+pub fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(20);
+    text.split('\n')
+        .map(|line| wrap_line(line, width))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The columns a continuation line is indented by: the line's own indent, plus a list marker
+/// (`1.`, `✓`, `·`, `-`, `!`, `✗`, `fix:`, `link:`) and the space after it.
+fn hanging_indent(line: &str) -> usize {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[indent..];
+    let Some(first) = rest.split(' ').next() else {
+        return indent;
+    };
+    let is_marker = (first.len() > 1
+        && first.ends_with('.')
+        && first[..first.len() - 1].chars().all(|c| c.is_ascii_digit()))
+        || (first.chars().count() == 1 && !first.chars().all(char::is_alphanumeric))
+        || first == "fix:"
+        || first == "link:";
+    if is_marker && rest.len() > first.len() {
+        let spaces = rest[first.len()..].len() - rest[first.len()..].trim_start_matches(' ').len();
+        indent + measure_text_width(first) + spaces
+    } else {
+        indent
+    }
+}
+
+fn wrap_line(line: &str, width: usize) -> String {
+    if measure_text_width(line) <= width {
+        return line.to_string();
+    }
+    let hang = hanging_indent(line).min(width / 2);
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let mut out = String::new();
+    let mut current = " ".repeat(indent);
+    let mut current_width = indent;
+    let mut at_start = true;
+    for word in line[indent..].split(' ').filter(|w| !w.is_empty()) {
+        let w = measure_text_width(word);
+        if !at_start && current_width + 1 + w > width {
+            out.push_str(&current);
+            out.push('\n');
+            current = " ".repeat(hang);
+            current_width = hang;
+            at_start = true;
+        }
+        if !at_start {
+            current.push(' ');
+            current_width += 1;
+        }
+        current.push_str(word);
+        current_width += w;
+        at_start = false;
+    }
+    out.push_str(&current);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lines_are_left_alone() {
+        assert_eq!(wrap("  1. short\n\nnext", 40), "  1. short\n\nnext");
+    }
+
+    #[test]
+    fn list_items_hang_under_their_text() {
+        let text = "  1. Open the registry and click New, then pick the inbound experience";
+        let got = wrap(text, 30);
+        for line in got.lines().skip(1) {
+            assert!(
+                line.starts_with("     ") && !line.starts_with("      "),
+                "{got}"
+            );
+        }
+        assert!(got.lines().all(|l| l.chars().count() <= 30), "{got}");
+    }
+
+    #[test]
+    fn long_words_such_as_links_are_not_split() {
+        let link = "https://acme.service-now.com/sys_user_list.do?sysparm_query=user_name%3Dx";
+        let got = wrap(&format!("     {link} after"), 40);
+        assert!(got.contains(link), "{got}");
+    }
+
+    #[test]
+    fn plain_paragraphs_wrap_at_column_zero() {
+        let got = wrap("one two three four five six seven", 20);
+        assert_eq!(got, "one two three four\nfive six seven");
+    }
+}
