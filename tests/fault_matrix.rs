@@ -746,3 +746,223 @@ fn row_proxy_refuses() {
         ["CONNECT acme.service-now.com:443 HTTP/1.1"; 2]
     );
 }
+
+// ---- apply: faults while writing ----
+
+/// `snconnect apply --yes -v --format json` in `dir` (see `support::apply_cmd`).
+fn apply_in(dir: &std::path::Path, instance: &str) -> (Run, Value) {
+    // The service user exists with the fixture password, which apply never changes; given it,
+    // apply's re-check can run `connect` with the client secret it generated.
+    let run = Run::of(&mut support::apply_cmd(
+        dir,
+        instance,
+        &["-v", "--format", "json"],
+        &[(
+            "SNCONNECT_PASSWORD",
+            snconnect::sandbox::fixtures::SERVICE_PASSWORD,
+        )],
+    ));
+    let json = run.json();
+    (run, json)
+}
+
+/// The result of the plan step that writes to `table`.
+fn step_result<'a>(json: &'a Value, table: &str) -> &'a Value {
+    json["results"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["table"] == table))
+        .unwrap_or_else(|| panic!("no step on {table}: {json:#}"))
+}
+
+fn rows(sandbox: &Sandbox, table: &str, query: &str) -> usize {
+    sandbox.with_db(|db| db.find(table, query).len())
+}
+
+fn posts_to(front: &FaultServer, table: &str) -> usize {
+    front
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.table() == Some(table))
+        .count()
+}
+
+/// The platform refuses REST inserts into sys_security_acl: each ACL step is "refused" with the
+/// 403's own words and the reason, left as a step by hand, and nothing is inserted (exit 1).
+#[test]
+fn row_403_acl_insert_via_apply() {
+    let sn = sandbox("acl-missing");
+    let dir = tempfile::tempdir().unwrap();
+    let (run, json) = apply_in(dir.path(), &sn.url());
+    assert_eq!(run.code, 1, "{json:#}\n{}", run.stderr);
+    let acl_steps: Vec<&Value> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["table"] == "sys_security_acl" && r["status"] == "refused")
+        .collect();
+    assert_eq!(acl_steps.len(), 3, "{json:#}");
+    for step in acl_steps {
+        let message = step["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "refused with 403 (Operation Failed: ACL Exception Insert Failed due to security constraints)"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("security_admin"), "{message}");
+    }
+    assert_eq!(json["manual"].as_array().unwrap().len(), 3);
+    assert_eq!(json["verify"].status("task_acls"), "fail");
+    assert_eq!(rows(&sn, "sys_security_acl", "name=task"), 0);
+}
+
+/// The insert reached the instance but its answer was a 502 (a proxy timed out): apply does not
+/// repeat a create on 5xx (it could duplicate the record), says the step failed (exit 1), and the
+/// next run finds the record instead of inserting a second one. The generated client secret was
+/// stored before the write, so the entry that exists is usable.
+#[test]
+fn row_502_after_an_insert_happened_is_not_retried_and_the_next_run_converges() {
+    let sn = sandbox("oauth-missing");
+    let failed_once = Arc::new(AtomicUsize::new(0));
+    let seen = failed_once.clone();
+    let front = FaultServer::start(Some(sn.port()), move |req| {
+        if req.method == "POST"
+            && req.table() == Some("oauth_entity")
+            && seen.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            Action::ForwardAndReplace(response(
+                502,
+                &[("content-type", "text/html")],
+                b"<html><head><title>502 Bad Gateway</title></head></html>",
+            ))
+        } else {
+            Action::Forward
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (run, json) = apply_in(dir.path(), &front.url());
+    assert_eq!(run.code, 1, "{json:#}\n{}", run.stderr);
+    let step = step_result(&json, "oauth_entity");
+    assert_eq!(step["status"], "failed", "{step:#}");
+    let message = step["message"].as_str().unwrap();
+    assert!(
+        message.contains("the instance failed with HTTP 502"),
+        "{message}"
+    );
+    assert_eq!(
+        posts_to(&front, "oauth_entity"),
+        1,
+        "a create is not retried on 5xx"
+    );
+    assert_eq!(
+        rows(&sn, "oauth_entity", "name=incident.io"),
+        1,
+        "it did happen"
+    );
+
+    let (run, json) = apply_in(dir.path(), &front.url());
+    assert_eq!(run.code, 0, "{json:#}\n{}", run.stderr);
+    assert_eq!(
+        posts_to(&front, "oauth_entity"),
+        1,
+        "found, not inserted again"
+    );
+    assert_eq!(rows(&sn, "oauth_entity", "name=incident.io"), 1);
+    assert_eq!(json["verify"].status("connect"), "pass", "{json:#}");
+}
+
+/// The same with the connection reset after the instance acted: classified as a broken
+/// connection, not retried, converged by the next run.
+#[test]
+fn row_reset_after_an_insert_happened_is_not_retried_and_the_next_run_converges() {
+    let sn = sandbox("oauth-missing");
+    let failed_once = Arc::new(AtomicUsize::new(0));
+    let seen = failed_once.clone();
+    let front = FaultServer::start(Some(sn.port()), move |req| {
+        if req.method == "POST"
+            && req.table() == Some("oauth_entity")
+            && seen.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            Action::ForwardAndReset
+        } else {
+            Action::Forward
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (run, json) = apply_in(dir.path(), &front.url());
+    assert_eq!(run.code, 1, "{json:#}\n{}", run.stderr);
+    let step = step_result(&json, "oauth_entity");
+    assert_eq!(step["status"], "failed", "{step:#}");
+    assert_eq!(posts_to(&front, "oauth_entity"), 1);
+    let (run, json) = apply_in(dir.path(), &front.url());
+    assert_eq!(run.code, 0, "{json:#}\n{}", run.stderr);
+    assert_eq!(rows(&sn, "oauth_entity", "name=incident.io"), 1);
+}
+
+/// A 429 on an insert is refused before any work is done, so the create is sent again.
+#[test]
+fn row_429_on_an_insert_is_retried() {
+    let sn = sandbox("oauth-missing");
+    let limited = Arc::new(AtomicUsize::new(0));
+    let seen = limited.clone();
+    let front = FaultServer::start(Some(sn.port()), move |req| {
+        if req.method == "POST"
+            && req.table() == Some("oauth_entity")
+            && seen.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            Action::Respond(sn_error(
+                429,
+                "Rate limit exceeded",
+                Some("Rate limit of 100 requests per hour for Table API exceeded"),
+                &[("retry-after", "1")],
+            ))
+        } else {
+            Action::Forward
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (run, json) = apply_in(dir.path(), &front.url());
+    assert_eq!(run.code, 0, "{json:#}\n{}", run.stderr);
+    assert_eq!(step_result(&json, "oauth_entity")["status"], "created");
+    assert_eq!(posts_to(&front, "oauth_entity"), 2);
+    assert_eq!(rows(&sn, "oauth_entity", "name=incident.io"), 1);
+}
+
+/// An instance that cannot be used stops apply before any write, with the instance check's
+/// classification, exit 3.
+#[test]
+fn row_apply_against_a_hibernating_instance_writes_nothing() {
+    let sn = sandbox("hibernating-503");
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::of(&mut support::apply_cmd(dir.path(), &sn.url(), &[], &[]));
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    assert!(run.stderr.contains("hibernating"), "{}", run.stderr);
+    assert!(
+        sn.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        sn.requests()
+    );
+}
+
+/// `setup --no-input` meets the same fault as verify and reports it the same way, storing
+/// nothing.
+#[test]
+fn row_setup_against_a_login_page_stores_nothing() {
+    let sn = sandbox("login-page");
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::of(&mut support::setup_cmd(
+        dir.path(),
+        &sn.url(),
+        &["--insecure-storage"],
+        &[],
+    ));
+    let json = run.json();
+    assert_blocked(
+        &run,
+        &json,
+        "instance.login_page",
+        "answered the REST API with an HTML login page",
+    );
+    assert!(!dir.path().join("insecure-secrets.toml").exists());
+}

@@ -60,6 +60,11 @@ pub enum Action {
     Stall(Vec<u8>, Duration),
     /// Close without writing anything.
     Close,
+    /// Pass it to the upstream (which acts on it), then answer with these bytes instead of the
+    /// upstream's answer: a write that happened but whose answer was lost or replaced.
+    ForwardAndReplace(Vec<u8>),
+    /// Pass it to the upstream (which acts on it), then reset the connection without answering.
+    ForwardAndReset,
 }
 
 type Rule = dyn Fn(&Req) -> Action + Send + Sync;
@@ -144,17 +149,25 @@ async fn serve(
             stream.write_all(&bytes).await?;
             stream.shutdown().await
         }
+        Action::ForwardAndReplace(bytes) => {
+            if let Some(port) = upstream {
+                forward(port, &raw).await?;
+            }
+            stream.write_all(&bytes).await?;
+            stream.shutdown().await
+        }
+        Action::ForwardAndReset => {
+            if let Some(port) = upstream {
+                forward(port, &raw).await?;
+            }
+            reset(stream).await
+        }
         Action::Reset(bytes) => {
             stream.write_all(&bytes).await?;
             stream.flush().await?;
             // Give the bytes a moment to leave before the reset discards the send buffer.
             tokio::time::sleep(Duration::from_millis(50)).await;
-            // Deprecated because a non-zero linger blocks the dropping thread; a zero linger
-            // does not wait at all, it makes the close a reset, which is the point here.
-            #[allow(deprecated)]
-            stream.set_linger(Some(Duration::ZERO))?;
-            drop(stream);
-            Ok(())
+            reset(stream).await
         }
         Action::Stall(bytes, wait) => {
             stream.write_all(&bytes).await?;
@@ -164,6 +177,16 @@ async fn serve(
         }
         Action::Close => Ok(()),
     }
+}
+
+/// Closes with a reset (RST) rather than an orderly close.
+async fn reset(stream: TcpStream) -> std::io::Result<()> {
+    // Deprecated because a non-zero linger blocks the dropping thread; a zero linger does not
+    // wait at all, it makes the close a reset, which is the point here.
+    #[allow(deprecated)]
+    stream.set_linger(Some(Duration::ZERO))?;
+    drop(stream);
+    Ok(())
 }
 
 /// Reads one request (head and `Content-Length` body). Returns the parsed request and the raw

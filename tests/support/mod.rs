@@ -168,8 +168,29 @@ pub fn verify_cmd(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Command {
+    with_fixtures(config_dir, "verify", instance, args, env)
+}
+
+/// `snconnect setup --no-input` like [`verify_cmd`] (add `--insecure-storage`: there is no
+/// keyring in tests).
+pub fn setup_cmd(
+    config_dir: &Path,
+    instance: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
+    with_fixtures(config_dir, "setup", instance, args, env)
+}
+
+fn with_fixtures(
+    config_dir: &Path,
+    command: &str,
+    instance: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
     let mut cmd = snconnect(config_dir);
-    cmd.args(["verify", "--no-input", "--instance", instance]);
+    cmd.args([command, "--no-input", "--instance", instance]);
     if !args.contains(&"--format") {
         cmd.args(["--format", "json"]);
     }
@@ -178,6 +199,26 @@ pub fn verify_cmd(
         .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
         .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
         .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// `snconnect apply --no-input --yes --insecure-storage` against `instance` with the fixture
+/// admin credentials only: apply generates (and stores in the plain file) what it needs.
+pub fn apply_cmd(
+    config_dir: &Path,
+    instance: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
+    let mut cmd = snconnect(config_dir);
+    cmd.args(["apply", "--no-input", "--yes", "--insecure-storage"])
+        .args(["--instance", instance])
+        .env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
+        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
         .args(args);
     for (k, v) in env {
         cmd.env(k, v);
