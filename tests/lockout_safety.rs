@@ -174,3 +174,111 @@ fn a_user_near_the_threshold_is_locked_by_the_instance_not_by_retries() {
         .codes("service_user")
         .contains(&"service_user.locked_out"));
 }
+
+// ---- setup --no-input and apply ----
+
+#[test]
+fn setup_with_a_wrong_service_password_makes_one_token_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::Run::of(&mut support::setup_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--insecure-storage"],
+        &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+    ));
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let log = sandbox.requests();
+    assert_eq!(token_requests(&log), 1, "{log:#?}");
+    assert!(refused_logins(&log).is_empty(), "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+    assert!(
+        !dir.path().join("insecure-secrets.toml").exists(),
+        "credentials that did not work are not stored"
+    );
+}
+
+#[test]
+fn setup_with_a_wrong_admin_password_makes_one_login_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::Run::of(&mut support::setup_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--insecure-storage"],
+        &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+    ));
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let log = sandbox.requests();
+    assert_eq!(refused_logins(&log).len(), 1, "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
+    // The service user's identity is separate and right: its one token request went out in
+    // the same round trip and worked.
+    assert_eq!(token_requests(&log), 1, "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (0, false));
+}
+
+#[test]
+fn setup_that_applies_with_a_wrong_admin_password_makes_one_login_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::Run::of(&mut support::setup_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--insecure-storage", "--apply", "--yes"],
+        &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+    ));
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let log = sandbox.requests();
+    assert_eq!(refused_logins(&log).len(), 1, "{log:#?}");
+    assert_eq!(log.len(), 1, "nothing after the refused login: {log:#?}");
+    assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
+}
+
+#[test]
+fn apply_with_a_wrong_admin_password_makes_one_login_attempt() {
+    for args in [&["--format", "json"][..], &["-v"], &["--dry-run"]] {
+        let sandbox = sandbox();
+        let dir = tempfile::tempdir().unwrap();
+        let run = support::Run::of(&mut support::apply_cmd(
+            dir.path(),
+            &sandbox.url(),
+            args,
+            &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+        ));
+        assert_eq!(run.code, 3, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let log = sandbox.requests();
+        assert_eq!(log.len(), 1, "{args:?}: one request, refused: {log:#?}");
+        assert_eq!(refused_logins(&log).len(), 1);
+        assert_eq!(
+            account(&sandbox, fixtures::ADMIN_USER),
+            (1, false),
+            "{args:?}"
+        );
+    }
+}
+
+/// apply's re-check uses the service password it was given: a wrong one costs one token
+/// request, like verify.
+#[test]
+fn apply_with_a_wrong_service_password_makes_one_token_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = support::Run::of(&mut support::apply_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--format", "json"],
+        &[
+            ("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID),
+            ("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET),
+            ("SNCONNECT_PASSWORD", "wrong-service-password"),
+        ],
+    ));
+    let log = sandbox.requests();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(token_requests(&log), 1, "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+    assert!(run.json()["verify"]
+        .codes("connect")
+        .contains(&"connect.access_denied"));
+}
