@@ -346,9 +346,9 @@ const EVERY_SUPPLY: [Supply; 6] = [
     Supply::AdminToken,
 ];
 
-/// Which (supply, output mode) pairs a scenario runs. Every scenario runs every mode; the
-/// healthy one crosses every supply with every mode, `broken` runs the other supplies with `-v`
-/// (where a leak is likeliest: the request log), the rest one wrong password as well.
+/// Which (supply, output mode) pairs a scenario runs. Every scenario runs every mode with the
+/// environment; the healthy one runs every other supply with `-v` in each format (the request
+/// log is where a leak is likeliest), `broken` each other supply once, the rest a wrong password.
 fn plan(scenario: &str, modes: &[Vec<&'static str>]) -> Vec<(Supply, Vec<&'static str>)> {
     let mut runs: Vec<(Supply, Vec<&'static str>)> = modes
         .iter()
@@ -358,12 +358,12 @@ fn plan(scenario: &str, modes: &[Vec<&'static str>]) -> Vec<(Supply, Vec<&'stati
     match scenario {
         "healthy-app" => {
             for supply in &EVERY_SUPPLY[1..] {
-                runs.extend(modes.iter().map(|m| (*supply, m.clone())));
+                runs.extend(verbose.iter().map(|m| (*supply, (*m).clone())));
             }
         }
         "broken" => {
-            for supply in &EVERY_SUPPLY[1..] {
-                runs.extend(verbose.iter().map(|m| (*supply, (*m).clone())));
+            for (i, supply) in EVERY_SUPPLY[1..].iter().enumerate() {
+                runs.push((*supply, verbose[i % verbose.len()].clone()));
             }
         }
         _ => runs.push((Supply::WrongServicePassword, verbose[0].clone())),
@@ -371,8 +371,147 @@ fn plan(scenario: &str, modes: &[Vec<&'static str>]) -> Vec<(Supply, Vec<&'stati
     runs
 }
 
+/// What the plain-file store holds for the profile of `url` in `dir`: the secrets apply generated
+/// or setup stored.
+fn stored(dir: &Path, url: &str) -> Vec<String> {
+    use secrecy::ExposeSecret;
+    let profile = Instance::parse(url).unwrap().profile_name();
+    let store = PlainFileStore::new(ConfigDir::at(dir.to_path_buf()).plain_secrets_path())
+        .with_notice(|_| {});
+    [
+        SecretKind::AdminPassword,
+        SecretKind::ClientSecret,
+        SecretKind::Password,
+    ]
+    .into_iter()
+    .filter_map(|k| store.get(&profile, k).ok().flatten())
+    .map(|v| v.expose_secret().to_string())
+    .collect()
+}
+
+/// How apply or setup gets the service secrets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Service {
+    /// Not supplied: apply generates them (and stores them first).
+    Generated,
+    /// Supplied from the environment.
+    Supplied,
+}
+
+/// One apply or setup run on a fresh, re-keyed sandbox and config dir. Returns the secrets it
+/// involved (the sandbox's keys, what the store holds afterwards, every token minted) and how
+/// many secrets the store holds.
+fn write_run(
+    command: &[&str],
+    scenario: &str,
+    service: Service,
+    mode: &[&str],
+    seen: &Exposure,
+) -> (Vec<String>, usize) {
+    let keys = Keys::random();
+    let sandbox = rekeyed_sandbox(scenario, &keys);
+    let dir = tempfile::tempdir().unwrap();
+    let url = sandbox.url();
+    let mut cmd = snconnect(dir.path());
+    cmd.args(command)
+        .args(["--no-input", "--insecure-storage", "--instance", &url])
+        .args(["--admin-user", fixtures::ADMIN_USER])
+        .args(mode)
+        .env("SNCONNECT_ADMIN_PASSWORD", &keys.admin_password)
+        .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID);
+    if service == Service::Supplied {
+        cmd.env("SNCONNECT_CLIENT_SECRET", &keys.client_secret)
+            .env("SNCONNECT_PASSWORD", &keys.service_password);
+    }
+    let run = Run::of(&mut cmd);
+    let what = format!("{command:?} {scenario} {service:?} {mode:?}");
+    assert!(
+        [0, 1].contains(&run.code),
+        "{what}: exit {}\n{}\n{}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    seen.add_run(&what, &run, dir.path());
+    let in_store = stored(dir.path(), &url);
+    let count = in_store.len();
+    let mut secrets = keys.all();
+    secrets.extend(in_store);
+    secrets.extend(sandbox.with_db(|db| db.minted_tokens()));
+    (secrets, count)
+}
+
+/// apply (plans, dry runs, generated and supplied secrets) and setup --no-input (storing what
+/// worked, refusing what did not, and with --apply), in every format with and without -v.
+fn apply_and_setup(seen: &Exposure, secrets: &Mutex<Vec<String>>, modes: &[Vec<&'static str>]) {
+    let add = |(found, _): (Vec<String>, usize)| secrets.lock().unwrap().extend(found);
+    for mode in modes {
+        let mut with_yes = vec!["--yes"];
+        with_yes.extend(mode.iter().copied());
+        // A new user and a new OAuth entry: both secrets generated, stored, set on the instance.
+        let (found, in_store) = write_run(&["apply"], "empty", Service::Generated, &with_yes, seen);
+        assert_eq!(
+            in_store, 2,
+            "apply generated and stored both secrets ({mode:?})"
+        );
+        add((found, in_store));
+        add(write_run(
+            &["setup"],
+            "healthy-app",
+            Service::Supplied,
+            mode,
+            seen,
+        ));
+        if mode.contains(&"-v") {
+            add(write_run(
+                &["apply"],
+                "oauth-missing",
+                Service::Generated,
+                &with_yes,
+                seen,
+            ));
+        }
+        if !mode.contains(&"junit") {
+            let mut dry = vec!["--dry-run"];
+            dry.extend(mode.iter().copied());
+            add(write_run(
+                &["apply"],
+                "broken",
+                Service::Generated,
+                &dry,
+                seen,
+            ));
+        }
+    }
+    let verbose_json = ["--format", "json", "-v"];
+    let (found, in_store) = write_run(
+        &["apply", "--yes"],
+        "oauth-missing",
+        Service::Supplied,
+        &verbose_json,
+        seen,
+    );
+    assert_eq!(in_store, 0, "supplied secrets are not stored by apply");
+    add((found, in_store));
+    add(write_run(
+        &["setup"],
+        "user-locked",
+        Service::Supplied,
+        &verbose_json,
+        seen,
+    ));
+    add(write_run(
+        &["setup", "--apply", "--yes"],
+        "user-missing",
+        Service::Supplied,
+        &verbose_json,
+        seen,
+    ));
+}
+
 /// The harness: verify across scenarios, formats, verbosity and every way of supplying
-/// credentials; demo; credentials show; sandbox --list-scenarios. Scenarios run two at a time.
+/// credentials; apply and setup; demo; credentials show; sandbox --list-scenarios. Three threads
+/// (two of verify, one of apply and setup).
 #[test]
 fn no_command_format_or_scenario_shows_a_secret() {
     let seen = Exposure::default();
@@ -380,6 +519,7 @@ fn no_command_format_or_scenario_shows_a_secret() {
     let modes = output_modes();
 
     std::thread::scope(|scope| {
+        scope.spawn(|| apply_and_setup(&seen, &secrets, &modes));
         for half in SCENARIOS.chunks(SCENARIOS.len().div_ceil(2)) {
             let (seen, secrets, modes) = (&seen, &secrets, &modes);
             scope.spawn(move || {
