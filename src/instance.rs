@@ -629,6 +629,9 @@ mod tests {
 
             #[test]
             fn every_valid_subdomain_is_accepted(label in "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?") {
+                // Hyphens in the third and fourth place are reserved for IDNA ("xn--…"): such a
+                // label is a punycode name, which the URL parser rightly checks and may refuse.
+                prop_assume!(label.get(2..4) != Some("--"));
                 let i = Instance::parse(&label).unwrap();
                 let want = format!("https://{label}.service-now.com");
                 prop_assert_eq!(i.as_str(), want.as_str());

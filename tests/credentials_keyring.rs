@@ -80,6 +80,19 @@ fn secret_tool_count(user: &str) -> usize {
     text.lines().filter(|l| l.starts_with("secret = ")).count()
 }
 
+/// Entries of the write check (`.snconnect-write-check-<pid>-<n>`) still in the keyring.
+fn probe_entries_left() -> usize {
+    let out = StdCommand::new("secret-tool")
+        .args(["search", "--all", "service", SERVICE])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    text.lines()
+        .filter(|l| l.starts_with("attribute.username = .snconnect-write-check"))
+        .count()
+}
+
 fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())
 }
@@ -125,7 +138,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
         Some(password)
     );
     // The write check left nothing behind, and nothing went to a plain file.
-    assert_eq!(secret_tool_count(".snconnect-write-check"), 0);
+    assert_eq!(probe_entries_left(), 0);
     assert!(!dir.plain_secrets_path().exists());
 
     // Read back through the library, as verify will.

@@ -101,10 +101,16 @@ impl Pty {
     fn expect(&mut self, needle: &str) {
         match self.session.expect(needle) {
             Ok(found) => self.out.extend_from_slice(found.as_bytes()),
-            Err(e) => panic!(
-                "waiting for {needle:?}: {e}; the screen so far:\n{}",
-                console::strip_ansi_codes(&self.text())
-            ),
+            Err(e) => {
+                // Whatever arrived but did not match is still buffered: show it too.
+                if let Ok(rest) = self.session.expect(Eof) {
+                    self.out.extend_from_slice(rest.as_bytes());
+                }
+                panic!(
+                    "waiting for {needle:?}: {e}; the screen so far:\n{}",
+                    console::strip_ansi_codes(&self.text())
+                )
+            }
         }
     }
 

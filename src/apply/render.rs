@@ -77,19 +77,27 @@ fn secret_line(s: &PlannedSecret) -> String {
 
 /// The plan as text: each write with its table, fields (secrets redacted), reason and order.
 pub fn plan_human(plan: &Plan, dry_run: bool) -> String {
-    let mut out = String::new();
     let headline = if dry_run {
         "snconnect apply --dry-run"
     } else {
         "snconnect apply"
     };
-    let _ = writeln!(
-        out,
-        "{headline} {} ({} path, service user '{}')",
+    headline_for(headline, plan) + &plan_body(plan, dry_run)
+}
+
+/// The line that names the command, the instance, the path and the user.
+fn headline_for(command: &str, plan: &Plan) -> String {
+    format!(
+        "{command} {} ({} path, service user '{}')\n",
         plan.instance,
         plan.path.as_str(),
         plan.username
-    );
+    )
+}
+
+/// The plan without the headline, for the setup wizard, where the step already says what runs.
+pub fn plan_body(plan: &Plan, dry_run: bool) -> String {
+    let mut out = String::new();
     if plan.steps.is_empty() {
         let _ = writeln!(
             out,
@@ -98,8 +106,8 @@ pub fn plan_human(plan: &Plan, dry_run: bool) -> String {
     } else {
         let _ = writeln!(
             out,
-            "\n{} write(s) planned{}:",
-            plan.steps.len(),
+            "\n{} planned{}:",
+            crate::ui::count(plan.steps.len(), "write", "writes"),
             if dry_run { ", nothing changed" } else { "" }
         );
         for (i, step) in plan.steps.iter().enumerate() {
@@ -153,9 +161,15 @@ pub fn plan_human(plan: &Plan, dry_run: bool) -> String {
         if !confirm.is_empty() {
             let _ = writeln!(
                 out,
-                "  Steps {} change records that already exist (or grant admin): apply asks \
-                 first, or needs --yes without a terminal.",
-                confirm.join(", ")
+                "  {} {} {} that already exist (or grant admin): apply asks first, or needs \
+                 --yes without a terminal.",
+                if confirm.len() == 1 { "Step" } else { "Steps" },
+                confirm.join(", "),
+                if confirm.len() == 1 {
+                    "changes a record"
+                } else {
+                    "change records"
+                }
             );
         }
     }
@@ -231,14 +245,12 @@ fn outcome_mark(o: &StepOutcome) -> &'static str {
 
 /// What a run did, as text: each step's outcome, the by-hand steps, and where the secrets are.
 pub fn outcome_human(plan: &Plan, outcome: &Outcome, secrets: &SecretsReport) -> String {
+    headline_for("snconnect apply", plan) + &outcome_body(outcome, secrets)
+}
+
+/// The outcome without the headline, for the setup wizard.
+pub fn outcome_body(outcome: &Outcome, secrets: &SecretsReport) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "snconnect apply {} ({} path, service user '{}')",
-        plan.instance,
-        plan.path.as_str(),
-        plan.username
-    );
     if outcome.results.is_empty() {
         let _ = writeln!(
             out,
@@ -252,9 +264,9 @@ pub fn outcome_human(plan: &Plan, outcome: &Outcome, secrets: &SecretsReport) ->
             .count();
         let _ = writeln!(
             out,
-            "\n{ok} of {} step(s) done, {} write(s) sent:",
-            outcome.results.len(),
-            outcome.writes()
+            "\n{ok} of {} done, {} sent:",
+            crate::ui::count(outcome.results.len(), "step", "steps"),
+            crate::ui::count(outcome.writes(), "write", "writes")
         );
         for r in &outcome.results {
             let _ = writeln!(
@@ -421,7 +433,7 @@ mod tests {
     fn the_human_plan_numbers_steps_and_redacts_secrets() {
         let text = plan_human(&sample(), true);
         assert!(
-            text.contains("18 write(s) planned, nothing changed"),
+            text.contains("18 writes planned, nothing changed"),
             "{text}"
         );
         assert!(text.contains("   1. create oauth_entity"), "{text}");

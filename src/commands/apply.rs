@@ -187,8 +187,8 @@ pub fn apply(
             Some(asker) => {
                 eprint!("{}", render::plan_human(&plan, false));
                 let question = format!(
-                    "Apply these {} write(s) to {}?",
-                    plan.steps.len(),
+                    "Apply {} to {}?",
+                    crate::ui::count(plan.steps.len(), "write", "writes"),
                     inputs.instance.as_str()
                 );
                 if !asker.confirm(&question) {
@@ -232,7 +232,10 @@ pub fn apply(
         }
     };
     let outcome = {
-        let _spinner = Spinner::start(&format!("applying {} write(s)", plan.steps.len()));
+        let _spinner = Spinner::start(&format!(
+            "applying {}",
+            crate::ui::count(plan.steps.len(), "write", "writes")
+        ));
         rt.block_on(apply::execute(&session, &plan, &secrets, &log))
     };
 

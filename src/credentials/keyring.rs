@@ -20,9 +20,20 @@ pub const SERVICE: &str = "snconnect";
 /// How long one keyring call may take before the keyring counts as unavailable.
 pub const DEFAULT_KEYRING_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The user key of the entry `check_available` writes and removes to prove writing works. It cannot
-/// collide with a profile: profile names start with a letter or digit.
-const PROBE_KEY: &str = ".snconnect-write-check";
+/// The start of the user key of the entry `check_available` writes and removes to prove writing
+/// works. It cannot collide with a profile: profile names start with a letter or digit.
+const PROBE_KEY_PREFIX: &str = ".snconnect-write-check";
+
+/// A probe key of this process alone. With one shared key, two snconnect processes probing at the
+/// same moment delete each other's entry between the Secret Service's search and its read, and the
+/// loser sees "Object does not exist at path …", which is indistinguishable from a broken keyring.
+fn probe_key() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{PROBE_KEY_PREFIX}-{}-{nanos}", std::process::id())
+}
 
 /// The OS keyring.
 pub struct KeyringStore {
@@ -235,14 +246,10 @@ impl SecretStore for KeyringStore {
 
     /// Writes and removes a throwaway entry: only a write proves a locked keyring will accept one.
     fn check_available(&self) -> Result<(), StoreError> {
-        let key = PROBE_KEY.to_owned();
+        let key = probe_key();
         match self.call(key.clone(), |e| {
             e.set_password("not a secret: snconnect checks that it can write here")?;
-            match e.delete_credential() {
-                // Another snconnect probing at the same moment removed it first: the write worked.
-                Err(::keyring::Error::NoEntry) => Ok(()),
-                other => other,
-            }
+            e.delete_credential()
         })? {
             Ok(()) => Ok(()),
             Err(Failure::NoEntry) => Err(Self::entry_error(
@@ -284,6 +291,14 @@ mod tests {
             Some(&Unavailable::TimedOut { after_secs: 30 })
         );
         assert!(err.to_string().contains("did not answer within 30 s"));
+    }
+
+    #[test]
+    fn probe_keys_differ_between_processes_and_never_look_like_a_profile() {
+        let key = probe_key();
+        assert!(key.starts_with(PROBE_KEY_PREFIX));
+        assert!(key.contains(&std::process::id().to_string()));
+        assert!(crate::credentials::validate_profile_name(&key).is_err());
     }
 
     #[test]

@@ -563,16 +563,19 @@ impl Wizard<'_, '_> {
             let text = if plan.manual.is_empty() {
                 "  snconnect finds nothing to write for this step.".to_string()
             } else {
-                apply_render::plan_human(&plan, false)
+                apply_render::plan_body(&plan, false)
             };
             self.p().say(&text);
             return Ok(());
         }
-        let text = apply_render::plan_human(&plan, false);
+        let text = apply_render::plan_body(&plan, false);
         self.p().say(&text);
         let question = format!(
-            "Make these {} change(s) to {}?",
-            plan.steps.len(),
+            "Make {} to {}?",
+            match plan.steps.len() {
+                1 => "this change".to_string(),
+                n => format!("these {n} changes"),
+            },
             self.st.instance.as_str()
         );
         if !self.p().confirm(&question, true)? {
@@ -631,7 +634,7 @@ impl Wizard<'_, '_> {
             backend: None,
             revealed: Vec::new(),
         };
-        let text = apply_render::outcome_human(&plan, &outcome, &report);
+        let text = apply_render::outcome_body(&outcome, &report);
         self.p().say(&text);
         Ok(())
     }

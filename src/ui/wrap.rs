@@ -49,7 +49,10 @@ fn wrap_line(line: &str, width: usize) -> String {
     let mut at_start = true;
     for word in line[indent..].split(' ').filter(|w| !w.is_empty()) {
         let w = measure_text_width(word);
-        if !at_start && current_width + 1 + w > width {
+        // A word too long for any line (a link) stays where it is: moving it down would only
+        // part it from its label ("link:") and still overflow.
+        let fits_a_fresh_line = hang + w <= width;
+        if !at_start && current_width + 1 + w > width && fits_a_fresh_line {
             out.push_str(&current);
             out.push('\n');
             current = " ".repeat(hang);
@@ -71,6 +74,13 @@ fn wrap_line(line: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_too_long_for_any_line_stays_beside_its_label() {
+        let url = format!("https://acme.service-now.com/{}", "x".repeat(80));
+        let text = wrap(&format!("      link: {url}"), 60);
+        assert_eq!(text, format!("      link: {url}"));
+    }
 
     #[test]
     fn short_lines_are_left_alone() {
