@@ -1,4 +1,5 @@
-//! Secret hygiene as a tested contract. The harness runs every command in every output format,
+//! Secret hygiene as a tested contract. The harness runs every command in every output format
+//! (`snconnect sandbox` serving is left out: it prints its fixture credentials on purpose),
 //! with and without `-v`, across scenarios and ways of supplying credentials, and scans stdout,
 //! stderr (the JSON and JUnit reports are stdout) and every file snconnect left in its config
 //! directory besides the plain-file store itself, for every secret the test supplied and every
@@ -591,6 +592,17 @@ fn no_command_format_or_scenario_shows_a_secret() {
             &run,
             dir.path(),
         );
+    }
+
+    // The commands that hold no secret at all, with every secret variable set.
+    for args in [&["completions", "bash"][..], &["man"], &["--version"]] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = snconnect(dir.path());
+        cmd.args(args);
+        secret_env(&mut cmd, &keys);
+        let run = Run::of(&mut cmd);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        seen.add_run(&format!("{args:?}"), &run, dir.path());
     }
 
     let mut all = secrets.into_inner().unwrap();
