@@ -56,7 +56,7 @@ fn answering_no_changes_nothing() {
     let asked = no.asked.borrow();
     assert_eq!(asked.len(), 1, "asked once: {asked:?}");
     assert!(
-        asked[0].starts_with("Apply these ") && asked[0].contains(&sandbox.url()),
+        asked[0].starts_with("Apply ") && asked[0].contains(&sandbox.url()),
         "{}",
         asked[0]
     );

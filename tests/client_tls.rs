@@ -192,7 +192,7 @@ fn with_env<T>(vars: &[(&str, &str)], f: impl FnOnce() -> T) -> T {
 }
 
 #[tokio::test]
-async fn https_proxy_is_honoured_and_no_proxy_bypasses_it() {
+async fn https_proxy_is_honoured() {
     let (url, served) = https_server().await;
     let port = url.rsplit(':').next().unwrap().parse::<u16>().unwrap();
     let (proxy, seen) = connect_proxy(port).await;
@@ -214,29 +214,6 @@ async fn https_proxy_is_honoured_and_no_proxy_bypasses_it() {
         ["CONNECT acme.service-now.com:443 HTTP/1.1"]
     );
     assert_eq!(served.load(Ordering::SeqCst), 1);
-
-    // NO_PROXY names the instance: the proxy is not asked (the direct attempt may fail here,
-    // with no route to the real host; only the proxy's silence matters).
-    let client = with_env(
-        &[
-            ("HTTPS_PROXY", &proxy),
-            ("NO_PROXY", "acme.service-now.com"),
-        ],
-        || {
-            let opts = ClientOptions {
-                timeout: Duration::from_secs(2),
-                ..options(Some(fixture("ca.pem")))
-            };
-            Client::new(&instance, &opts).unwrap()
-        },
-    );
-    let _ = client
-        .session(auth())
-        .list("incident", &ListRequest::new().limit(1))
-        .await;
-    assert_eq!(
-        seen.lock().unwrap().len(),
-        1,
-        "NO_PROXY must bypass the proxy"
-    );
+    // NO_PROXY is covered end to end in tests/tls_proxy.rs, against loopback only: a direct
+    // attempt here would go to the real acme.service-now.com.
 }
