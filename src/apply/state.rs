@@ -6,18 +6,16 @@
 //! order as verify: one request as the admin first, so wrong credentials cost one failed login
 //! and nothing else goes out with them; then every other query together, in one round trip.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::checks::queries::{self, fetch_if};
 use crate::checks::run::{self, to_lookup};
 use crate::checks::{
     app, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context, Lookup,
 };
 use crate::cli::{CheckId, SetupPath};
-use crate::requirements::{
-    all_role_names, ACL_OPERATIONS, ACL_TABLE, APP_SCOPE, AUTH_SCOPE, OAUTH_ENTRY_NAME,
-    OAUTH_PROPERTIES,
-};
-use crate::servicenow::{ListRequest, Page, Query, Record, Session, SnError};
+use crate::requirements::AUTH_SCOPE;
+use crate::servicenow::{Page, Record, Session, SnError};
 
 /// A `sys_user_role` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,49 +93,14 @@ impl State {
     }
 }
 
-/// Fields of the identity request: the admin's row proves the login and shows whether the
-/// release has `identity_type`; the service user's row is the user's facts.
-const USER_FIELDS: [&str; 8] = [
-    "sys_id",
-    "user_name",
-    "active",
-    "locked_out",
-    "password_needs_reset",
-    "identity_type",
-    "failed_attempts",
-    "web_service_access_only",
-];
-
-const LIST_LIMIT: u32 = 200;
-
-fn list_request(query: String, fields: &[&str]) -> ListRequest {
-    ListRequest::new()
-        .query(query)
-        .fields(fields)
-        .limit(LIST_LIMIT)
-        .exclude_reference_link(true)
-}
-
-async fn fetch_if(
-    session: &Session,
-    needed: bool,
-    table: &'static str,
-    req: ListRequest,
-) -> Option<Result<Page, SnError>> {
-    if needed {
-        Some(session.list(table, &req).await)
-    } else {
-        None
-    }
-}
-
+/// A query that was not sent (not needed on this path) reads as an empty list.
 fn lookup<T>(
-    fetched: Option<Result<Page, SnError>>,
+    fetched: Option<(Result<Page, SnError>, Duration)>,
     table: &str,
     convert: impl Fn(&Record) -> Option<T>,
 ) -> Lookup<T> {
     match fetched {
-        Some(result) => to_lookup(&result, table, convert),
+        Some((result, _)) => to_lookup(&result, table, convert),
         None => Lookup::Rows(Vec::new()),
     }
 }
@@ -153,18 +116,10 @@ pub async fn fetch(
     timeout_secs: u64,
 ) -> Result<State, CheckResult> {
     let started = Instant::now();
-    let identity_req = ListRequest::new()
-        .query(
-            Query::new()
-                .eq("sys_id", "javascript:gs.getUserID()")
-                .new_query()
-                .eq("user_name", username)
-                .build(),
-        )
-        .fields(&USER_FIELDS)
-        .limit(2)
-        .exclude_reference_link(true);
-    let identity = session.list("sys_user", &identity_req).await;
+    let identity_query = queries::identity(Some(username));
+    let identity = session
+        .list(identity_query.table, &identity_query.request)
+        .await;
     let answer = run::instance_answer(&identity, true, username);
     let verdict = instance::evaluate(
         &instance::Facts {
@@ -197,145 +152,49 @@ pub async fn fetch(
     let user = run::service_user_lookup(&identity, username);
 
     let app_path = path == SetupPath::App;
-    let roles_all = all_role_names();
-    let props: Vec<&str> = OAUTH_PROPERTIES.to_vec();
+    let store_q = queries::store_app();
+    let entries_q = queries::oauth_entries();
+    let mappings_q = queries::scope_mappings();
+    let scopes_q = queries::auth_scope();
+    let properties_q = queries::oauth_properties();
+    let held_q = queries::held_roles(username);
+    let roles_q = queries::roles();
+    let acls_q = queries::task_acls();
+    let acl_roles_q = queries::task_acl_roles();
     let (store, entries, mappings, scopes, properties, held, roles, acls, acl_roles) = tokio::join!(
-        fetch_if(
-            session,
-            app_path,
-            "sys_store_app",
-            list_request(
-                Query::new().eq("scope", APP_SCOPE).build(),
-                &["sys_id", "name", "scope", "version", "active"],
-            ),
-        ),
-        fetch_if(
-            session,
-            true,
-            "oauth_entity",
-            list_request(
-                Query::new().eq("name", OAUTH_ENTRY_NAME).build(),
-                &["sys_id", "name", "client_id", "active"],
-            ),
-        ),
-        fetch_if(
-            session,
-            true,
-            "oauth_entity_auth_scope_mapping",
-            list_request(
-                Query::new()
-                    .eq("oauth_entity.name", OAUTH_ENTRY_NAME)
-                    .build(),
-                &["sys_id", "oauth_entity", "auth_scope", "auth_scope.name"],
-            ),
-        ),
-        fetch_if(
-            session,
-            true,
-            "sys_auth_scope",
-            list_request(
-                Query::new().eq("name", AUTH_SCOPE).build(),
-                &["sys_id", "name"],
-            ),
-        ),
-        fetch_if(
-            session,
-            true,
-            "sys_properties",
-            list_request(
-                Query::new().is_in("name", &props).build(),
-                &["name", "value"],
-            ),
-        ),
-        fetch_if(
-            session,
-            true,
-            "sys_user_has_role",
-            list_request(
-                Query::new()
-                    .eq("user.user_name", username)
-                    .is_in("role.name", &roles_all)
-                    .build(),
-                &["role", "role.name", "inherited", "state"],
-            ),
-        ),
-        fetch_if(
-            session,
-            true,
-            "sys_user_role",
-            list_request(
-                Query::new().is_in("name", &roles_all).build(),
-                &["sys_id", "name"],
-            ),
-        ),
-        fetch_if(
-            session,
-            app_path,
-            "sys_security_acl",
-            list_request(
-                Query::new()
-                    .eq("name", ACL_TABLE)
-                    .eq("type", "record")
-                    .is_in("operation", &ACL_OPERATIONS)
-                    .build(),
-                &[
-                    "sys_id",
-                    "name",
-                    "operation",
-                    "type",
-                    "active",
-                    "admin_overrides",
-                    "decision_type",
-                    "sys_scope",
-                    "sys_scope.scope",
-                ],
-            ),
-        ),
-        fetch_if(
-            session,
-            app_path,
-            "sys_security_acl_role",
-            list_request(
-                Query::new()
-                    .eq("sys_security_acl.name", ACL_TABLE)
-                    .eq("sys_security_acl.type", "record")
-                    .build(),
-                &[
-                    "sys_id",
-                    "sys_security_acl",
-                    "sys_user_role",
-                    "sys_user_role.name",
-                ],
-            ),
-        ),
+        fetch_if(session, app_path, &store_q),
+        fetch_if(session, true, &entries_q),
+        fetch_if(session, true, &mappings_q),
+        fetch_if(session, true, &scopes_q),
+        fetch_if(session, true, &properties_q),
+        fetch_if(session, true, &held_q),
+        fetch_if(session, true, &roles_q),
+        fetch_if(session, app_path, &acls_q),
+        fetch_if(session, app_path, &acl_roles_q),
     );
 
     Ok(State {
         admin_user,
         identity_type_field,
-        app: lookup(store, "sys_store_app", run::app_record),
-        entries: lookup(entries, "oauth_entity", run::oauth_entry),
-        mappings: lookup(
-            mappings,
-            "oauth_entity_auth_scope_mapping",
-            run::scope_mapping,
-        ),
-        auth_scopes: lookup(scopes, "sys_auth_scope", |r| {
+        app: lookup(store, store_q.table, run::app_record),
+        entries: lookup(entries, entries_q.table, run::oauth_entry),
+        mappings: lookup(mappings, mappings_q.table, run::scope_mapping),
+        auth_scopes: lookup(scopes, scopes_q.table, |r| {
             Some(AuthScopeRecord {
                 sys_id: r.str("sys_id")?.to_string(),
                 name: r.str("name").unwrap_or_default().to_string(),
             })
         }),
-        properties: lookup(properties, "sys_properties", run::property),
+        properties: lookup(properties, properties_q.table, run::property),
         user,
-        held: lookup(held, "sys_user_has_role", run::held_role),
-        roles: lookup(roles, "sys_user_role", |r| {
+        held: lookup(held, held_q.table, run::held_role),
+        roles: lookup(roles, roles_q.table, |r| {
             Some(RoleRecord {
                 sys_id: r.str("sys_id")?.to_string(),
                 name: r.str("name")?.to_string(),
             })
         }),
-        acls: lookup(acls, "sys_security_acl", run::acl),
-        acl_roles: lookup(acl_roles, "sys_security_acl_role", run::acl_role),
+        acls: lookup(acls, acls_q.table, run::acl),
+        acl_roles: lookup(acl_roles, acl_roles_q.table, run::acl_role),
     })
 }

@@ -15,6 +15,7 @@ pub mod app;
 pub mod connect;
 pub mod instance;
 pub mod oauth_app;
+pub mod queries;
 pub mod roles;
 pub mod run;
 pub mod service_user;

@@ -11,23 +11,23 @@
 //! The admin's request in round trip 1 also fetches the service user's record, with a second
 //! query joined by `^NQ` (an OR of two whole queries): the admin's own row proves the login, the
 //! other row is the `service_user` facts. That saves a request and keeps a full verify within 16.
+//!
+//! The queries themselves live in [`super::queries`], shared with `apply`'s read of the same facts.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 
+use super::queries::{self, fetch_if};
 use super::{
     app, connect, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context,
     FailureKind, Finding, FindingCode, Lookup, QueryFailure, Verdict,
 };
 use crate::cli::{CheckId, SetupPath};
-use crate::requirements::{
-    all_role_names, ACL_OPERATIONS, ACL_TABLE, APP_SCOPE, OAUTH_ENTRY_NAME, OAUTH_PROPERTIES,
-    TABLES_READ,
-};
+use crate::requirements::TABLES_READ;
 use crate::servicenow::{
-    Auth, Client, ErrorKind, ForbiddenKind, ListRequest, Page, Query, Record, Session, SnError,
+    Auth, Client, ErrorKind, ForbiddenKind, ListRequest, Page, Record, Session, SnError,
 };
 
 /// The admin side's credentials, or why there are none.
@@ -67,48 +67,11 @@ impl Plan {
     }
 }
 
-/// Fields of the service user's record (and of the admin's own row, fetched by the same query).
-const USER_FIELDS: [&str; 7] = [
-    "sys_id",
-    "user_name",
-    "active",
-    "locked_out",
-    "password_needs_reset",
-    "identity_type",
-    "failed_attempts",
-];
-
-/// Row limit for the admin-side lists: each is filtered to a handful of rows.
-const LIST_LIMIT: u32 = 200;
-
-fn list_request(query: String, fields: &[&str]) -> ListRequest {
-    ListRequest::new()
-        .query(query)
-        .fields(fields)
-        .limit(LIST_LIMIT)
-        .exclude_reference_link(true)
-}
-
 /// Runs `f` and measures it.
 async fn timed<T>(f: impl Future<Output = T>) -> (T, Duration) {
     let start = Instant::now();
     let out = f.await;
     (out, start.elapsed())
-}
-
-/// Sends one list request when `needed`, and measures it. Owning the request keeps every query
-/// of a round trip in one `join!` without temporaries.
-async fn fetch(
-    session: &Session,
-    needed: bool,
-    table: &'static str,
-    req: ListRequest,
-) -> Option<(Result<Page, SnError>, Duration)> {
-    if needed {
-        Some(timed(session.list(table, &req)).await)
-    } else {
-        None
-    }
 }
 
 fn ms(d: Duration) -> u64 {
@@ -131,22 +94,7 @@ pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
         AdminSide::Missing(_) => client.session(Auth::Anonymous),
     };
     let signed_in = matches!(plan.admin, AdminSide::Login { .. });
-    let identity_query = if signed_in {
-        Query::new()
-            .eq("sys_id", "javascript:gs.getUserID()")
-            .new_query()
-            .eq("user_name", &plan.username)
-            .build()
-    } else {
-        Query::new()
-            .eq("sys_id", "javascript:gs.getUserID()")
-            .build()
-    };
-    let identity_req = ListRequest::new()
-        .query(identity_query)
-        .fields(&USER_FIELDS)
-        .limit(if signed_in { 2 } else { 1 })
-        .exclude_reference_link(true);
+    let identity_query = queries::identity(signed_in.then_some(plan.username.as_str()));
     let token_future = async {
         match (&plan.service, want_connect) {
             (
@@ -164,7 +112,7 @@ pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
         }
     };
     let ((identity, identity_time), token) = tokio::join!(
-        timed(admin_session.list("sys_user", &identity_req)),
+        timed(admin_session.list(identity_query.table, &identity_query.request)),
         token_future
     );
 
@@ -187,136 +135,29 @@ pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
     let need_acls = need(CheckId::TaskAcls) && plan.path == SetupPath::App;
     let need_held = need(CheckId::Roles) || need_acls;
     let session = &admin_session;
-    let app_query = Query::new().eq("scope", APP_SCOPE).build();
-    let props: Vec<&str> = OAUTH_PROPERTIES.to_vec();
-    let roles_all = all_role_names();
     let bearer = match &token {
         Some((Ok(t), _)) => Some(client.session(Auth::Bearer(t.access_token.clone()))),
         _ => None,
     };
+    let store_q = queries::store_app();
+    let custom_q = queries::custom_app();
+    let entries_q = queries::oauth_entries();
+    let mappings_q = queries::scope_mappings();
+    let properties_q = queries::oauth_properties();
+    let held_q = queries::held_roles(&plan.username);
+    let existing_q = queries::roles();
+    let acls_q = queries::task_acls();
+    let acl_roles_q = queries::task_acl_roles();
     let (store, custom, entries, mappings, properties, held, existing, acls, acl_roles, probes) = tokio::join!(
-        fetch(
-            session,
-            need(CheckId::App),
-            "sys_store_app",
-            list_request(
-                app_query.clone(),
-                &[
-                    "sys_id",
-                    "name",
-                    "scope",
-                    "version",
-                    "active",
-                    "update_available"
-                ],
-            ),
-        ),
-        fetch(
-            session,
-            need(CheckId::App),
-            "sys_app",
-            list_request(
-                app_query.clone(),
-                &["sys_id", "name", "scope", "version", "active"]
-            ),
-        ),
-        fetch(
-            session,
-            need(CheckId::OauthApp),
-            "oauth_entity",
-            list_request(
-                Query::new().eq("name", OAUTH_ENTRY_NAME).build(),
-                &[
-                    "sys_id",
-                    "name",
-                    "client_id",
-                    "active",
-                    "access_token_lifespan",
-                    "refresh_token_lifespan",
-                ],
-            ),
-        ),
-        fetch(
-            session,
-            need(CheckId::OauthApp),
-            "oauth_entity_auth_scope_mapping",
-            list_request(
-                Query::new()
-                    .eq("oauth_entity.name", OAUTH_ENTRY_NAME)
-                    .build(),
-                &["sys_id", "oauth_entity", "auth_scope", "auth_scope.name"],
-            ),
-        ),
-        fetch(
-            session,
-            need(CheckId::OauthApp),
-            "sys_properties",
-            list_request(
-                Query::new().is_in("name", &props).build(),
-                &["name", "value"]
-            ),
-        ),
-        fetch(
-            session,
-            need_held,
-            "sys_user_has_role",
-            list_request(
-                Query::new()
-                    .eq("user.user_name", &plan.username)
-                    .is_in("role.name", &roles_all)
-                    .build(),
-                &["role", "role.name", "inherited", "state"],
-            ),
-        ),
-        fetch(
-            session,
-            need(CheckId::Roles),
-            "sys_user_role",
-            list_request(
-                Query::new().is_in("name", &roles_all).build(),
-                &["sys_id", "name"]
-            ),
-        ),
-        fetch(
-            session,
-            need_acls,
-            "sys_security_acl",
-            list_request(
-                Query::new()
-                    .eq("name", ACL_TABLE)
-                    .eq("type", "record")
-                    .is_in("operation", &ACL_OPERATIONS)
-                    .build(),
-                &[
-                    "sys_id",
-                    "name",
-                    "operation",
-                    "type",
-                    "active",
-                    "admin_overrides",
-                    "decision_type",
-                    "sys_scope",
-                    "sys_scope.scope",
-                ],
-            ),
-        ),
-        fetch(
-            session,
-            need_acls,
-            "sys_security_acl_role",
-            list_request(
-                Query::new()
-                    .eq("sys_security_acl.name", ACL_TABLE)
-                    .eq("sys_security_acl.type", "record")
-                    .build(),
-                &[
-                    "sys_id",
-                    "sys_security_acl",
-                    "sys_user_role",
-                    "sys_user_role.name"
-                ],
-            ),
-        ),
+        fetch_if(session, need(CheckId::App), &store_q),
+        fetch_if(session, need(CheckId::App), &custom_q),
+        fetch_if(session, need(CheckId::OauthApp), &entries_q),
+        fetch_if(session, need(CheckId::OauthApp), &mappings_q),
+        fetch_if(session, need(CheckId::OauthApp), &properties_q),
+        fetch_if(session, need_held, &held_q),
+        fetch_if(session, need(CheckId::Roles), &existing_q),
+        fetch_if(session, need_acls, &acls_q),
+        fetch_if(session, need_acls, &acl_roles_q),
         probe_tables(bearer),
     );
 
@@ -374,8 +215,8 @@ pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
     results.push(match admin_skip(CheckId::App) {
         Some(reason) => CheckResult::new(CheckId::App, Verdict::skip(reason), 0),
         None => {
-            let (store, t1) = unpack(store, "sys_store_app", app_record);
-            let (custom, t2) = unpack(custom, "sys_app", app_record);
+            let (store, t1) = unpack(store, store_q.table, app_record);
+            let (custom, t2) = unpack(custom, custom_q.table, app_record);
             let v = app::evaluate(&app::Facts { store, custom }, &ctx);
             CheckResult::new(CheckId::App, v, ms(t1.max(t2)))
         }
@@ -385,9 +226,9 @@ pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
     results.push(match admin_skip(CheckId::OauthApp) {
         Some(reason) => CheckResult::new(CheckId::OauthApp, Verdict::skip(reason), 0),
         None => {
-            let (entries, t1) = unpack(entries, "oauth_entity", oauth_entry);
-            let (mappings, t2) = unpack(mappings, "oauth_entity_auth_scope_mapping", scope_mapping);
-            let (properties, t3) = unpack(properties, "sys_properties", property);
+            let (entries, t1) = unpack(entries, entries_q.table, oauth_entry);
+            let (mappings, t2) = unpack(mappings, mappings_q.table, scope_mapping);
+            let (properties, t3) = unpack(properties, properties_q.table, property);
             let v = oauth_app::evaluate(
                 &oauth_app::Facts {
                     entries,
@@ -423,8 +264,8 @@ pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
         },
         _ => roles::UserState::Unknown,
     };
-    let (held, held_time) = unpack(held, "sys_user_has_role", held_role);
-    let (existing, existing_time) = unpack(existing, "sys_user_role", |r| {
+    let (held, held_time) = unpack(held, held_q.table, held_role);
+    let (existing, existing_time) = unpack(existing, existing_q.table, |r| {
         r.str("name").map(str::to_string)
     });
     let roles_facts = roles::Facts {
@@ -445,8 +286,8 @@ pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
     results.push(match admin_skip(CheckId::TaskAcls) {
         Some(reason) => CheckResult::new(CheckId::TaskAcls, Verdict::skip(reason), 0),
         None => {
-            let (acls, t1) = unpack(acls, "sys_security_acl", acl);
-            let (acl_roles, t2) = unpack(acl_roles, "sys_security_acl_role", acl_role);
+            let (acls, t1) = unpack(acls, acls_q.table, acl);
+            let (acl_roles, t2) = unpack(acl_roles, acl_roles_q.table, acl_role);
             let v = task_acls::evaluate(
                 &task_acls::Facts {
                     user_holds_admin: roles::holds_admin(&roles_facts),
