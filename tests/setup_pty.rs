@@ -1,13 +1,6 @@
 //! `snconnect setup` in a real pseudo-terminal, against the in-process sandbox: what a person at a
-//! terminal sees and types, including hidden input, Ctrl-C and a second run.
-//!
-//! Two things make these tests reliable:
-//! - The child starts through `sh -c 'stty echo ...; exec snconnect'`, so its terminal begins as
-//!   a person's does (echo on). The pty library starts it with echo off, which would make the
-//!   next point impossible to observe.
-//! - A password is sent only once the child has turned echo off for the hidden prompt (echo off,
-//!   canonical mode on). dialoguer flushes pending input when it switches echo off, so a
-//!   password typed earlier would be dropped and the test would hang.
+//! terminal sees and types, including hidden input, Ctrl-C and a second run. The pty driver and
+//! what makes it reliable are in tests/support/pty.rs.
 //!
 //! Secrets go to the real keyring when `SNCONNECT_TEST_SECRET_SERVICE=1` (scripts/test runs the
 //! suite inside a private D-Bus session with gnome-keyring), otherwise to the 0600 plain file
@@ -15,13 +8,13 @@
 
 #![cfg(unix)]
 
-use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use expectrl::process::unix::WaitStatus;
-use expectrl::{Eof, Expect, Session};
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+
+#[path = "support/pty.rs"]
+mod pty;
+use pty::{Pty, HIDE_CURSOR, SHOW_CURSOR};
 
 const SECRETS: [&str; 3] = [
     fixtures::ADMIN_PASSWORD,
@@ -29,177 +22,23 @@ const SECRETS: [&str; 3] = [
     fixtures::SERVICE_PASSWORD,
 ];
 
-const DOWN: &str = "\x1b[B";
-const HIDE_CURSOR: &str = "\x1b[?25l";
-const SHOW_CURSOR: &str = "\x1b[?25h";
-
 fn real_keyring() -> bool {
     std::env::var("SNCONNECT_TEST_SECRET_SERVICE").is_ok_and(|v| v == "1")
 }
 
-/// The wizard running in a pty, with everything it printed so far.
-struct Pty {
-    session: expectrl::session::OsSession,
-    out: Vec<u8>,
+/// The wizard in a pty: `snconnect setup` without colour, storing into the real keyring when the
+/// suite has one, else into the plain file that `--insecure-storage` allows.
+fn spawn_setup(config_dir: &Path, args: &[&str]) -> Pty {
+    let mut argv = vec!["setup", "--color", "never"];
+    argv.extend_from_slice(args);
+    if !real_keyring() {
+        argv.push("--insecure-storage");
+    }
+    Pty::spawn(config_dir, &argv)
 }
 
-impl Pty {
-    fn spawn(config_dir: &Path, args: &[&str]) -> Pty {
-        let bin = assert_cmd::cargo::cargo_bin("snconnect");
-        let mut cmd = std::process::Command::new("sh");
-        cmd.arg("-c")
-            .arg("stty echo cols 100 rows 50; exec \"$0\" \"$@\"")
-            .arg(bin)
-            .arg("setup")
-            .arg("--color")
-            .arg("never")
-            .args(args);
-        if !real_keyring() {
-            cmd.arg("--insecure-storage");
-        }
-        for var in [
-            "CI",
-            "RUST_BACKTRACE",
-            "RUST_LIB_BACKTRACE",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-            "SNCONNECT_INSTANCE",
-            "SNCONNECT_PROFILE",
-            "SNCONNECT_PATH",
-            "SNCONNECT_ADMIN_USER",
-            "SNCONNECT_ADMIN_PASSWORD",
-            "SNCONNECT_ADMIN_TOKEN",
-            "SNCONNECT_CLIENT_ID",
-            "SNCONNECT_CLIENT_SECRET",
-            "SNCONNECT_USERNAME",
-            "SNCONNECT_PASSWORD",
-            "SNCONNECT_FORMAT",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("SNCONNECT_CONFIG_DIR", config_dir)
-            .env("TERM", "xterm")
-            .env("NO_COLOR", "1");
-        let mut session = Session::spawn(cmd).expect("the wizard starts in a pty");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
-        Pty {
-            session,
-            out: Vec::new(),
-        }
-    }
-
-    /// Everything printed so far, as text.
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.out).into_owned()
-    }
-
-    /// Waits until `needle` is printed.
-    fn expect(&mut self, needle: &str) {
-        match self.session.expect(needle) {
-            Ok(found) => self.out.extend_from_slice(found.as_bytes()),
-            Err(e) => {
-                // Whatever arrived but did not match is still buffered: show it too.
-                if let Ok(rest) = self.session.expect(Eof) {
-                    self.out.extend_from_slice(rest.as_bytes());
-                }
-                panic!(
-                    "waiting for {needle:?}: {e}; the screen so far:\n{}",
-                    console::strip_ansi_codes(&self.text())
-                )
-            }
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.session.send(keys).expect("keys reach the wizard");
-    }
-
-    /// Answers a text prompt (Enter alone takes the default).
-    fn answer(&mut self, prompt: &str, text: &str) {
-        self.expect(prompt);
-        self.send(&format!("{text}\r"));
-    }
-
-    /// Picks the item `down` places below the default of the select after `prompt`.
-    fn choose(&mut self, prompt: &str, down: usize) {
-        self.expect(prompt);
-        self.send(&DOWN.repeat(down));
-        self.send("\r");
-    }
-
-    /// Answers a yes/no question with one key.
-    fn confirm(&mut self, prompt: &str, key: &str) {
-        self.expect(prompt);
-        self.send(key);
-    }
-
-    /// Types a secret once the hidden prompt is really listening.
-    fn secret(&mut self, prompt: &str, value: &str) {
-        self.expect(prompt);
-        self.wait_for_hidden_input();
-        self.send(&format!("{value}\n"));
-    }
-
-    /// The terminal's local flags, read through the pty's master side.
-    fn local_flags(&self) -> libc::tcflag_t {
-        let handle = self
-            .session
-            .get_process()
-            .get_raw_handle()
-            .expect("the pty's handle");
-        let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
-        // SAFETY: tcgetattr writes the whole struct when it returns 0, checked before reading.
-        unsafe {
-            assert_eq!(libc::tcgetattr(handle.as_raw_fd(), t.as_mut_ptr()), 0);
-            t.assume_init().c_lflag
-        }
-    }
-
-    /// Hidden input is echo off with line editing on (a raw-mode key read has both off).
-    fn wait_for_hidden_input(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let flags = self.local_flags();
-            if flags & libc::ECHO == 0 && flags & libc::ICANON != 0 {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the child never turned echo off for hidden input"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Reads to the end and returns the exit code.
-    fn finish(&mut self) -> i32 {
-        match self.session.expect(Eof) {
-            Ok(found) => self.out.extend_from_slice(found.as_bytes()),
-            Err(e) => panic!(
-                "waiting for the end: {e}; the screen so far:\n{}",
-                console::strip_ansi_codes(&self.text())
-            ),
-        }
-        match self.session.get_process().wait().expect("the child ends") {
-            WaitStatus::Exited(_, code) => code,
-            other => panic!("the child did not exit normally: {other:?}"),
-        }
-    }
-
-    fn assert_no_secret(&self) {
-        let text = self.text();
-        for secret in SECRETS {
-            assert!(
-                !text.contains(secret),
-                "a secret was on screen:\n{}",
-                console::strip_ansi_codes(&text)
-            );
-        }
-    }
+fn assert_no_secret(p: &Pty) {
+    p.assert_absent(&SECRETS);
 }
 
 /// Signs in as the sandbox admin on the app path, up to the survey.
@@ -248,7 +87,7 @@ fn stored(config_dir: &Path, profile: &str) -> String {
 fn full_happy_path_ends_with_stored_credentials_and_the_hand_off() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pty::spawn(dir.path(), &["--instance", &sandbox.url()]);
+    let mut p = spawn_setup(dir.path(), &["--instance", &sandbox.url()]);
     sign_in_as_admin(&mut p);
     p.expect("Step 1 of 6: Install the incident.io app: already done");
     give_service_credentials(&mut p);
@@ -260,7 +99,7 @@ fn full_happy_path_ends_with_stored_credentials_and_the_hand_off() {
     p.expect(fixtures::CLIENT_ID);
     p.expect("credentials show --reveal --profile");
     assert_eq!(p.finish(), 0);
-    p.assert_no_secret();
+    assert_no_secret(&p);
 
     let shown = stored(dir.path(), &profile_of(&sandbox));
     assert!(shown.contains(fixtures::CLIENT_SECRET), "{shown}");
@@ -276,7 +115,7 @@ fn full_happy_path_ends_with_stored_credentials_and_the_hand_off() {
 fn a_broken_step_is_found_fixed_by_hand_and_checked_again() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("user-locked")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pty::spawn(dir.path(), &["--instance", &sandbox.url()]);
+    let mut p = spawn_setup(dir.path(), &["--instance", &sandbox.url()]);
     sign_in_as_admin(&mut p);
     p.expect("Service user (fail)");
     p.expect("Step 2 of 6");
@@ -307,14 +146,14 @@ fn a_broken_step_is_found_fixed_by_hand_and_checked_again() {
     p.confirm("Also keep the admin password", "n");
     p.expect("Settings → Integrations");
     assert_eq!(p.finish(), 0);
-    p.assert_no_secret();
+    assert_no_secret(&p);
 }
 
 #[test]
 fn without_admin_credentials_the_steps_are_guided_and_connect_checked_last() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-admin")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pty::spawn(dir.path(), &["--instance", &sandbox.url()]);
+    let mut p = spawn_setup(dir.path(), &["--instance", &sandbox.url()]);
     p.expect("answers as a ServiceNow instance");
     p.choose("Which way do you want to connect?", 1); // admin
     p.confirm("Use admin credentials?", "n");
@@ -335,7 +174,7 @@ fn without_admin_credentials_the_steps_are_guided_and_connect_checked_last() {
     p.expect("credentials work");
     p.expect("Settings → Integrations");
     assert_eq!(p.finish(), 0);
-    p.assert_no_secret();
+    assert_no_secret(&p);
     let text = p.text();
     assert!(
         !text.contains("Also keep the admin password"),
@@ -347,7 +186,7 @@ fn without_admin_credentials_the_steps_are_guided_and_connect_checked_last() {
 fn ctrl_c_at_a_hidden_prompt_restores_echo_and_stores_nothing() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pty::spawn(dir.path(), &["--instance", &sandbox.url()]);
+    let mut p = spawn_setup(dir.path(), &["--instance", &sandbox.url()]);
     p.expect("answers as a ServiceNow instance");
     p.choose("Which way do you want to connect?", 0);
     p.confirm("Use admin credentials?", "y");
@@ -370,7 +209,7 @@ fn ctrl_c_at_a_hidden_prompt_restores_echo_and_stores_nothing() {
 fn ctrl_c_at_a_list_shows_the_cursor_again() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pty::spawn(dir.path(), &["--instance", &sandbox.url()]);
+    let mut p = spawn_setup(dir.path(), &["--instance", &sandbox.url()]);
     // dialoguer hides the cursor, then draws the list.
     p.expect(HIDE_CURSOR);
     p.expect("Which way do you want to connect?");
@@ -390,7 +229,7 @@ fn ctrl_c_at_a_list_shows_the_cursor_again() {
 fn a_second_run_offers_what_it_knows_and_skips_what_passes() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pty::spawn(dir.path(), &["--instance", &sandbox.url()]);
+    let mut p = spawn_setup(dir.path(), &["--instance", &sandbox.url()]);
     sign_in_as_admin(&mut p);
     give_service_credentials(&mut p);
     p.expect("credentials work");
@@ -399,7 +238,7 @@ fn a_second_run_offers_what_it_knows_and_skips_what_passes() {
     assert_eq!(p.finish(), 0);
 
     let profile = profile_of(&sandbox);
-    let mut p = Pty::spawn(dir.path(), &["--profile", &profile]);
+    let mut p = spawn_setup(dir.path(), &["--profile", &profile]);
     p.expect("answers as a ServiceNow instance");
     p.choose("Which way do you want to connect?", 0);
     p.confirm("Use admin credentials?", "\r");
@@ -414,14 +253,14 @@ fn a_second_run_offers_what_it_knows_and_skips_what_passes() {
     p.confirm("Also keep the admin password", "\r");
     p.expect("Settings → Integrations");
     assert_eq!(p.finish(), 0);
-    p.assert_no_secret();
+    assert_no_secret(&p);
 }
 
 #[test]
 fn secrets_appear_only_on_the_hand_off_and_only_with_reveal() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Pty::spawn(dir.path(), &["--instance", &sandbox.url(), "--reveal"]);
+    let mut p = spawn_setup(dir.path(), &["--instance", &sandbox.url(), "--reveal"]);
     sign_in_as_admin(&mut p);
     give_service_credentials(&mut p);
     p.expect("credentials work");

@@ -134,8 +134,10 @@ impl inputs::StoredSecrets for Keyring {
 /// Resolves inputs from the real process: flags, stdin, environment, keyring, terminal.
 pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> Result<Inputs> {
     let env = |name: &str| std::env::var(name).ok();
-    let stdin = std::io::stdin();
-    let mut stdin = stdin.lock();
+    // Not `stdin().lock()`: a lock held for the whole resolution deadlocks the prompt below,
+    // which reads the terminal through stdin too. This reader takes the lock per read, and reads
+    // only when a `--*-stdin` flag asks for it.
+    let mut stdin = std::io::BufReader::new(std::io::stdin());
     let keyring = match StoredSecrets::open() {
         Ok(s) => Keyring(Some(s), None),
         Err(e) => Keyring(None, Some(format!("{e:#}"))),
