@@ -161,14 +161,18 @@ pub fn plan_body(plan: &Plan, dry_run: bool) -> String {
         if !confirm.is_empty() {
             let _ = writeln!(
                 out,
-                "  {} {} {} that already exist (or grant admin): apply asks first, or needs \
-                 --yes without a terminal.",
+                "  {} {}: apply asks first, or needs --yes without a terminal.",
                 if confirm.len() == 1 { "Step" } else { "Steps" },
-                confirm.join(", "),
                 if confirm.len() == 1 {
-                    "changes a record"
+                    format!(
+                        "{} changes a record that already exists (or grants admin)",
+                        confirm[0]
+                    )
                 } else {
-                    "change records"
+                    format!(
+                        "{} change records that already exist (or grant admin)",
+                        confirm.join(", ")
+                    )
                 }
             );
         }

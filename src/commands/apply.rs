@@ -320,6 +320,15 @@ fn next_step(inputs: &Inputs, report: &Report, outcome: &apply::Outcome) -> Stri
              snconnect verify {target}"
         );
     }
+    let connect_skipped = report
+        .check(CheckId::Connect)
+        .is_some_and(|c| c.status == crate::checks::Status::Skip);
+    if connect_skipped {
+        return format!(
+            "prove the connection with the service user's credentials: snconnect verify {target} \
+             --client-id CLIENT_ID, with SNCONNECT_CLIENT_SECRET and SNCONNECT_PASSWORD set"
+        );
+    }
     format!(
         "enter the client id, client secret, user name and password in incident.io (Settings > \
          Integrations > ServiceNow); print them with: snconnect credentials show --profile {} \
