@@ -424,8 +424,9 @@ pub(crate) fn unusable<T>(
             Finding::warning(
                 cannot_see,
                 format!(
-                    "cannot see {what}: the instance reports {total} matching row(s) but returned \
-                     none to the admin user, so ACLs hide them"
+                    "cannot see {what}: the instance reports {} but returned none to the admin \
+                     user, so ACLs hide them",
+                    crate::ui::count(*total as usize, "matching row", "matching rows")
                 ),
             )
             .fix(
