@@ -7,39 +7,19 @@
 //! paths run in a child process of this test binary (re-executed with one test selected), so the
 //! variable is removed from a whole process, not from a shared test process.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
 use secrecy::SecretString;
 use snconnect::credentials::{
     open_store, ConfigDir, KeyringStore, Lookup, SecretKind, StoreOptions, StoredSecrets,
 };
 use snconnect::exit::{exit_for, Exit};
+use support::{snconnect, without_session_bus};
 
 const CHILD_ENV: &str = "SNCONNECT_FAIL_CLOSED_CHILD";
-
-/// Every environment variable that could lead a process to a session bus.
-fn without_session_bus(cmd: &mut StdCommand) -> &mut StdCommand {
-    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env_remove("DBUS_STARTER_ADDRESS")
-        .env_remove("DBUS_STARTER_BUS_TYPE")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        // libdbus also looks for a bus socket in $XDG_RUNTIME_DIR/bus.
-        .env_remove("XDG_RUNTIME_DIR")
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .env_remove("SNCONNECT_FORMAT")
-        .env_remove("SNCONNECT_PROFILE")
-}
-
-/// The binary, with no session bus and the given config dir.
-fn snconnect(config_dir: &Path) -> Command {
-    let mut std_cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("snconnect"));
-    without_session_bus(&mut std_cmd).env("SNCONNECT_CONFIG_DIR", config_dir);
-    Command::from_std(std_cmd)
-}
 
 /// Re-runs one test of this binary as a child with no session bus and the given config dir; the
 /// child's body is selected by `CHILD_ENV`.
