@@ -19,7 +19,7 @@ use snconnect::sandbox::{Hibernation, Sandbox, SandboxConfig};
 use support::fault_server::{head, response, sn_error, Action, FaultServer, Req};
 use support::proxy::{ConnectProxy, Mode};
 use support::tls::{TestCa, TlsFront};
-use support::{ReportExt, Run};
+use support::{rows, sandbox, ReportExt, Run};
 
 const LATER_CHECKS: [&str; 6] = [
     "app",
@@ -29,10 +29,6 @@ const LATER_CHECKS: [&str; 6] = [
     "task_acls",
     "connect",
 ];
-
-fn sandbox(scenario: &str) -> Sandbox {
-    Sandbox::start(SandboxConfig::scenario(scenario)).unwrap()
-}
 
 /// `verify -v` with the fixture credentials.
 fn verify(instance: &str, args: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
@@ -152,21 +148,11 @@ fn row_401_with_x_mfa_token() {
 /// sandbox refuses REST inserts into sys_security_acl as real instances do.
 #[test]
 fn row_403_acl_insert() {
-    use snconnect::instance::Instance;
-    use snconnect::sandbox::fixtures;
-    use snconnect::servicenow::WriteOptions;
-    use snconnect::servicenow::{Auth, Client, ClientOptions, ErrorKind, ForbiddenKind};
+    use snconnect::servicenow::{ClientOptions, ErrorKind, ForbiddenKind, WriteOptions};
 
     let sn = sandbox("acl-missing");
-    let client = Client::new(
-        &Instance::parse(&sn.url()).unwrap(),
-        &ClientOptions::default(),
-    )
-    .unwrap();
-    let session = client.session(Auth::basic(
-        fixtures::ADMIN_USER,
-        secrecy::SecretString::from(fixtures::ADMIN_PASSWORD),
-    ));
+    let client = support::client_for(&sn.url(), &ClientOptions::default());
+    let session = client.session(support::fixture_admin());
     let err = support::rt()
         .block_on(session.create(
             "sys_security_acl",
@@ -772,10 +758,6 @@ fn step_result<'a>(json: &'a Value, table: &str) -> &'a Value {
         .as_array()
         .and_then(|rs| rs.iter().find(|r| r["table"] == table))
         .unwrap_or_else(|| panic!("no step on {table}: {json:#}"))
-}
-
-fn rows(sandbox: &Sandbox, table: &str, query: &str) -> usize {
-    sandbox.with_db(|db| db.find(table, query).len())
 }
 
 fn posts_to(front: &FaultServer, table: &str) -> usize {
