@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use snconnect::credentials::SecretKind;
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
-use support::{install_app_by_hand, rows, sandbox_for_apply, stored_secrets, ReportExt, Run};
+use support::{
+    install_app_by_hand, rows, sandbox_for_apply, stored_secrets, ReportExt, Run, CHECK_IDS,
+};
 
 /// The binary without a session bus (see [`support::snconnect`]), with the fixture admin
 /// password in its environment.
@@ -205,15 +207,7 @@ fn with_the_app_installed_and_acl_inserts_allowed_everything_passes() {
     let report = verify(dir.path(), &url, &[]);
     assert_eq!(report.code, 0, "{}", report.all());
     let report = report.json();
-    for id in [
-        "instance",
-        "app",
-        "oauth_app",
-        "service_user",
-        "roles",
-        "task_acls",
-        "connect",
-    ] {
+    for id in CHECK_IDS {
         assert_eq!(report.status(id), "pass", "{id}: {report:#}");
     }
 }

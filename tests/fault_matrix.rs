@@ -19,16 +19,7 @@ use snconnect::sandbox::{Hibernation, Sandbox, SandboxConfig};
 use support::fault_server::{head, response, sn_error, Action, FaultServer, Req};
 use support::proxy::{ConnectProxy, Mode};
 use support::tls::{TestCa, TlsFront};
-use support::{rows, sandbox, ReportExt, Run};
-
-const LATER_CHECKS: [&str; 6] = [
-    "app",
-    "oauth_app",
-    "service_user",
-    "roles",
-    "task_acls",
-    "connect",
-];
+use support::{rows, sandbox, ReportExt, Run, CHECK_IDS};
 
 /// `verify -v` with the fixture credentials.
 fn verify(instance: &str, args: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
@@ -59,7 +50,7 @@ fn assert_instance_failed(run: &Run, json: &Value, code: &str, text: &str) {
     assert_eq!(json.codes("instance"), [code], "{json:#}");
     let messages = json.messages("instance");
     assert!(messages.contains(text), "want {text:?} in: {messages}");
-    for id in &LATER_CHECKS[..5] {
+    for id in &CHECK_IDS[1..6] {
         assert_eq!(json.status(id), "skip", "{id}: {}", json.check(id));
     }
     assert_eq!(json["ok"], false);

@@ -7,17 +7,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde_json::Value;
 use snconnect::sandbox::{Sandbox, SandboxConfig};
-use support::{assert_no_fixture_secret, fixture_cmd, Run};
-
-const CHECK_IDS: [&str; 7] = [
-    "instance",
-    "app",
-    "oauth_app",
-    "service_user",
-    "roles",
-    "task_acls",
-    "connect",
-];
+use support::{assert_no_fixture_secret, fixture_cmd, Run, CHECK_IDS};
 
 /// verify with the fixture credentials, in the format `args` choose (human by default), with no
 /// fixture secret in any output.

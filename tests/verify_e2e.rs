@@ -10,6 +10,7 @@ use std::net::TcpListener;
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
 use support::{
     account, closed_port, keep_session_bus, snconnect_with_keyring, verify_cmd, ReportExt, Run,
+    CHECK_IDS,
 };
 
 /// Runs verify with the fixture credentials (all via the environment) plus `extra` arguments.
@@ -44,15 +45,7 @@ fn healthy_app_passes_every_check_and_exits_0() {
     let run = verify_with(&sandbox.url(), &[], &[]);
     assert_eq!(run.code, 0, "{}", run.report());
     assert_eq!(run.report()["ok"], true);
-    for id in [
-        "instance",
-        "app",
-        "oauth_app",
-        "service_user",
-        "roles",
-        "task_acls",
-        "connect",
-    ] {
+    for id in CHECK_IDS {
         assert_eq!(run.status(id), "pass", "{id}: {}", run.check(id));
     }
     assert!(run.codes("app").contains(&"app.version"));

@@ -209,6 +209,17 @@ pub fn assert_no_fixture_secret(run: &Run) {
     }
 }
 
+/// Every check id, in the contract's order (the order of a report's `checks`).
+pub const CHECK_IDS: [&str; 7] = [
+    "instance",
+    "app",
+    "oauth_app",
+    "service_user",
+    "roles",
+    "task_acls",
+    "connect",
+];
+
 /// Reading a verify JSON report by check id.
 pub trait ReportExt {
     fn check(&self, id: &str) -> &Value;
@@ -319,15 +330,8 @@ pub fn fixture_cmd(
     cmd
 }
 
-/// [`fixture_cmd`] as JSON unless `args` choose a format.
-fn json_unless_chosen(
-    config_dir: &Path,
-    command: &str,
-    instance: &str,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> Command {
-    let mut cmd = fixture_cmd(config_dir, command, instance, args, env);
+/// JSON unless `args` choose a format.
+fn json_by_default(mut cmd: Command, args: &[&str]) -> Command {
     if !args.contains(&"--format") {
         cmd.args(["--format", "json"]);
     }
@@ -343,7 +347,7 @@ pub fn verify_cmd(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Command {
-    json_unless_chosen(config_dir, "verify", instance, args, env)
+    json_by_default(fixture_cmd(config_dir, "verify", instance, args, env), args)
 }
 
 /// `snconnect setup --no-input` like [`verify_cmd`] (add `--insecure-storage`: there is no
@@ -354,7 +358,7 @@ pub fn setup_cmd(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Command {
-    json_unless_chosen(config_dir, "setup", instance, args, env)
+    json_by_default(fixture_cmd(config_dir, "setup", instance, args, env), args)
 }
 
 /// `snconnect apply --no-input --yes --insecure-storage` against `instance` with the fixture
