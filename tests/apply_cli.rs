@@ -66,6 +66,14 @@ fn table_writes(sandbox: &Sandbox) -> Vec<String> {
         .collect()
 }
 
+fn assert_no_table_writes(sandbox: &Sandbox) {
+    assert!(
+        table_writes(sandbox).is_empty(),
+        "{:?}",
+        table_writes(sandbox)
+    );
+}
+
 #[test]
 fn an_empty_instance_gets_everything_the_platform_allows_and_the_rest_as_steps_by_hand() {
     let sandbox = sandbox_for_apply("empty", false);
@@ -155,11 +163,7 @@ fn granting_admin_needs_yes_without_a_terminal_and_nothing_is_written_before_it(
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert!(run.stderr.contains("grant role 'admin'"), "{}", run.stderr);
-    assert!(
-        table_writes(&sandbox).is_empty(),
-        "{:?}",
-        table_writes(&sandbox)
-    );
+    assert_no_table_writes(&sandbox);
 }
 
 #[test]
@@ -290,11 +294,7 @@ fn a_second_apply_plans_nothing_and_writes_nothing() {
     let doc = again.json();
     assert!(doc["steps"].as_array().unwrap().is_empty(), "{doc:#}");
     assert_eq!(doc["ok"], true);
-    assert!(
-        table_writes(&sandbox).is_empty(),
-        "{:?}",
-        table_writes(&sandbox)
-    );
+    assert_no_table_writes(&sandbox);
 }
 
 #[test]
@@ -305,11 +305,7 @@ fn without_a_keyring_or_insecure_storage_nothing_is_written() {
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stderr.contains("Nothing was written"), "{}", run.stderr);
     assert!(run.stderr.contains("--insecure-storage"), "{}", run.stderr);
-    assert!(
-        table_writes(&sandbox).is_empty(),
-        "{:?}",
-        table_writes(&sandbox)
-    );
+    assert_no_table_writes(&sandbox);
 }
 
 #[test]

@@ -46,6 +46,17 @@ fn run_child_on_bus(
     cmd.output().unwrap()
 }
 
+/// A child's stdout, once it is known to have run its body to the end.
+fn child_stdout(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 fn in_child(role: &str) -> bool {
     std::env::var(CHILD_ENV).as_deref() == Ok(role)
 }
@@ -82,12 +93,7 @@ fn without_a_session_bus_storing_fails_closed_and_writes_nothing() {
         "fail-closed",
         &cfg,
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = child_stdout(&out);
     assert!(stdout.contains("EXIT=3"), "{stdout}");
     let message = stdout
         .lines()
@@ -142,9 +148,8 @@ fn with_insecure_storage_and_no_keyring_a_0600_file_is_written_after_saying_so()
         "insecure",
         &cfg,
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = child_stdout(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("BACKEND=plain file (insecure)"), "{stdout}");
     assert!(
         stdout.contains("FOUND_IN=plain file (insecure)"),
@@ -399,12 +404,7 @@ fn a_keyring_that_was_never_unlocked_fails_closed_naming_the_lock() {
     let cfg = tmp.path().join("cfg");
     let started_at = std::time::Instant::now();
     let out = run_child_on_bus(NAME, "locked", &cfg, Some(&bus.address));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = child_stdout(&out);
     assert!(stdout.contains("EXIT=3"), "{stdout}");
     assert!(
         stdout.contains("the keyring is locked or has no default collection"),

@@ -78,6 +78,30 @@ fn on_identity(sandbox: &Sandbox, action: Action) -> FaultServer {
     })
 }
 
+/// A fault server in front of `sandbox` that answers the first request `picks` selects with
+/// `action` and forwards everything else, with a count of the requests `picks` selected.
+fn on_first(
+    sandbox: &Sandbox,
+    picks: impl Fn(&Req) -> bool + Send + Sync + 'static,
+    action: Action,
+) -> (FaultServer, Arc<AtomicUsize>) {
+    let picked = Arc::new(AtomicUsize::new(0));
+    let seen = picked.clone();
+    let front = FaultServer::start(Some(sandbox.port()), move |req| {
+        if picks(req) && seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            action.clone()
+        } else {
+            Action::Forward
+        }
+    });
+    (front, picked)
+}
+
+/// An insert into `table` through the Table API.
+fn insert_into(table: &'static str) -> impl Fn(&Req) -> bool + Send + Sync + 'static {
+    move |req| req.method == "POST" && req.table() == Some(table)
+}
+
 fn count(sandbox: &Sandbox, method: &str, path: &str) -> usize {
     sandbox
         .requests()
@@ -331,20 +355,16 @@ fn row_429_with_retry_after_is_honoured_then_gives_up() {
 #[test]
 fn row_429_with_retry_after_that_lifts_passes() {
     let sn = sandbox("healthy-app");
-    let limited = Arc::new(AtomicUsize::new(0));
-    let seen = limited.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if is_identity(req) && seen.fetch_add(1, Ordering::SeqCst) == 0 {
-            Action::Respond(sn_error(
-                429,
-                "Rate limit exceeded",
-                Some("Rate limit of 100 requests per hour for Table API exceeded"),
-                &[("retry-after", "1")],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, limited) = on_first(
+        &sn,
+        is_identity,
+        Action::Respond(sn_error(
+            429,
+            "Rate limit exceeded",
+            Some("Rate limit of 100 requests per hour for Table API exceeded"),
+            &[("retry-after", "1")],
+        )),
+    );
     let started = Instant::now();
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 0, "{json:#}");
@@ -441,19 +461,15 @@ fn row_503() {
 #[test]
 fn row_5xx_once_is_retried_and_passes() {
     let sn = sandbox("healthy-app");
-    let failed = Arc::new(AtomicUsize::new(0));
-    let seen = failed.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if is_identity(req) && seen.fetch_add(1, Ordering::SeqCst) == 0 {
-            Action::Respond(response(
-                502,
-                &[("content-type", "text/html")],
-                b"<html><head><title>502 Bad Gateway</title></head></html>",
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, failed) = on_first(
+        &sn,
+        is_identity,
+        Action::Respond(response(
+            502,
+            &[("content-type", "text/html")],
+            b"<html><head><title>502 Bad Gateway</title></head></html>",
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 0, "{json:#}");
     assert_eq!(failed.load(Ordering::SeqCst), 2);
@@ -796,22 +812,15 @@ fn row_403_acl_insert_via_apply() {
 #[test]
 fn row_502_after_an_insert_happened_is_not_retried_and_the_next_run_converges() {
     let sn = sandbox("oauth-missing");
-    let failed_once = Arc::new(AtomicUsize::new(0));
-    let seen = failed_once.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if req.method == "POST"
-            && req.table() == Some("oauth_entity")
-            && seen.fetch_add(1, Ordering::SeqCst) == 0
-        {
-            Action::ForwardAndReplace(response(
-                502,
-                &[("content-type", "text/html")],
-                b"<html><head><title>502 Bad Gateway</title></head></html>",
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, _) = on_first(
+        &sn,
+        insert_into("oauth_entity"),
+        Action::ForwardAndReplace(response(
+            502,
+            &[("content-type", "text/html")],
+            b"<html><head><title>502 Bad Gateway</title></head></html>",
+        )),
+    );
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = apply_in(dir.path(), &front.url());
     assert_eq!(run.code, 1, "{json:#}\n{}", run.stderr);
@@ -849,18 +858,7 @@ fn row_502_after_an_insert_happened_is_not_retried_and_the_next_run_converges() 
 #[test]
 fn row_reset_after_an_insert_happened_is_not_retried_and_the_next_run_converges() {
     let sn = sandbox("oauth-missing");
-    let failed_once = Arc::new(AtomicUsize::new(0));
-    let seen = failed_once.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if req.method == "POST"
-            && req.table() == Some("oauth_entity")
-            && seen.fetch_add(1, Ordering::SeqCst) == 0
-        {
-            Action::ForwardAndReset
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, _) = on_first(&sn, insert_into("oauth_entity"), Action::ForwardAndReset);
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = apply_in(dir.path(), &front.url());
     assert_eq!(run.code, 1, "{json:#}\n{}", run.stderr);
@@ -876,23 +874,16 @@ fn row_reset_after_an_insert_happened_is_not_retried_and_the_next_run_converges(
 #[test]
 fn row_429_on_an_insert_is_retried() {
     let sn = sandbox("oauth-missing");
-    let limited = Arc::new(AtomicUsize::new(0));
-    let seen = limited.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if req.method == "POST"
-            && req.table() == Some("oauth_entity")
-            && seen.fetch_add(1, Ordering::SeqCst) == 0
-        {
-            Action::Respond(sn_error(
-                429,
-                "Rate limit exceeded",
-                Some("Rate limit of 100 requests per hour for Table API exceeded"),
-                &[("retry-after", "1")],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, _) = on_first(
+        &sn,
+        insert_into("oauth_entity"),
+        Action::Respond(sn_error(
+            429,
+            "Rate limit exceeded",
+            Some("Rate limit of 100 requests per hour for Table API exceeded"),
+            &[("retry-after", "1")],
+        )),
+    );
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = apply_in(dir.path(), &front.url());
     assert_eq!(run.code, 0, "{json:#}\n{}", run.stderr);
