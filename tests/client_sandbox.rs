@@ -17,7 +17,7 @@ use snconnect::sandbox::{Faults, Sandbox, SandboxConfig};
 use snconnect::servicenow::{
     Auth, ClientOptions, ErrorKind, ListRequest, LogSink, Query, WriteOptions,
 };
-use support::{account, client_for, quick_options, rt, sandbox_client, secret};
+use support::{account, client_for, quick_options, rt, sandbox_client, secret, service_grant};
 
 #[test]
 fn a_wrong_password_costs_one_failed_login_even_behind_a_rate_limit() {
@@ -57,13 +57,7 @@ fn a_failed_token_grant_is_one_attempt_and_does_not_lock_the_user() {
     .unwrap();
     let client = sandbox_client(&sandbox);
     let err = rt().block_on(async {
-        client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret("wrong-service-password"),
-            )
+        service_grant(&client, "wrong-service-password")
             .await
             .unwrap_err()
     });
@@ -82,17 +76,7 @@ fn a_failed_token_grant_is_one_attempt_and_does_not_lock_the_user() {
         db.faults.server_errors_next = 3;
         db.faults.server_error_status = 503;
     });
-    let err = rt().block_on(async {
-        client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
-            .unwrap_err()
-    });
+    let err = rt().block_on(async { service_grant(&client, SERVICE_PASSWORD).await.unwrap_err() });
     assert_eq!(err.kind, ErrorKind::Server { status: 503 });
     assert_eq!(sandbox.requests().len(), 2);
 }
@@ -151,14 +135,7 @@ fn a_verbose_run_logs_every_request_and_no_secret() {
     );
     const NEW_PASSWORD: &str = "fresh-Generated-pw-7731";
     let minted = rt().block_on(async {
-        let token = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
+        let token = service_grant(&client, SERVICE_PASSWORD).await
             .unwrap();
         let as_user = client.session(Auth::bearer(token.access_token.clone()));
         as_user

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use snconnect::sandbox::fixtures::{ADMIN_PASSWORD, ADMIN_USER};
-use support::{snconnect_bare, snconnect_process};
+use support::{snconnect_bare, snconnect_process, SERVICE_USER_ROLES};
 
 /// Kills the server when the test ends, pass or fail.
 struct Running(Child);
@@ -93,15 +93,7 @@ fn serves_a_dot_walked_role_query_on_the_port_it_announces() {
         .map(|r| r["role.name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "cmdb_read",
-            "incident_manager",
-            "sn_cmdb_user",
-            "x_incident_io.api_user"
-        ]
-    );
+    assert_eq!(names, SERVICE_USER_ROLES);
 }
 
 #[test]

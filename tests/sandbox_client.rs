@@ -7,7 +7,7 @@ use serde_json::json;
 use snconnect::sandbox::fixtures::*;
 use snconnect::sandbox::{Faults, Sandbox, SandboxConfig};
 use snconnect::servicenow::{Auth, ErrorKind, ForbiddenKind, ListRequest, Query, WriteOptions};
-use support::{fixture_admin, rt, sandbox_client, secret};
+use support::{fixture_admin, rt, sandbox_client, secret, service_grant, SERVICE_USER_ROLES};
 
 fn start(config: SandboxConfig) -> Sandbox {
     Sandbox::start(config).unwrap()
@@ -35,15 +35,7 @@ fn dot_walked_queries_and_paging_through_the_client() {
             .filter_map(|r| r.str("role.name"))
             .collect();
         names.sort();
-        assert_eq!(
-            names,
-            [
-                "cmdb_read",
-                "incident_manager",
-                "sn_cmdb_user",
-                "x_incident_io.api_user"
-            ]
-        );
+        assert_eq!(names, SERVICE_USER_ROLES);
         assert_eq!(page.total_count, Some(4));
 
         let all = session
@@ -84,15 +76,7 @@ fn token_grant_and_bearer_reads() {
     let sandbox = start(SandboxConfig::default());
     let client = sandbox_client(&sandbox);
     rt().block_on(async {
-        let token = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
-            .unwrap();
+        let token = service_grant(&client, SERVICE_PASSWORD).await.unwrap();
         assert_eq!(token.scope.as_deref(), Some("useraccount"));
         assert_eq!(token.expires_in, Some(1799));
         let session = client.session(Auth::bearer(token.access_token));
@@ -108,15 +92,7 @@ fn token_grant_and_bearer_reads() {
             .unwrap();
         assert!(refreshed.refresh_token.is_none());
 
-        let denied = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret("wrong"),
-            )
-            .await
-            .unwrap_err();
+        let denied = service_grant(&client, "wrong").await.unwrap_err();
         assert!(
             matches!(&denied.kind, ErrorKind::TokenDenied { error, description }
                 if error == "server_error" && description == "access_denied"),
@@ -282,15 +258,7 @@ fn write_refusals_classify_by_cause() {
     let blocked = start(SandboxConfig::scenario("scope-blocked"));
     let client = sandbox_client(&blocked);
     rt().block_on(async {
-        let token = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
-            .unwrap();
+        let token = service_grant(&client, SERVICE_PASSWORD).await.unwrap();
         let err = client
             .session(Auth::bearer(token.access_token))
             .list("incident", &ListRequest::new())
@@ -321,14 +289,6 @@ fn a_password_set_through_the_client_works_for_the_token_grant() {
             )
             .await
             .unwrap();
-        client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret("New-pass-42"),
-            )
-            .await
-            .unwrap();
+        service_grant(&client, "New-pass-42").await.unwrap();
     });
 }

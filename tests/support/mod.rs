@@ -22,7 +22,7 @@ use serde_json::Value;
 use snconnect::credentials::{ConfigDir, PlainFileStore, Profile, SecretKind, SecretStore};
 use snconnect::instance::Instance;
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
-use snconnect::servicenow::{Auth, Client, ClientOptions};
+use snconnect::servicenow::{Auth, Client, ClientOptions, SnError, TokenResponse};
 
 /// One runtime for every helper server and client call in a test binary. Tests are synchronous
 /// (they run the binary or block on one call), so the servers need somewhere to live, and a
@@ -404,6 +404,15 @@ pub fn sandbox_for_apply(scenario: &str, allow_acl_insert: bool) -> Sandbox {
     .expect("start the sandbox")
 }
 
+/// The roles the sandbox's healthy-app scenario (the default) grants the service user, by name:
+/// what a dot-walked `sys_user_has_role` query for it must return.
+pub const SERVICE_USER_ROLES: [&str; 4] = [
+    "cmdb_read",
+    "incident_manager",
+    "sn_cmdb_user",
+    "x_incident_io.api_user",
+];
+
 /// The incident.io Store app and its role, installed by hand as a person would: the one step
 /// apply cannot take.
 pub fn install_app_by_hand(sandbox: &Sandbox) {
@@ -471,6 +480,18 @@ pub fn secret(s: &str) -> SecretString {
 /// The sandbox admin's Basic credentials.
 pub fn fixture_admin() -> Auth {
     Auth::basic(fixtures::ADMIN_USER, secret(fixtures::ADMIN_PASSWORD))
+}
+
+/// The password grant of the fixture OAuth client for the fixture service user, with `password`.
+pub async fn service_grant(client: &Client, password: &str) -> Result<TokenResponse, SnError> {
+    client
+        .password_grant(
+            fixtures::CLIENT_ID,
+            &secret(fixtures::CLIENT_SECRET),
+            fixtures::SERVICE_USER,
+            &secret(password),
+        )
+        .await
 }
 
 // ---- the config directory ----
