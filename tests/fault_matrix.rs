@@ -66,16 +66,26 @@ fn is_identity(req: &Req) -> bool {
             .is_some_and(|a| a.starts_with("Basic "))
 }
 
-/// A fault server in front of `sandbox` that answers the identity request with `action` and
-/// forwards everything else.
-fn on_identity(sandbox: &Sandbox, action: Action) -> FaultServer {
+/// A fault server in front of `sandbox` that answers every request `picks` selects with `action`
+/// and forwards everything else.
+fn on_every(
+    sandbox: &Sandbox,
+    picks: impl Fn(&Req) -> bool + Send + Sync + 'static,
+    action: Action,
+) -> FaultServer {
     FaultServer::start(Some(sandbox.port()), move |req| {
-        if is_identity(req) {
+        if picks(req) {
             action.clone()
         } else {
             Action::Forward
         }
     })
+}
+
+/// A fault server in front of `sandbox` that answers the identity request with `action` and
+/// forwards everything else.
+fn on_identity(sandbox: &Sandbox, action: Action) -> FaultServer {
+    on_every(sandbox, is_identity, action)
 }
 
 /// A fault server in front of `sandbox` that answers the first request `picks` selects with
@@ -95,6 +105,11 @@ fn on_first(
         }
     });
     (front, picked)
+}
+
+/// A Table API request to `table`.
+fn table(table: &'static str) -> impl Fn(&Req) -> bool + Send + Sync + 'static {
+    move |req| req.table() == Some(table)
 }
 
 /// An insert into `table` through the Table API.
@@ -198,18 +213,16 @@ fn row_403_acl_insert() {
 #[test]
 fn row_403_table_security_on_an_admin_query() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.table() == Some("sys_security_acl") {
-            Action::Respond(sn_error(
-                403,
-                "Operation against file 'sys_security_acl' was denied due to table security.",
-                Some("Field(s) present in the query do not have permission to be read."),
-                &[],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        table("sys_security_acl"),
+        Action::Respond(sn_error(
+            403,
+            "Operation against file 'sys_security_acl' was denied due to table security.",
+            Some("Field(s) present in the query do not have permission to be read."),
+            &[],
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 0, "{json:#}");
     assert_eq!(json.status("task_acls"), "warn", "{json:#}");
@@ -280,18 +293,16 @@ fn row_403_missing_api_access_scope() {
 #[test]
 fn row_404_json_for_one_table() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.table() == Some("sys_store_app") {
-            Action::Respond(sn_error(
-                404,
-                "No Record found",
-                Some("Record doesn't exist or ACL restricts the record retrieval"),
-                &[],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        table("sys_store_app"),
+        Action::Respond(sn_error(
+            404,
+            "No Record found",
+            Some("Record doesn't exist or ACL restricts the record retrieval"),
+            &[],
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.status("app"), "fail", "{json:#}");
@@ -401,17 +412,15 @@ fn row_429_without_retry_after_backs_off_then_gives_up() {
 #[test]
 fn row_429_on_the_token_endpoint() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.is_token() {
-            Action::Respond(response(
-                429,
-                &[("content-type", "application/json"), ("retry-after", "1")],
-                br#"{"error":"server_error","error_description":"access_denied"}"#,
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        Req::is_token,
+        Action::Respond(response(
+            429,
+            &[("content-type", "application/json"), ("retry-after", "1")],
+            br#"{"error":"server_error","error_description":"access_denied"}"#,
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.codes("connect"), ["connect.token_failed"], "{json:#}");
@@ -480,17 +489,15 @@ fn row_5xx_once_is_retried_and_passes() {
 #[test]
 fn row_5xx_on_the_token_endpoint_is_not_retried() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.is_token() {
-            Action::Respond(response(
-                503,
-                &[("content-type", "text/html")],
-                b"<html><body>Service Unavailable</body></html>",
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        Req::is_token,
+        Action::Respond(response(
+            503,
+            &[("content-type", "text/html")],
+            b"<html><body>Service Unavailable</body></html>",
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.codes("connect"), ["connect.token_failed"], "{json:#}");
@@ -602,17 +609,15 @@ fn row_truncated_json() {
 #[test]
 fn row_truncated_json_from_the_token_endpoint() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.is_token() {
-            Action::Respond(response(
-                200,
-                &[("content-type", "application/json")],
-                br#"{"access_token":"abc","#,
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        Req::is_token,
+        Action::Respond(response(
+            200,
+            &[("content-type", "application/json")],
+            br#"{"access_token":"abc","#,
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.codes("connect"), ["connect.token_failed"]);
