@@ -4,86 +4,30 @@
 //! process runs without a D-Bus session bus, so no test touches a real keyring. Where a test
 //! must prove that nothing was written, the sandbox's request log is the witness.
 
+mod support;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use secrecy::ExposeSecret;
-use serde_json::Value;
-use snconnect::credentials::{ConfigDir, PlainFileStore, SecretKind, SecretStore};
-use snconnect::instance::Instance;
+use snconnect::credentials::SecretKind;
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+use support::{
+    install_app_by_hand, rows, sandbox_for_apply, stored_secrets, ReportExt, Run, CHECK_IDS,
+};
 
-const CLEARED: [&str; 22] = [
-    "RUST_BACKTRACE",
-    "RUST_LIB_BACKTRACE",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "NO_COLOR",
-    "CI",
-    "DBUS_SESSION_BUS_ADDRESS",
-    "XDG_RUNTIME_DIR",
-    "DISPLAY",
-    "SNCONNECT_INSTANCE",
-    "SNCONNECT_PROFILE",
-    "SNCONNECT_PATH",
-    "SNCONNECT_ADMIN_USER",
-    "SNCONNECT_ADMIN_TOKEN",
-    "SNCONNECT_CLIENT_ID",
-    "SNCONNECT_CLIENT_SECRET",
-    "SNCONNECT_USERNAME",
-    "SNCONNECT_PASSWORD",
-];
-
+/// The binary without a session bus (see [`support::snconnect`]), with the fixture admin
+/// password in its environment.
 fn snconnect(config_dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in CLEARED {
-        cmd.env_remove(var);
-    }
-    cmd.env_remove("SNCONNECT_FORMAT");
-    cmd.env("SNCONNECT_CONFIG_DIR", config_dir);
+    let mut cmd = support::snconnect(config_dir);
     cmd.env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD);
     cmd
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
-fn output(cmd: &mut Command) -> Out {
-    let out = cmd.output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
 /// `snconnect apply --no-input` against `url` as the sandbox admin, plus `extra`.
-fn apply(dir: &Path, url: &str, extra: &[&str]) -> Out {
-    output(
+fn apply(dir: &Path, url: &str, extra: &[&str]) -> Run {
+    Run::of(
         snconnect(dir)
             .args(["apply", "--no-input", "--instance", url])
             .args(["--admin-user", fixtures::ADMIN_USER])
@@ -92,8 +36,8 @@ fn apply(dir: &Path, url: &str, extra: &[&str]) -> Out {
 }
 
 /// `snconnect verify --format json`, with whatever the profile in `dir` remembers.
-fn verify(dir: &Path, url: &str, extra: &[&str]) -> Out {
-    output(
+fn verify(dir: &Path, url: &str, extra: &[&str]) -> Run {
+    Run::of(
         snconnect(dir)
             .args([
                 "verify",
@@ -108,56 +52,8 @@ fn verify(dir: &Path, url: &str, extra: &[&str]) -> Out {
     )
 }
 
-fn status(report: &Value, id: &str) -> String {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report}"))["status"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn codes(report: &Value, id: &str) -> Vec<String> {
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn start(scenario: &str, allow_acl_insert: bool) -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        allow_acl_insert,
-        ..SandboxConfig::scenario(scenario)
-    })
-    .unwrap()
-}
-
-/// The Store app, installed by hand (the one step apply cannot take).
-fn install_app_by_hand(sandbox: &Sandbox) {
-    sandbox.with_db(|db| {
-        db.insert(
-            "sys_store_app",
-            &[
-                ("scope", "x_incident_io"),
-                ("name", "incident.io"),
-                ("version", "1.4.0"),
-            ],
-        )
-        .unwrap();
-        db.insert("sys_user_role", &[("name", "x_incident_io.api_user")])
-            .unwrap();
-    });
-}
+/// The secrets apply generates and stores.
+const SECRETS: &[SecretKind] = &[SecretKind::ClientSecret, SecretKind::Password];
 
 /// Table API writes the sandbox served (token requests are not writes to the instance).
 fn table_writes(sandbox: &Sandbox) -> Vec<String> {
@@ -170,28 +66,17 @@ fn table_writes(sandbox: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-fn profile_of(url: &str) -> String {
-    Instance::parse(url).unwrap().profile_name()
-}
-
-/// The secrets apply generated and stored, read back from the plain-file store.
-fn stored_secrets(dir: &Path, url: &str) -> Vec<String> {
-    let store = PlainFileStore::new(ConfigDir::at(dir.to_path_buf()).plain_secrets_path())
-        .with_notice(|_| {});
-    [SecretKind::ClientSecret, SecretKind::Password]
-        .into_iter()
-        .filter_map(|k| store.get(&profile_of(url), k).unwrap())
-        .map(|s| s.expose_secret().to_string())
-        .collect()
-}
-
-fn count(sandbox: &Sandbox, table: &str, query: &str) -> usize {
-    sandbox.with_db(|db| db.find(table, query).len())
+fn assert_no_table_writes(sandbox: &Sandbox) {
+    assert!(
+        table_writes(sandbox).is_empty(),
+        "{:?}",
+        table_writes(sandbox)
+    );
 }
 
 #[test]
 fn an_empty_instance_gets_everything_the_platform_allows_and_the_rest_as_steps_by_hand() {
-    let sandbox = start("empty", false);
+    let sandbox = sandbox_for_apply("empty", false);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
     let run = apply(
@@ -221,22 +106,22 @@ fn an_empty_instance_gets_everything_the_platform_allows_and_the_rest_as_steps_b
         .iter()
         .all(|l| l.contains("/sys_security_acl.do?sys_id=-1&sysparm_query=name%3Dtask")));
     // The embedded re-check is verify's own report.
-    assert_eq!(status(&doc["verify"], "oauth_app"), "pass");
+    assert_eq!(doc["verify"].status("oauth_app"), "pass");
 
     // A separate verify, with only what the profile and its store remember.
     let report = verify(dir.path(), &url, &[]);
     assert_eq!(report.code, 1, "{}", report.all());
     let report = report.json();
     for id in ["instance", "oauth_app", "service_user"] {
-        assert_eq!(status(&report, id), "pass", "{id}: {report:#}");
+        assert_eq!(report.status(id), "pass", "{id}: {report:#}");
     }
-    assert_eq!(status(&report, "app"), "fail");
+    assert_eq!(report.status("app"), "fail");
     // The app's role cannot exist without the app; the three other roles were granted.
-    assert_eq!(status(&report, "roles"), "fail");
-    assert_eq!(codes(&report, "roles"), ["roles.app_role_absent"]);
-    assert_eq!(status(&report, "task_acls"), "fail");
+    assert_eq!(report.status("roles"), "fail");
+    assert_eq!(report.codes("roles"), ["roles.app_role_absent"]);
+    assert_eq!(report.status("task_acls"), "fail");
     assert_eq!(
-        codes(&report, "task_acls"),
+        report.codes("task_acls"),
         [
             "task_acls.missing",
             "task_acls.missing",
@@ -247,7 +132,7 @@ fn an_empty_instance_gets_everything_the_platform_allows_and_the_rest_as_steps_b
 
 #[test]
 fn on_the_admin_path_an_empty_instance_becomes_ready() {
-    let sandbox = start("empty", false);
+    let sandbox = sandbox_for_apply("empty", false);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
     let run = apply(
@@ -260,15 +145,15 @@ fn on_the_admin_path_an_empty_instance_becomes_ready() {
     assert_eq!(report.code, 0, "{}", report.all());
     let report = report.json();
     for id in ["instance", "oauth_app", "service_user", "roles", "connect"] {
-        assert_eq!(status(&report, id), "pass", "{id}: {report:#}");
+        assert_eq!(report.status(id), "pass", "{id}: {report:#}");
     }
-    assert_eq!(status(&report, "app"), "warn");
-    assert_eq!(status(&report, "task_acls"), "skip");
+    assert_eq!(report.status("app"), "warn");
+    assert_eq!(report.status("task_acls"), "skip");
 }
 
 #[test]
 fn granting_admin_needs_yes_without_a_terminal_and_nothing_is_written_before_it() {
-    let sandbox = start("empty", false);
+    let sandbox = sandbox_for_apply("empty", false);
     let dir = tempfile::tempdir().unwrap();
     let run = apply(
         dir.path(),
@@ -278,16 +163,12 @@ fn granting_admin_needs_yes_without_a_terminal_and_nothing_is_written_before_it(
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert!(run.stderr.contains("grant role 'admin'"), "{}", run.stderr);
-    assert!(
-        table_writes(&sandbox).is_empty(),
-        "{:?}",
-        table_writes(&sandbox)
-    );
+    assert_no_table_writes(&sandbox);
 }
 
 #[test]
 fn repairing_an_existing_user_needs_yes_and_then_fixes_it() {
-    let sandbox = start("user-locked", false);
+    let sandbox = sandbox_for_apply("user-locked", false);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
     let refused = apply(dir.path(), &url, &[]);
@@ -295,7 +176,7 @@ fn repairing_an_existing_user_needs_yes_and_then_fixes_it() {
     assert!(refused.stderr.contains("unlock it"), "{}", refused.stderr);
     assert!(table_writes(&sandbox).is_empty());
 
-    let run = output(
+    let run = Run::of(
         snconnect(dir.path())
             .args(["apply", "--no-input", "--yes", "--instance", &url])
             .args(["--admin-user", fixtures::ADMIN_USER])
@@ -320,7 +201,7 @@ fn user_id(sandbox: &Sandbox) -> String {
 
 #[test]
 fn with_the_app_installed_and_acl_inserts_allowed_everything_passes() {
-    let sandbox = start("empty", true);
+    let sandbox = sandbox_for_apply("empty", true);
     install_app_by_hand(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
@@ -330,22 +211,14 @@ fn with_the_app_installed_and_acl_inserts_allowed_everything_passes() {
     let report = verify(dir.path(), &url, &[]);
     assert_eq!(report.code, 0, "{}", report.all());
     let report = report.json();
-    for id in [
-        "instance",
-        "app",
-        "oauth_app",
-        "service_user",
-        "roles",
-        "task_acls",
-        "connect",
-    ] {
-        assert_eq!(status(&report, id), "pass", "{id}: {report:#}");
+    for id in CHECK_IDS {
+        assert_eq!(report.status(id), "pass", "{id}: {report:#}");
     }
 }
 
 #[test]
 fn refused_acl_inserts_are_explained_with_a_prefilled_form_per_acl() {
-    let sandbox = start("empty", false);
+    let sandbox = sandbox_for_apply("empty", false);
     install_app_by_hand(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let run = apply(dir.path(), &sandbox.url(), &["--yes", "--insecure-storage"]);
@@ -367,12 +240,12 @@ fn refused_acl_inserts_are_explained_with_a_prefilled_form_per_acl() {
     // The re-check in the same output: roles now pass, the ACLs still fail.
     assert!(run.stdout.contains("✓ Roles"), "{}", run.stdout);
     assert!(run.stdout.contains("✗ Task ACLs"), "{}", run.stdout);
-    assert_eq!(count(&sandbox, "sys_security_acl", "name=task"), 0);
+    assert_eq!(rows(&sandbox, "sys_security_acl", "name=task"), 0);
 }
 
 #[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
-    let sandbox = start("empty", true);
+    let sandbox = sandbox_for_apply("empty", true);
     install_app_by_hand(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
@@ -400,14 +273,14 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         .collect();
     assert!(methods.is_empty(), "{methods:?}");
     assert!(
-        stored_secrets(dir.path(), &url).is_empty(),
+        stored_secrets(dir.path(), &url, SECRETS).is_empty(),
         "a dry run generates and stores nothing"
     );
 }
 
 #[test]
 fn a_second_apply_plans_nothing_and_writes_nothing() {
-    let sandbox = start("empty", true);
+    let sandbox = sandbox_for_apply("empty", true);
     install_app_by_hand(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
@@ -421,35 +294,27 @@ fn a_second_apply_plans_nothing_and_writes_nothing() {
     let doc = again.json();
     assert!(doc["steps"].as_array().unwrap().is_empty(), "{doc:#}");
     assert_eq!(doc["ok"], true);
-    assert!(
-        table_writes(&sandbox).is_empty(),
-        "{:?}",
-        table_writes(&sandbox)
-    );
+    assert_no_table_writes(&sandbox);
 }
 
 #[test]
 fn without_a_keyring_or_insecure_storage_nothing_is_written() {
-    let sandbox = start("empty", true);
+    let sandbox = sandbox_for_apply("empty", true);
     let dir = tempfile::tempdir().unwrap();
     let run = apply(dir.path(), &sandbox.url(), &["--yes"]);
     assert_eq!(run.code, 3, "{}", run.all());
     assert!(run.stderr.contains("Nothing was written"), "{}", run.stderr);
     assert!(run.stderr.contains("--insecure-storage"), "{}", run.stderr);
-    assert!(
-        table_writes(&sandbox).is_empty(),
-        "{:?}",
-        table_writes(&sandbox)
-    );
+    assert_no_table_writes(&sandbox);
 }
 
 #[test]
 fn supplied_secrets_need_no_store_and_are_the_ones_that_work() {
-    let sandbox = start("empty", true);
+    let sandbox = sandbox_for_apply("empty", true);
     install_app_by_hand(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
-    let run = output(
+    let run = Run::of(
         snconnect(dir.path())
             .args(["apply", "--no-input", "--instance", &url])
             .args(["--admin-user", fixtures::ADMIN_USER])
@@ -457,7 +322,7 @@ fn supplied_secrets_need_no_store_and_are_the_ones_that_work() {
             .env("SNCONNECT_PASSWORD", "My-own-Passw0rd!"),
     );
     assert_eq!(run.code, 0, "no keyring was needed: {}", run.all());
-    assert!(stored_secrets(dir.path(), &url).is_empty());
+    assert!(stored_secrets(dir.path(), &url, SECRETS).is_empty());
     let secret = sandbox.with_db(|db| {
         let row = db.find("oauth_entity", "name=incident.io")[0].clone();
         db.decrypt_field(&row, "client_secret").unwrap()
@@ -467,9 +332,9 @@ fn supplied_secrets_need_no_store_and_are_the_ones_that_work() {
 
 #[test]
 fn missing_admin_credentials_under_no_input_are_a_usage_error() {
-    let sandbox = start("empty", false);
+    let sandbox = sandbox_for_apply("empty", false);
     let dir = tempfile::tempdir().unwrap();
-    let run = output(
+    let run = Run::of(
         snconnect(dir.path())
             .env_remove("SNCONNECT_ADMIN_PASSWORD")
             .args(["apply", "--no-input", "--instance", &sandbox.url()]),
@@ -477,16 +342,16 @@ fn missing_admin_credentials_under_no_input_are_a_usage_error() {
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("admin credentials"), "{}", run.stderr);
     assert!(sandbox.requests().is_empty());
-    let run = output(snconnect(dir.path()).args(["apply", "--no-input"]));
+    let run = Run::of(snconnect(dir.path()).args(["apply", "--no-input"]));
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("--instance"), "{}", run.stderr);
 }
 
 #[test]
 fn wrong_admin_credentials_cost_one_request_and_exit_3() {
-    let sandbox = start("empty", false);
+    let sandbox = sandbox_for_apply("empty", false);
     let dir = tempfile::tempdir().unwrap();
-    let run = output(
+    let run = Run::of(
         snconnect(dir.path())
             .env("SNCONNECT_ADMIN_PASSWORD", "wrong")
             .args(["apply", "--no-input", "--yes", "--insecure-storage"])
@@ -499,7 +364,7 @@ fn wrong_admin_credentials_cost_one_request_and_exit_3() {
 
 #[test]
 fn generated_secrets_never_appear_in_any_output_unless_revealed() {
-    let sandbox = start("empty", false);
+    let sandbox = sandbox_for_apply("empty", false);
     install_app_by_hand(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let url = sandbox.url();
@@ -523,7 +388,7 @@ fn generated_secrets_never_appear_in_any_output_unless_revealed() {
         outputs.push(apply(dir.path(), &url, &args));
     }
     outputs.push(verify(dir.path(), &url, &["-v"]));
-    let mut secrets = stored_secrets(dir.path(), &url);
+    let mut secrets = stored_secrets(dir.path(), &url, SECRETS);
     assert_eq!(secrets.len(), 2, "both were generated and stored");
     secrets.push(sandbox.with_db(|db| {
         let row = db.find("oauth_entity", "name=incident.io")[0].clone();
@@ -540,14 +405,14 @@ fn generated_secrets_never_appear_in_any_output_unless_revealed() {
         }
     }
     // The scan does find them when they are printed on purpose.
-    let sandbox2 = start("empty", false);
+    let sandbox2 = sandbox_for_apply("empty", false);
     let dir2 = tempfile::tempdir().unwrap();
     let shown = apply(
         dir2.path(),
         &sandbox2.url(),
         &["--yes", "--insecure-storage", "--reveal"],
     );
-    let generated = stored_secrets(dir2.path(), &sandbox2.url());
+    let generated = stored_secrets(dir2.path(), &sandbox2.url(), SECRETS);
     assert_eq!(generated.len(), 2);
     for s in &generated {
         assert!(shown.stdout.contains(s.as_str()), "--reveal shows {s}");
@@ -567,11 +432,7 @@ fn a_run_killed_halfway_converges_on_the_next_run_without_duplicates() {
         let dir = tempfile::tempdir().unwrap();
         let url = sandbox.url();
 
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("snconnect"));
-        for var in CLEARED {
-            cmd.env_remove(var);
-        }
-        let mut child = cmd
+        let mut child = support::snconnect_process()
             .env("SNCONNECT_CONFIG_DIR", dir.path())
             .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
             .args(["apply", "--no-input", "--yes", "--insecure-storage"])
@@ -607,13 +468,13 @@ fn a_run_killed_halfway_converges_on_the_next_run_without_duplicates() {
             ("sys_security_acl", "name=task^operation=create"),
             ("sys_security_acl", "name=task^operation=write"),
         ] {
-            assert_eq!(count(&sandbox, table, query), 1, "{table} {query}");
+            assert_eq!(rows(&sandbox, table, query), 1, "{table} {query}");
         }
         assert_eq!(
-            count(&sandbox, "sys_user_has_role", "user.user_name=incident.io"),
+            rows(&sandbox, "sys_user_has_role", "user.user_name=incident.io"),
             4
         );
-        assert_eq!(count(&sandbox, "sys_security_acl_role", ""), 3);
+        assert_eq!(rows(&sandbox, "sys_security_acl_role", ""), 3);
         let report = verify(dir.path(), &url, &[]);
         assert_eq!(report.code, 0, "after {stop_after}: {}", report.all());
     }

@@ -2,6 +2,8 @@
 //! a second run writes nothing, refused ACL writes become by-hand steps, and a run stopped after
 //! any number of writes converges on the next run without a duplicate record.
 
+mod support;
+
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -10,60 +12,15 @@ use snconnect::checks::instance::AdminLogin;
 use snconnect::checks::run::{self, AdminSide, ServiceSide};
 use snconnect::checks::{Context, Links, Status};
 use snconnect::cli::{CheckId, SetupPath};
-use snconnect::instance::Instance;
-use snconnect::sandbox::fixtures::{ADMIN_PASSWORD, ADMIN_USER};
+use snconnect::sandbox::fixtures::ADMIN_USER;
 use snconnect::sandbox::{Sandbox, SandboxConfig};
-use snconnect::servicenow::{Auth, Client, ClientOptions};
+use snconnect::servicenow::Client;
+use support::{fixture_admin, install_app_by_hand, rows, rt, sandbox_client, sandbox_for_apply};
 
 const USER: &str = "incident.io";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn client(sandbox: &Sandbox) -> Client {
-    let instance = Instance::parse(&sandbox.url()).unwrap();
-    Client::new(
-        &instance,
-        &ClientOptions {
-            timeout: Duration::from_secs(10),
-            backoff_base: Duration::from_millis(10),
-            ..ClientOptions::default()
-        },
-    )
-    .unwrap()
-}
-
-fn admin() -> Auth {
-    Auth::basic(ADMIN_USER, SecretString::from(ADMIN_PASSWORD.to_string()))
-}
-
-/// The Store app, installed by hand as a person would (apply cannot).
-fn install_app_by_hand(sandbox: &Sandbox) {
-    sandbox.with_db(|db| {
-        db.insert(
-            "sys_store_app",
-            &[
-                ("scope", "x_incident_io"),
-                ("name", "incident.io"),
-                ("version", "1.4.0"),
-            ],
-        )
-        .unwrap();
-        db.insert("sys_user_role", &[("name", "x_incident_io.api_user")])
-            .unwrap();
-    });
-}
-
 fn sandbox(scenario: &str, allow_acl_insert: bool, with_app: bool) -> Sandbox {
-    let sandbox = Sandbox::start(SandboxConfig {
-        allow_acl_insert,
-        ..SandboxConfig::scenario(scenario)
-    })
-    .unwrap();
+    let sandbox = sandbox_for_apply(scenario, allow_acl_insert);
     if with_app {
         install_app_by_hand(&sandbox);
     }
@@ -77,7 +34,7 @@ struct Run {
 
 impl Run {
     fn new(sandbox: &Sandbox) -> Run {
-        let client = client(sandbox);
+        let client = sandbox_client(sandbox);
         let links = Links::new(client.instance().as_str());
         Run { client, links }
     }
@@ -89,18 +46,17 @@ impl Run {
             client_id: None,
             links: self.links.clone(),
         };
-        runtime()
-            .block_on(apply::state::fetch(
-                &self.client.session(admin()),
-                path,
-                USER,
-                &ctx,
-                AdminLogin::Basic {
-                    user: ADMIN_USER.into(),
-                },
-                10,
-            ))
-            .unwrap_or_else(|r| panic!("instance blocked: {:?}", r.findings))
+        rt().block_on(apply::state::fetch(
+            &self.client.session(fixture_admin()),
+            path,
+            USER,
+            &ctx,
+            AdminLogin::Basic {
+                user: ADMIN_USER.into(),
+            },
+            10,
+        ))
+        .unwrap_or_else(|r| panic!("instance blocked: {:?}", r.findings))
     }
 
     fn plan(&self, path: SetupPath, held: bool) -> Plan {
@@ -119,8 +75,8 @@ impl Run {
     }
 
     fn execute(&self, plan: &Plan, secrets: &Secrets) -> Outcome {
-        runtime().block_on(execute(
-            &self.client.session(admin()),
+        rt().block_on(execute(
+            &self.client.session(fixture_admin()),
             plan,
             secrets,
             &|_| {},
@@ -139,7 +95,7 @@ impl Run {
             username: USER.into(),
             client_id: Some(client_id.into()),
             admin: AdminSide::Login {
-                auth: admin(),
+                auth: fixture_admin(),
                 login: AdminLogin::Basic {
                     user: ADMIN_USER.into(),
                 },
@@ -152,8 +108,7 @@ impl Run {
             only: vec![],
             timeout_secs: 10,
         };
-        runtime()
-            .block_on(run::run(&self.client, &plan))
+        rt().block_on(run::run(&self.client, &plan))
             .into_iter()
             .map(|c| {
                 if c.status != Status::Pass {
@@ -176,10 +131,6 @@ fn client_id_of_entry(sandbox: &Sandbox) -> String {
     sandbox.with_db(|db| db.find("oauth_entity", "name=incident.io")[0]["client_id"].clone())
 }
 
-fn count(sandbox: &Sandbox, table: &str, query: &str) -> usize {
-    sandbox.with_db(|db| db.find(table, query).len())
-}
-
 fn writes(sandbox: &Sandbox) -> Vec<String> {
     sandbox
         .requests()
@@ -191,16 +142,16 @@ fn writes(sandbox: &Sandbox) -> Vec<String> {
 
 /// One of each record apply makes, and the instance as a whole passes every check.
 fn assert_converged(sandbox: &Sandbox, run: &Run, secrets: &Secrets) {
-    assert_eq!(count(sandbox, "oauth_entity", "name=incident.io"), 1);
+    assert_eq!(rows(sandbox, "oauth_entity", "name=incident.io"), 1);
     assert_eq!(
-        count(
+        rows(
             sandbox,
             "oauth_entity_auth_scope_mapping",
             "oauth_entity.name=incident.io"
         ),
         1
     );
-    assert_eq!(count(sandbox, "sys_user", "user_name=incident.io"), 1);
+    assert_eq!(rows(sandbox, "sys_user", "user_name=incident.io"), 1);
     for role in [
         "x_incident_io.api_user",
         "cmdb_read",
@@ -208,7 +159,7 @@ fn assert_converged(sandbox: &Sandbox, run: &Run, secrets: &Secrets) {
         "incident_manager",
     ] {
         assert_eq!(
-            count(
+            rows(
                 sandbox,
                 "sys_user_has_role",
                 &format!("user.user_name=incident.io^role.name={role}")
@@ -219,7 +170,7 @@ fn assert_converged(sandbox: &Sandbox, run: &Run, secrets: &Secrets) {
     }
     for op in ["read", "create", "write"] {
         assert_eq!(
-            count(
+            rows(
                 sandbox,
                 "sys_security_acl",
                 &format!("name=task^operation={op}")
@@ -228,7 +179,7 @@ fn assert_converged(sandbox: &Sandbox, run: &Run, secrets: &Secrets) {
             "{op}"
         );
         assert_eq!(
-            count(
+            rows(
                 sandbox,
                 "sys_security_acl_role",
                 &format!("sys_security_acl.name=task^sys_security_acl.operation={op}")
@@ -280,7 +231,7 @@ fn the_password_is_stored_hashed_and_works_for_the_token_grant() {
     let stored = sandbox.with_db(|db| db.user_by_name(USER).unwrap()["user_password"].clone());
     assert!(!stored.contains(&plain), "password stored as sent");
     let cid = client_id_of_entry(&sandbox);
-    let token = runtime().block_on(run.client.password_grant(
+    let token = rt().block_on(run.client.password_grant(
         &cid,
         secrets.client_secret.as_ref().unwrap(),
         USER,
@@ -312,7 +263,7 @@ fn refused_acl_inserts_become_by_hand_steps_with_prefilled_forms_and_the_rest_is
         );
         assert!(link.contains(&format!("operation%3D{op}")), "{link}");
     }
-    assert_eq!(count(&sandbox, "sys_security_acl", "name=task"), 0);
+    assert_eq!(rows(&sandbox, "sys_security_acl", "name=task"), 0);
 }
 
 #[test]
@@ -325,9 +276,9 @@ fn without_the_app_its_role_and_acls_are_left_for_later_and_the_rest_is_applied(
     let checks: Vec<CheckId> = outcome.manual.iter().map(|m| m.check).collect();
     assert!(checks.contains(&CheckId::App), "{checks:?}");
     assert!(checks.contains(&CheckId::Roles), "{checks:?}");
-    assert_eq!(count(&sandbox, "sys_security_acl", "name=task"), 0);
+    assert_eq!(rows(&sandbox, "sys_security_acl", "name=task"), 0);
     assert_eq!(
-        count(&sandbox, "sys_user_has_role", "user.user_name=incident.io"),
+        rows(&sandbox, "sys_user_has_role", "user.user_name=incident.io"),
         3
     );
 }
@@ -376,12 +327,12 @@ fn a_stale_plan_run_twice_finds_its_records_instead_of_inserting_them_again() {
     let secrets = generated();
     let plan = run.plan(SetupPath::App, false);
     assert!(run.execute(&plan, &secrets).all_applied());
-    let before: Vec<usize> = TABLES.iter().map(|t| count(&sandbox, t, "")).collect();
+    let before: Vec<usize> = TABLES.iter().map(|t| rows(&sandbox, t, "")).collect();
     assert!(before.iter().all(|n| *n > 0), "{before:?}");
 
     sandbox.clear_requests();
     let outcome = run.execute(&plan, &secrets);
-    let after: Vec<usize> = TABLES.iter().map(|t| count(&sandbox, t, "")).collect();
+    let after: Vec<usize> = TABLES.iter().map(|t| rows(&sandbox, t, "")).collect();
     assert_eq!(before, after, "a record was inserted twice");
     assert!(
         writes(&sandbox).iter().all(|w| !w.starts_with("POST")),

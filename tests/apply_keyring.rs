@@ -6,78 +6,31 @@
 //! (a plain `cargo test`) the test says it was not run and passes, so it never touches a
 //! developer's own keyring.
 
-use std::process::Command as StdCommand;
+mod support;
+
+use std::path::Path;
 
 use assert_cmd::Command;
-use snconnect::credentials::SERVICE;
-use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+use snconnect::sandbox::fixtures;
+use support::keyring::{secret_service_required, secret_tool_lookup, unique_profile};
+use support::{install_app_by_hand, sandbox_for_apply, snconnect_with_keyring};
 
-fn secret_tool_lookup(user: &str) -> Option<String> {
-    let out = StdCommand::new("secret-tool")
-        .args(["lookup", "service", SERVICE, "username", user])
-        .output()
-        .expect("secret-tool must be installed when SNCONNECT_TEST_SECRET_SERVICE=1");
-    out.status
-        .success()
-        .then(|| String::from_utf8(out.stdout).unwrap())
-}
-
-fn snconnect(config_dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in [
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "CI",
-        "SNCONNECT_PROFILE",
-        "SNCONNECT_INSTANCE",
-        "SNCONNECT_FORMAT",
-        "SNCONNECT_CLIENT_ID",
-        "SNCONNECT_CLIENT_SECRET",
-        "SNCONNECT_PASSWORD",
-        "SNCONNECT_ADMIN_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("SNCONNECT_CONFIG_DIR", config_dir)
-        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD);
+/// The binary on the session bus, with the fixture admin password in its environment.
+fn snconnect(config_dir: &Path) -> Command {
+    let mut cmd = snconnect_with_keyring(config_dir);
+    cmd.env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD);
     cmd
 }
 
 #[test]
 fn generated_secrets_go_to_the_real_keyring_and_verify_finds_them_there() {
-    if std::env::var("SNCONNECT_TEST_SECRET_SERVICE").as_deref() != Ok("1") {
-        eprintln!(
-            "apply_keyring: NOT RUN: needs a real Secret Service; run scripts/test (it starts a \
-             private one) to run it"
-        );
+    if !secret_service_required("apply_keyring") {
         return;
     }
-    let sandbox = Sandbox::start(SandboxConfig {
-        allow_acl_insert: true,
-        ..SandboxConfig::scenario("empty")
-    })
-    .unwrap();
-    sandbox.with_db(|db| {
-        db.insert(
-            "sys_store_app",
-            &[("scope", "x_incident_io"), ("name", "incident.io")],
-        )
-        .unwrap();
-        db.insert("sys_user_role", &[("name", "x_incident_io.api_user")])
-            .unwrap();
-    });
+    let sandbox = sandbox_for_apply("empty", true);
+    install_app_by_hand(&sandbox);
     let dir = tempfile::tempdir().unwrap();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let profile = format!("t-apply-{}-{nanos}", std::process::id());
+    let profile = unique_profile("apply");
     let url = sandbox.url();
     let target = [
         "--no-input",

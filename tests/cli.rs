@@ -1,25 +1,19 @@
 //! The command tree as a user meets it: help, version, completions, usage errors.
 
+mod support;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
+use support::snconnect_bare;
 
-fn snconnect() -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    cmd.env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE");
-    cmd
+/// stdout of a run that must succeed.
+fn success_stdout(cmd: &mut Command) -> String {
+    String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
 }
 
 #[test]
 fn help_lists_every_contract_command() {
-    let out = snconnect()
-        .arg("--help")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = success_stdout(snconnect_bare().arg("--help"));
     for cmd in [
         "setup",
         "verify",
@@ -35,7 +29,7 @@ fn help_lists_every_contract_command() {
 
 #[test]
 fn version_names_the_crate_version() {
-    snconnect()
+    snconnect_bare()
         .arg("--version")
         .assert()
         .success()
@@ -45,7 +39,7 @@ fn version_names_the_crate_version() {
 #[test]
 fn completions_are_printed_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        snconnect()
+        snconnect_bare()
             .args(["completions", shell])
             .assert()
             .success()
@@ -55,7 +49,7 @@ fn completions_are_printed_for_each_shell() {
 
 #[test]
 fn an_unknown_flag_is_a_usage_error() {
-    snconnect()
+    snconnect_bare()
         .args(["verify", "--no-such-flag"])
         .assert()
         .code(2);
@@ -63,17 +57,13 @@ fn an_unknown_flag_is_a_usage_error() {
 
 #[test]
 fn help_never_shows_a_secret_from_the_environment() {
-    let out = snconnect()
-        .args(["verify", "--help"])
-        .env("SNCONNECT_PASSWORD", "hunter2-env-secret")
-        .env("SNCONNECT_CLIENT_SECRET", "client-env-secret")
-        .env("SNCONNECT_ADMIN_PASSWORD", "admin-env-secret")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = success_stdout(
+        snconnect_bare()
+            .args(["verify", "--help"])
+            .env("SNCONNECT_PASSWORD", "hunter2-env-secret")
+            .env("SNCONNECT_CLIENT_SECRET", "client-env-secret")
+            .env("SNCONNECT_ADMIN_PASSWORD", "admin-env-secret"),
+    );
     for secret in [
         "hunter2-env-secret",
         "client-env-secret",

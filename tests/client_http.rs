@@ -4,6 +4,8 @@
 //! Each test builds its own axum router that counts the requests it receives, so a test can prove
 //! not only what the client returned but how many requests it took to get there.
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,10 +17,10 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use snconnect::instance::Instance;
 use snconnect::servicenow::{
-    Auth, Client, ClientOptions, ErrorKind, ListRequest, LogSink, Query, WriteOptions,
+    Auth, ClientOptions, ErrorKind, ListRequest, LogSink, Query, WriteOptions,
 };
+use support::{client_for, quick_options};
 
 /// Requests seen by a test server, with what the test wants to inspect.
 #[derive(Default)]
@@ -82,15 +84,7 @@ async fn serve(router: Router<Arc<Seen>>) -> (String, Arc<Seen>) {
 }
 
 fn options() -> ClientOptions {
-    ClientOptions {
-        timeout: Duration::from_secs(5),
-        backoff_base: Duration::from_millis(10),
-        ..ClientOptions::default()
-    }
-}
-
-fn client(url: &str, opts: &ClientOptions) -> Client {
-    Client::new(&Instance::parse(url).unwrap(), opts).unwrap()
+    quick_options(Duration::from_secs(5))
 }
 
 fn admin() -> Auth {
@@ -133,7 +127,7 @@ async fn a_401_is_sent_exactly_once() {
         }),
     );
     let (url, seen) = serve(router).await;
-    let c = client(&url, &options());
+    let c = client_for(&url, &options());
     let err = c
         .session(admin())
         .list("sys_user", &ListRequest::new().limit(1))
@@ -162,7 +156,7 @@ async fn a_401_with_mfa_header_is_classified_and_not_retried() {
         }),
     );
     let (url, seen) = serve(router).await;
-    let err = client(&url, &options())
+    let err = client_for(&url, &options())
         .session(admin())
         .list("sys_user", &ListRequest::new())
         .await
@@ -198,7 +192,7 @@ async fn a_429_with_retry_after_is_retried_then_succeeds() {
         }),
     );
     let (url, seen) = serve(router).await;
-    let c = client(&url, &options());
+    let c = client_for(&url, &options());
     let started = Instant::now();
     let page = c
         .session(admin())
@@ -227,7 +221,7 @@ async fn a_503_is_retried_up_to_max_attempts_then_classified_as_server() {
         max_attempts: 3,
         ..options()
     };
-    let err = client(&url, &opts)
+    let err = client_for(&url, &opts)
         .session(admin())
         .list("incident", &ListRequest::new())
         .await
@@ -243,7 +237,7 @@ async fn a_503_is_retried_up_to_max_attempts_then_classified_as_server() {
         get(|| async { StatusCode::BAD_GATEWAY.into_response() }),
     ))
     .await;
-    let err = client(&url, &options())
+    let err = client_for(&url, &options())
         .session(admin())
         .list("incident", &ListRequest::new())
         .await
@@ -268,7 +262,7 @@ async fn a_hibernating_instance_is_not_retried() {
         }),
     ))
     .await;
-    let err = client(&url, &options())
+    let err = client_for(&url, &options())
         .session(admin())
         .list("sys_user", &ListRequest::new())
         .await
@@ -284,7 +278,7 @@ async fn create_is_retried_on_429_but_not_on_5xx() {
         post(|| async { StatusCode::INTERNAL_SERVER_ERROR.into_response() }),
     ))
     .await;
-    let err = client(&url, &options())
+    let err = client_for(&url, &options())
         .session(admin())
         .create(
             "sys_user",
@@ -314,7 +308,7 @@ async fn create_is_retried_on_429_but_not_on_5xx() {
         }),
     ))
     .await;
-    let rec = client(&url, &options())
+    let rec = client_for(&url, &options())
         .session(admin())
         .create(
             "sys_user",
@@ -343,7 +337,7 @@ async fn update_is_retried_on_5xx() {
         }),
     ))
     .await;
-    let rec = client(&url, &options())
+    let rec = client_for(&url, &options())
         .session(admin())
         .update(
             "sys_user",
@@ -379,7 +373,7 @@ async fn the_token_endpoint_is_never_retried() {
             }),
         ))
         .await;
-        let err = client(&url, &options())
+        let err = client_for(&url, &options())
             .password_grant(
                 "cid",
                 &SecretString::from("csecret"),
@@ -414,7 +408,7 @@ async fn password_and_refresh_grants_send_the_documented_form() {
         }),
     ))
     .await;
-    let c = client(&url, &options());
+    let c = client_for(&url, &options());
     let tok = c
         .password_grant(
             "client-id-1",
@@ -500,7 +494,7 @@ async fn list_all_follows_link_next_and_surfaces_the_total_count() {
         }),
     ))
     .await;
-    let s = client(&url, &options()).session(admin());
+    let s = client_for(&url, &options()).session(admin());
     let req = ListRequest::new().fields(&["sys_id", "name"]).limit(3);
 
     let first = s.list("sys_user_role", &req).await.unwrap();
@@ -543,7 +537,7 @@ async fn an_empty_page_with_a_total_count_means_hidden_rows() {
         }),
     ))
     .await;
-    let page = client(&url, &options())
+    let page = client_for(&url, &options())
         .session(admin())
         .list("sys_security_acl", &ListRequest::new().limit(1))
         .await
@@ -576,7 +570,7 @@ async fn requests_carry_the_right_headers_and_parameters() {
             ),
     )
     .await;
-    let c = client(&url, &options());
+    let c = client_for(&url, &options());
     let basic = c.session(admin());
     let bearer = c.session(Auth::bearer(SecretString::from("bearer-tok-77")));
     let q = Query::new()
@@ -671,7 +665,7 @@ async fn a_slow_answer_is_a_timeout_and_not_retried() {
         ..options()
     };
     let started = Instant::now();
-    let err = client(&url, &opts)
+    let err = client_for(&url, &opts)
         .session(admin())
         .list("incident", &ListRequest::new())
         .await
@@ -687,7 +681,7 @@ async fn a_refused_connection_is_connect() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let c = client(&format!("http://127.0.0.1:{port}"), &options());
+    let c = client_for(&format!("http://127.0.0.1:{port}"), &options());
     let err = c
         .session(admin())
         .list("incident", &ListRequest::new())
@@ -739,7 +733,7 @@ async fn truncated_json_and_login_pages_are_classified() {
             ),
     )
     .await;
-    let s = client(&url, &options()).session(admin());
+    let s = client_for(&url, &options()).session(admin());
     let e = s.list("incident", &ListRequest::new()).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::MalformedJson);
     let e = s.list("sys_user", &ListRequest::new()).await.unwrap_err();
@@ -758,7 +752,7 @@ async fn stats_count_requests_and_the_most_in_flight() {
         }),
     ))
     .await;
-    let c = client(&url, &options());
+    let c = client_for(&url, &options());
     let s = c.session(admin());
     let tables = ["incident", "task", "sys_user", "sys_user_group", "cmdb_ci"];
     let futures = tables.into_iter().map(|t| {
@@ -839,7 +833,7 @@ async fn the_verbose_log_never_contains_a_secret() {
         log: Some(sink),
         ..options()
     };
-    let c = client(&url, &opts);
+    let c = client_for(&url, &opts);
     let tok = c
         .password_grant(
             "cid",
@@ -940,7 +934,7 @@ async fn loopback_instances_ignore_proxy_variables() {
     for k in keys {
         std::env::set_var(k, &closed);
     }
-    let c = client(&url, &options());
+    let c = client_for(&url, &options());
     for (k, v) in saved {
         match v {
             Some(v) => std::env::set_var(k, v),
@@ -975,7 +969,7 @@ async fn a_connection_cut_mid_body_is_connection_lost() {
             let _ = sock.shutdown().await;
         }
     });
-    let err = client(&format!("http://{addr}"), &options())
+    let err = client_for(&format!("http://{addr}"), &options())
         .session(admin())
         .list("incident", &ListRequest::new())
         .await

@@ -3,57 +3,21 @@
 //! concurrently, the verbose log stays free of the secrets a run handles, and the encoded queries
 //! the builder writes mean to the sandbox's query engine what the builder says they mean.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::json;
-use snconnect::instance::Instance;
 use snconnect::sandbox::fixtures::*;
 use snconnect::sandbox::query::{self as sq, Condition, Op};
 use snconnect::sandbox::{Faults, Sandbox, SandboxConfig};
 use snconnect::servicenow::{
-    Auth, Client, ClientOptions, ErrorKind, ListRequest, LogSink, Query, WriteOptions,
+    Auth, ClientOptions, ErrorKind, ListRequest, LogSink, Query, WriteOptions,
 };
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn options() -> ClientOptions {
-    ClientOptions {
-        timeout: Duration::from_secs(10),
-        backoff_base: Duration::from_millis(10),
-        ..ClientOptions::default()
-    }
-}
-
-fn client_with(sandbox: &Sandbox, opts: &ClientOptions) -> Client {
-    Client::new(&Instance::parse(&sandbox.url()).unwrap(), opts).unwrap()
-}
-
-fn secret(s: &str) -> SecretString {
-    SecretString::from(s.to_string())
-}
-
-fn failed_attempts(sandbox: &Sandbox, user: &str) -> (u32, bool) {
-    sandbox.with_db(|db| {
-        let row = db.user_by_name(user).expect("fixture user exists");
-        let attempts = row
-            .get("failed_attempts")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        (
-            attempts,
-            row.get("locked_out").map(String::as_str) == Some("true"),
-        )
-    })
-}
+use support::{account, client_for, quick_options, rt, sandbox_client, secret, service_grant};
 
 #[test]
 fn a_wrong_password_costs_one_failed_login_even_behind_a_rate_limit() {
@@ -67,8 +31,8 @@ fn a_wrong_password_costs_one_failed_login_even_behind_a_rate_limit() {
         ..SandboxConfig::default()
     })
     .unwrap();
-    let client = client_with(&sandbox, &options());
-    let err = runtime().block_on(async {
+    let client = sandbox_client(&sandbox);
+    let err = rt().block_on(async {
         client
             .session(Auth::basic(ADMIN_USER, secret("not-the-password")))
             .list("sys_user", &ListRequest::new().limit(1))
@@ -81,7 +45,7 @@ fn a_wrong_password_costs_one_failed_login_even_behind_a_rate_limit() {
     );
     let statuses: Vec<u16> = sandbox.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [429, 401], "the 429 is retried, the 401 is not");
-    assert_eq!(failed_attempts(&sandbox, ADMIN_USER), (1, false));
+    assert_eq!(account(&sandbox, ADMIN_USER), (1, false));
 }
 
 #[test]
@@ -91,15 +55,9 @@ fn a_failed_token_grant_is_one_attempt_and_does_not_lock_the_user() {
         ..SandboxConfig::default()
     })
     .unwrap();
-    let client = client_with(&sandbox, &options());
-    let err = runtime().block_on(async {
-        client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret("wrong-service-password"),
-            )
+    let client = sandbox_client(&sandbox);
+    let err = rt().block_on(async {
+        service_grant(&client, "wrong-service-password")
             .await
             .unwrap_err()
     });
@@ -111,24 +69,14 @@ fn a_failed_token_grant_is_one_attempt_and_does_not_lock_the_user() {
         }
     );
     assert_eq!(sandbox.requests().len(), 1);
-    assert_eq!(failed_attempts(&sandbox, SERVICE_USER), (1, false));
+    assert_eq!(account(&sandbox, SERVICE_USER), (1, false));
 
     // A token request that meets a 5xx is not repeated either: the instance may have counted it.
     sandbox.with_db(|db| {
         db.faults.server_errors_next = 3;
         db.faults.server_error_status = 503;
     });
-    let err = runtime().block_on(async {
-        client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
-            .unwrap_err()
-    });
+    let err = rt().block_on(async { service_grant(&client, SERVICE_PASSWORD).await.unwrap_err() });
     assert_eq!(err.kind, ErrorKind::Server { status: 503 });
     assert_eq!(sandbox.requests().len(), 2);
 }
@@ -140,11 +88,11 @@ fn independent_reads_go_out_together() {
         ..SandboxConfig::default()
     })
     .unwrap();
-    let client = client_with(&sandbox, &options());
+    let client = sandbox_client(&sandbox);
     let session = client.session(Auth::basic(ADMIN_USER, secret(ADMIN_PASSWORD)));
     let tables = ["incident", "task", "sys_user", "sys_user_group", "cmdb_ci"];
     let started = Instant::now();
-    let results = runtime().block_on(async {
+    let results = rt().block_on(async {
         let handles: Vec<_> = tables
             .into_iter()
             .map(|t| {
@@ -177,24 +125,17 @@ fn a_verbose_run_logs_every_request_and_no_secret() {
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink_lines = lines.clone();
     let sink: LogSink = Arc::new(move |l: &str| sink_lines.lock().unwrap().push(l.to_string()));
-    let client = client_with(
-        &sandbox,
+    let client = client_for(
+        &sandbox.url(),
         &ClientOptions {
             verbose: true,
             log: Some(sink),
-            ..options()
+            ..quick_options(Duration::from_secs(10))
         },
     );
     const NEW_PASSWORD: &str = "fresh-Generated-pw-7731";
-    let minted = runtime().block_on(async {
-        let token = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
+    let minted = rt().block_on(async {
+        let token = service_grant(&client, SERVICE_PASSWORD).await
             .unwrap();
         let as_user = client.session(Auth::bearer(token.access_token.clone()));
         as_user
@@ -390,8 +331,8 @@ proptest! {
 #[test]
 fn a_dot_walked_query_finds_the_service_users_roles() {
     let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
-    let client = client_with(&sandbox, &options());
-    let page = runtime().block_on(async {
+    let client = sandbox_client(&sandbox);
+    let page = rt().block_on(async {
         client
             .session(Auth::basic(ADMIN_USER, secret(ADMIN_PASSWORD)))
             .list_all(

@@ -2,60 +2,41 @@
 //! any output unless `--reveal`. Secrets are seeded in the plain file so no keyring is needed; every
 //! process runs without a session bus, so none of this touches a keyring.
 
+mod support;
+
 use std::path::Path;
 
 use assert_cmd::Command;
-use secrecy::SecretString;
-use snconnect::credentials::{ConfigDir, PlainFileStore, Profile, SecretKind, SecretStore};
+use snconnect::credentials::{Profile, SecretKind};
+use support::{seed_plain, snconnect, Run};
 
 const CLIENT_SECRET: &str = "cs-Xv81-qpL";
 const PASSWORD: &str = "pw-Ga55-Wrd";
 const ADMIN_PASSWORD: &str = "ad-Mn77-Pzz";
 
-fn snconnect(config_dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in [
-        "DBUS_SESSION_BUS_ADDRESS",
-        "XDG_RUNTIME_DIR",
-        "DISPLAY",
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "SNCONNECT_PROFILE",
-        "SNCONNECT_INSTANCE",
-        "SNCONNECT_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("SNCONNECT_CONFIG_DIR", config_dir);
-    cmd
-}
-
 fn seed(dir: &Path) {
-    let cfg = ConfigDir::at(dir.to_path_buf());
-    cfg.save_profile(&Profile {
-        name: "acme".into(),
-        instance: Some("https://acme.service-now.com".into()),
-        client_id: Some("cid-42".into()),
-        username: Some("incident.io".into()),
-        admin_user: Some("admin".into()),
-        ..Profile::default()
-    })
-    .unwrap();
-    let file = PlainFileStore::new(cfg.plain_secrets_path()).with_notice(|_| {});
-    for (kind, value) in [
-        (SecretKind::ClientSecret, CLIENT_SECRET),
-        (SecretKind::Password, PASSWORD),
-        (SecretKind::AdminPassword, ADMIN_PASSWORD),
-    ] {
-        file.set("acme", kind, &SecretString::from(value.to_owned()))
-            .unwrap();
-    }
+    seed_plain(
+        dir,
+        &Profile {
+            name: "acme".into(),
+            instance: Some("https://acme.service-now.com".into()),
+            client_id: Some("cid-42".into()),
+            username: Some("incident.io".into()),
+            admin_user: Some("admin".into()),
+            ..Profile::default()
+        },
+        &[
+            (SecretKind::ClientSecret, CLIENT_SECRET),
+            (SecretKind::Password, PASSWORD),
+            (SecretKind::AdminPassword, ADMIN_PASSWORD),
+        ],
+    );
 }
 
-fn output_of(cmd: &mut Command) -> (Option<i32>, String) {
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap();
-    (out.status.code(), text)
+/// The exit code and everything the run printed.
+fn output_of(cmd: &mut Command) -> (i32, String) {
+    let run = Run::of(cmd);
+    (run.code, run.all())
 }
 
 #[test]
@@ -75,7 +56,7 @@ fn no_output_of_show_contains_a_secret_without_reveal() {
         vec!["-v", "credentials", "show", "--profile", "acme"],
     ] {
         let (code, text) = output_of(snconnect(tmp.path()).args(&args));
-        assert_eq!(code, Some(0), "{args:?}: {text}");
+        assert_eq!(code, 0, "{args:?}: {text}");
         for secret in [CLIENT_SECRET, PASSWORD, ADMIN_PASSWORD] {
             assert!(!text.contains(secret), "{args:?} printed a secret:\n{text}");
             // Nor any recognisable part of one.
@@ -96,7 +77,7 @@ fn no_output_of_show_contains_a_secret_without_reveal() {
         "acme",
         "--reveal",
     ]));
-    assert_eq!(code, Some(0));
+    assert_eq!(code, 0);
     for secret in [CLIENT_SECRET, PASSWORD, ADMIN_PASSWORD] {
         assert!(text.contains(secret), "--reveal did not print it:\n{text}");
     }
@@ -135,7 +116,7 @@ fn a_missing_profile_is_a_usage_error_that_lists_the_saved_ones() {
     let tmp = tempfile::tempdir().unwrap();
     seed(tmp.path());
     let (code, text) = output_of(snconnect(tmp.path()).args(["credentials", "show"]));
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, 2, "{text}");
     assert!(text.contains("--profile"), "{text}");
     assert!(text.contains("saved profiles: acme"), "{text}");
 }
@@ -149,7 +130,7 @@ fn the_profile_can_come_from_the_environment() {
             .env("SNCONNECT_PROFILE", "acme")
             .args(["credentials", "show"]),
     );
-    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
     assert!(text.contains("Profile acme"), "{text}");
 }
 
@@ -158,7 +139,7 @@ fn a_path_like_profile_name_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, text) =
         output_of(snconnect(tmp.path()).args(["credentials", "forget", "--profile", "../acme"]));
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, 2, "{text}");
     assert!(text.contains("invalid profile name"), "{text}");
 }
 
@@ -173,7 +154,7 @@ fn junit_is_refused_for_credentials() {
         "--profile",
         "acme",
     ]));
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, 2, "{text}");
 }
 
 #[test]
@@ -218,7 +199,7 @@ fn the_profile_is_derived_from_the_instance() {
     ] {
         let (code, text) =
             output_of(snconnect(tmp.path()).args(["credentials", "show", "--instance", instance]));
-        assert_eq!(code, Some(0), "{instance}: {text}");
+        assert_eq!(code, 0, "{instance}: {text}");
         assert!(text.contains("Profile acme"), "{instance}: {text}");
         assert!(text.contains("cid-42"), "{instance}: {text}");
     }
@@ -228,6 +209,6 @@ fn the_profile_is_derived_from_the_instance() {
         "--instance",
         "http://acme.example.com",
     ]));
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, 2, "{text}");
     assert!(text.contains("invalid --instance"), "{text}");
 }

@@ -7,39 +7,19 @@
 //! paths run in a child process of this test binary (re-executed with one test selected), so the
 //! variable is removed from a whole process, not from a shared test process.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
 use secrecy::SecretString;
 use snconnect::credentials::{
     open_store, ConfigDir, KeyringStore, Lookup, SecretKind, StoreOptions, StoredSecrets,
 };
 use snconnect::exit::{exit_for, Exit};
+use support::{snconnect, without_session_bus};
 
 const CHILD_ENV: &str = "SNCONNECT_FAIL_CLOSED_CHILD";
-
-/// Every environment variable that could lead a process to a session bus.
-fn without_session_bus(cmd: &mut StdCommand) -> &mut StdCommand {
-    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env_remove("DBUS_STARTER_ADDRESS")
-        .env_remove("DBUS_STARTER_BUS_TYPE")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        // libdbus also looks for a bus socket in $XDG_RUNTIME_DIR/bus.
-        .env_remove("XDG_RUNTIME_DIR")
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .env_remove("SNCONNECT_FORMAT")
-        .env_remove("SNCONNECT_PROFILE")
-}
-
-/// The binary, with no session bus and the given config dir.
-fn snconnect(config_dir: &Path) -> Command {
-    let mut std_cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("snconnect"));
-    without_session_bus(&mut std_cmd).env("SNCONNECT_CONFIG_DIR", config_dir);
-    Command::from_std(std_cmd)
-}
 
 /// Re-runs one test of this binary as a child with no session bus and the given config dir; the
 /// child's body is selected by `CHILD_ENV`.
@@ -64,6 +44,17 @@ fn run_child_on_bus(
         cmd.env("DBUS_SESSION_BUS_ADDRESS", address);
     }
     cmd.output().unwrap()
+}
+
+/// A child's stdout, once it is known to have run its body to the end.
+fn child_stdout(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 fn in_child(role: &str) -> bool {
@@ -102,12 +93,7 @@ fn without_a_session_bus_storing_fails_closed_and_writes_nothing() {
         "fail-closed",
         &cfg,
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = child_stdout(&out);
     assert!(stdout.contains("EXIT=3"), "{stdout}");
     let message = stdout
         .lines()
@@ -162,9 +148,8 @@ fn with_insecure_storage_and_no_keyring_a_0600_file_is_written_after_saying_so()
         "insecure",
         &cfg,
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = child_stdout(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("BACKEND=plain file (insecure)"), "{stdout}");
     assert!(
         stdout.contains("FOUND_IN=plain file (insecure)"),
@@ -419,12 +404,7 @@ fn a_keyring_that_was_never_unlocked_fails_closed_naming_the_lock() {
     let cfg = tmp.path().join("cfg");
     let started_at = std::time::Instant::now();
     let out = run_child_on_bus(NAME, "locked", &cfg, Some(&bus.address));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = child_stdout(&out);
     assert!(stdout.contains("EXIT=3"), "{stdout}");
     assert!(
         stdout.contains("the keyring is locked or has no default collection"),

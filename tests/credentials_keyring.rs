@@ -6,68 +6,17 @@
 //! failure. Without it (a plain `cargo test` on a developer machine) these tests say they were not
 //! run and pass, so they never touch a developer's own keyring by surprise.
 
-use std::path::Path;
+mod support;
+
 use std::process::Command as StdCommand;
 
-use assert_cmd::Command;
-use secrecy::SecretString;
 use snconnect::cli::SetupPath;
 use snconnect::credentials::{
     open_store_with, ConfigDir, KeyringStore, Lookup, Profile, SecretKind, SecretStore,
     StoreOptions, StoredSecrets, SERVICE,
 };
-
-fn secret_service_required(test: &str) -> bool {
-    if std::env::var("SNCONNECT_TEST_SECRET_SERVICE").as_deref() == Ok("1") {
-        return true;
-    }
-    eprintln!(
-        "{test}: NOT RUN: needs a real Secret Service; run scripts/test (it starts a private one) \
-         to run it"
-    );
-    false
-}
-
-/// A profile name no other run or test uses, so runs never see each other's entries.
-fn unique_profile(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("t-{tag}-{}-{nanos}", std::process::id())
-}
-
-fn snconnect(config_dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in [
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "SNCONNECT_PROFILE",
-        "SNCONNECT_INSTANCE",
-        "SNCONNECT_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("SNCONNECT_CONFIG_DIR", config_dir);
-    cmd
-}
-
-/// What `secret-tool` finds under the attributes keyring 3.6 writes (service, username).
-fn secret_tool_lookup(user: &str) -> Option<String> {
-    let out = StdCommand::new("secret-tool")
-        .args(["lookup", "service", SERVICE, "username", user])
-        .output()
-        .expect("secret-tool must be installed when SNCONNECT_TEST_SECRET_SERVICE=1");
-    out.status
-        .success()
-        .then(|| String::from_utf8(out.stdout).unwrap())
-}
+use support::keyring::{secret_service_required, secret_tool_lookup, unique_profile};
+use support::{secret, snconnect_with_keyring};
 
 /// How many items `secret-tool search` finds for a user key (duplicates would make reads ambiguous).
 fn secret_tool_count(user: &str) -> usize {
@@ -91,10 +40,6 @@ fn probe_entries_left() -> usize {
     text.lines()
         .filter(|l| l.starts_with("attribute.username = .snconnect-write-check"))
         .count()
-}
-
-fn secret(s: &str) -> SecretString {
-    SecretString::from(s.to_owned())
 }
 
 #[test]
@@ -153,7 +98,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     ));
 
     // show: masked, with the backend, and nothing of either secret.
-    let out = snconnect(tmp.path())
+    let out = snconnect_with_keyring(tmp.path())
         .args(["credentials", "show", "--profile", &profile])
         .assert()
         .success()
@@ -172,7 +117,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     }
 
     // show --format json without --reveal: no value fields at all.
-    let out = snconnect(tmp.path())
+    let out = snconnect_with_keyring(tmp.path())
         .args([
             "--format",
             "json",
@@ -195,7 +140,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     assert!(!raw.contains(client_secret) && !raw.contains(password));
 
     // show --reveal: the values, for pasting into incident.io.
-    let out = snconnect(tmp.path())
+    let out = snconnect_with_keyring(tmp.path())
         .args(["credentials", "show", "--profile", &profile, "--reveal"])
         .assert()
         .success()
@@ -208,7 +153,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     );
 
     // forget: says what it removed, and the keyring no longer has it.
-    let out = snconnect(tmp.path())
+    let out = snconnect_with_keyring(tmp.path())
         .args(["credentials", "forget", "--profile", &profile])
         .assert()
         .success()
@@ -232,7 +177,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     assert!(!dir.profile_path(&profile).exists());
 
     // Idempotent: a second forget succeeds and removes nothing.
-    snconnect(tmp.path())
+    snconnect_with_keyring(tmp.path())
         .args(["credentials", "forget", "--profile", &profile])
         .assert()
         .success()

@@ -19,20 +19,7 @@ use snconnect::sandbox::{Hibernation, Sandbox, SandboxConfig};
 use support::fault_server::{head, response, sn_error, Action, FaultServer, Req};
 use support::proxy::{ConnectProxy, Mode};
 use support::tls::{TestCa, TlsFront};
-use support::{ReportExt, Run};
-
-const LATER_CHECKS: [&str; 6] = [
-    "app",
-    "oauth_app",
-    "service_user",
-    "roles",
-    "task_acls",
-    "connect",
-];
-
-fn sandbox(scenario: &str) -> Sandbox {
-    Sandbox::start(SandboxConfig::scenario(scenario)).unwrap()
-}
+use support::{rows, sandbox, ReportExt, Run, CHECK_IDS};
 
 /// `verify -v` with the fixture credentials.
 fn verify(instance: &str, args: &[&str], env: &[(&str, &str)]) -> (Run, Value) {
@@ -63,7 +50,7 @@ fn assert_instance_failed(run: &Run, json: &Value, code: &str, text: &str) {
     assert_eq!(json.codes("instance"), [code], "{json:#}");
     let messages = json.messages("instance");
     assert!(messages.contains(text), "want {text:?} in: {messages}");
-    for id in &LATER_CHECKS[..5] {
+    for id in &CHECK_IDS[1..6] {
         assert_eq!(json.status(id), "skip", "{id}: {}", json.check(id));
     }
     assert_eq!(json["ok"], false);
@@ -79,16 +66,55 @@ fn is_identity(req: &Req) -> bool {
             .is_some_and(|a| a.starts_with("Basic "))
 }
 
-/// A fault server in front of `sandbox` that answers the identity request with `action` and
-/// forwards everything else.
-fn on_identity(sandbox: &Sandbox, action: Action) -> FaultServer {
+/// A fault server in front of `sandbox` that answers every request `picks` selects with `action`
+/// and forwards everything else.
+fn on_every(
+    sandbox: &Sandbox,
+    picks: impl Fn(&Req) -> bool + Send + Sync + 'static,
+    action: Action,
+) -> FaultServer {
     FaultServer::start(Some(sandbox.port()), move |req| {
-        if is_identity(req) {
+        if picks(req) {
             action.clone()
         } else {
             Action::Forward
         }
     })
+}
+
+/// A fault server in front of `sandbox` that answers the identity request with `action` and
+/// forwards everything else.
+fn on_identity(sandbox: &Sandbox, action: Action) -> FaultServer {
+    on_every(sandbox, is_identity, action)
+}
+
+/// A fault server in front of `sandbox` that answers the first request `picks` selects with
+/// `action` and forwards everything else, with a count of the requests `picks` selected.
+fn on_first(
+    sandbox: &Sandbox,
+    picks: impl Fn(&Req) -> bool + Send + Sync + 'static,
+    action: Action,
+) -> (FaultServer, Arc<AtomicUsize>) {
+    let picked = Arc::new(AtomicUsize::new(0));
+    let seen = picked.clone();
+    let front = FaultServer::start(Some(sandbox.port()), move |req| {
+        if picks(req) && seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            action.clone()
+        } else {
+            Action::Forward
+        }
+    });
+    (front, picked)
+}
+
+/// A Table API request to `table`.
+fn table(table: &'static str) -> impl Fn(&Req) -> bool + Send + Sync + 'static {
+    move |req| req.table() == Some(table)
+}
+
+/// An insert into `table` through the Table API.
+fn insert_into(table: &'static str) -> impl Fn(&Req) -> bool + Send + Sync + 'static {
+    move |req| req.method == "POST" && req.table() == Some(table)
 }
 
 fn count(sandbox: &Sandbox, method: &str, path: &str) -> usize {
@@ -152,21 +178,11 @@ fn row_401_with_x_mfa_token() {
 /// sandbox refuses REST inserts into sys_security_acl as real instances do.
 #[test]
 fn row_403_acl_insert() {
-    use snconnect::instance::Instance;
-    use snconnect::sandbox::fixtures;
-    use snconnect::servicenow::WriteOptions;
-    use snconnect::servicenow::{Auth, Client, ClientOptions, ErrorKind, ForbiddenKind};
+    use snconnect::servicenow::{ClientOptions, ErrorKind, ForbiddenKind, WriteOptions};
 
     let sn = sandbox("acl-missing");
-    let client = Client::new(
-        &Instance::parse(&sn.url()).unwrap(),
-        &ClientOptions::default(),
-    )
-    .unwrap();
-    let session = client.session(Auth::basic(
-        fixtures::ADMIN_USER,
-        secrecy::SecretString::from(fixtures::ADMIN_PASSWORD),
-    ));
+    let client = support::client_for(&sn.url(), &ClientOptions::default());
+    let session = client.session(support::fixture_admin());
     let err = support::rt()
         .block_on(session.create(
             "sys_security_acl",
@@ -197,18 +213,16 @@ fn row_403_acl_insert() {
 #[test]
 fn row_403_table_security_on_an_admin_query() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.table() == Some("sys_security_acl") {
-            Action::Respond(sn_error(
-                403,
-                "Operation against file 'sys_security_acl' was denied due to table security.",
-                Some("Field(s) present in the query do not have permission to be read."),
-                &[],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        table("sys_security_acl"),
+        Action::Respond(sn_error(
+            403,
+            "Operation against file 'sys_security_acl' was denied due to table security.",
+            Some("Field(s) present in the query do not have permission to be read."),
+            &[],
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 0, "{json:#}");
     assert_eq!(json.status("task_acls"), "warn", "{json:#}");
@@ -279,18 +293,16 @@ fn row_403_missing_api_access_scope() {
 #[test]
 fn row_404_json_for_one_table() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.table() == Some("sys_store_app") {
-            Action::Respond(sn_error(
-                404,
-                "No Record found",
-                Some("Record doesn't exist or ACL restricts the record retrieval"),
-                &[],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        table("sys_store_app"),
+        Action::Respond(sn_error(
+            404,
+            "No Record found",
+            Some("Record doesn't exist or ACL restricts the record retrieval"),
+            &[],
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.status("app"), "fail", "{json:#}");
@@ -354,20 +366,16 @@ fn row_429_with_retry_after_is_honoured_then_gives_up() {
 #[test]
 fn row_429_with_retry_after_that_lifts_passes() {
     let sn = sandbox("healthy-app");
-    let limited = Arc::new(AtomicUsize::new(0));
-    let seen = limited.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if is_identity(req) && seen.fetch_add(1, Ordering::SeqCst) == 0 {
-            Action::Respond(sn_error(
-                429,
-                "Rate limit exceeded",
-                Some("Rate limit of 100 requests per hour for Table API exceeded"),
-                &[("retry-after", "1")],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, limited) = on_first(
+        &sn,
+        is_identity,
+        Action::Respond(sn_error(
+            429,
+            "Rate limit exceeded",
+            Some("Rate limit of 100 requests per hour for Table API exceeded"),
+            &[("retry-after", "1")],
+        )),
+    );
     let started = Instant::now();
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 0, "{json:#}");
@@ -404,17 +412,15 @@ fn row_429_without_retry_after_backs_off_then_gives_up() {
 #[test]
 fn row_429_on_the_token_endpoint() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.is_token() {
-            Action::Respond(response(
-                429,
-                &[("content-type", "application/json"), ("retry-after", "1")],
-                br#"{"error":"server_error","error_description":"access_denied"}"#,
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        Req::is_token,
+        Action::Respond(response(
+            429,
+            &[("content-type", "application/json"), ("retry-after", "1")],
+            br#"{"error":"server_error","error_description":"access_denied"}"#,
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.codes("connect"), ["connect.token_failed"], "{json:#}");
@@ -464,19 +470,15 @@ fn row_503() {
 #[test]
 fn row_5xx_once_is_retried_and_passes() {
     let sn = sandbox("healthy-app");
-    let failed = Arc::new(AtomicUsize::new(0));
-    let seen = failed.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if is_identity(req) && seen.fetch_add(1, Ordering::SeqCst) == 0 {
-            Action::Respond(response(
-                502,
-                &[("content-type", "text/html")],
-                b"<html><head><title>502 Bad Gateway</title></head></html>",
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, failed) = on_first(
+        &sn,
+        is_identity,
+        Action::Respond(response(
+            502,
+            &[("content-type", "text/html")],
+            b"<html><head><title>502 Bad Gateway</title></head></html>",
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 0, "{json:#}");
     assert_eq!(failed.load(Ordering::SeqCst), 2);
@@ -487,17 +489,15 @@ fn row_5xx_once_is_retried_and_passes() {
 #[test]
 fn row_5xx_on_the_token_endpoint_is_not_retried() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.is_token() {
-            Action::Respond(response(
-                503,
-                &[("content-type", "text/html")],
-                b"<html><body>Service Unavailable</body></html>",
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        Req::is_token,
+        Action::Respond(response(
+            503,
+            &[("content-type", "text/html")],
+            b"<html><body>Service Unavailable</body></html>",
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.codes("connect"), ["connect.token_failed"], "{json:#}");
@@ -609,17 +609,15 @@ fn row_truncated_json() {
 #[test]
 fn row_truncated_json_from_the_token_endpoint() {
     let sn = sandbox("healthy-app");
-    let front = FaultServer::start(Some(sn.port()), |req| {
-        if req.is_token() {
-            Action::Respond(response(
-                200,
-                &[("content-type", "application/json")],
-                br#"{"access_token":"abc","#,
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let front = on_every(
+        &sn,
+        Req::is_token,
+        Action::Respond(response(
+            200,
+            &[("content-type", "application/json")],
+            br#"{"access_token":"abc","#,
+        )),
+    );
     let (run, json) = verify(&front.url(), &[], &[]);
     assert_eq!(run.code, 1, "{json:#}");
     assert_eq!(json.codes("connect"), ["connect.token_failed"]);
@@ -774,10 +772,6 @@ fn step_result<'a>(json: &'a Value, table: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no step on {table}: {json:#}"))
 }
 
-fn rows(sandbox: &Sandbox, table: &str, query: &str) -> usize {
-    sandbox.with_db(|db| db.find(table, query).len())
-}
-
 fn posts_to(front: &FaultServer, table: &str) -> usize {
     front
         .requests()
@@ -823,22 +817,15 @@ fn row_403_acl_insert_via_apply() {
 #[test]
 fn row_502_after_an_insert_happened_is_not_retried_and_the_next_run_converges() {
     let sn = sandbox("oauth-missing");
-    let failed_once = Arc::new(AtomicUsize::new(0));
-    let seen = failed_once.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if req.method == "POST"
-            && req.table() == Some("oauth_entity")
-            && seen.fetch_add(1, Ordering::SeqCst) == 0
-        {
-            Action::ForwardAndReplace(response(
-                502,
-                &[("content-type", "text/html")],
-                b"<html><head><title>502 Bad Gateway</title></head></html>",
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, _) = on_first(
+        &sn,
+        insert_into("oauth_entity"),
+        Action::ForwardAndReplace(response(
+            502,
+            &[("content-type", "text/html")],
+            b"<html><head><title>502 Bad Gateway</title></head></html>",
+        )),
+    );
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = apply_in(dir.path(), &front.url());
     assert_eq!(run.code, 1, "{json:#}\n{}", run.stderr);
@@ -876,18 +863,7 @@ fn row_502_after_an_insert_happened_is_not_retried_and_the_next_run_converges() 
 #[test]
 fn row_reset_after_an_insert_happened_is_not_retried_and_the_next_run_converges() {
     let sn = sandbox("oauth-missing");
-    let failed_once = Arc::new(AtomicUsize::new(0));
-    let seen = failed_once.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if req.method == "POST"
-            && req.table() == Some("oauth_entity")
-            && seen.fetch_add(1, Ordering::SeqCst) == 0
-        {
-            Action::ForwardAndReset
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, _) = on_first(&sn, insert_into("oauth_entity"), Action::ForwardAndReset);
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = apply_in(dir.path(), &front.url());
     assert_eq!(run.code, 1, "{json:#}\n{}", run.stderr);
@@ -903,23 +879,16 @@ fn row_reset_after_an_insert_happened_is_not_retried_and_the_next_run_converges(
 #[test]
 fn row_429_on_an_insert_is_retried() {
     let sn = sandbox("oauth-missing");
-    let limited = Arc::new(AtomicUsize::new(0));
-    let seen = limited.clone();
-    let front = FaultServer::start(Some(sn.port()), move |req| {
-        if req.method == "POST"
-            && req.table() == Some("oauth_entity")
-            && seen.fetch_add(1, Ordering::SeqCst) == 0
-        {
-            Action::Respond(sn_error(
-                429,
-                "Rate limit exceeded",
-                Some("Rate limit of 100 requests per hour for Table API exceeded"),
-                &[("retry-after", "1")],
-            ))
-        } else {
-            Action::Forward
-        }
-    });
+    let (front, _) = on_first(
+        &sn,
+        insert_into("oauth_entity"),
+        Action::Respond(sn_error(
+            429,
+            "Rate limit exceeded",
+            Some("Rate limit of 100 requests per hour for Table API exceeded"),
+            &[("retry-after", "1")],
+        )),
+    );
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = apply_in(dir.path(), &front.url());
     assert_eq!(run.code, 0, "{json:#}\n{}", run.stderr);

@@ -6,7 +6,7 @@
 mod support;
 
 use snconnect::sandbox::{fixtures, LoggedRequest, Sandbox, SandboxConfig};
-use support::{verify, ReportExt};
+use support::{account, verify, ReportExt};
 
 const THRESHOLD: u32 = 2;
 
@@ -16,22 +16,6 @@ fn sandbox() -> Sandbox {
         ..SandboxConfig::scenario("healthy-app")
     })
     .unwrap()
-}
-
-/// `(failed_attempts, locked_out)` of a user, read from the sandbox's tables.
-fn account(sandbox: &Sandbox, user_name: &str) -> (u32, bool) {
-    sandbox.with_db(|db| {
-        let row = db
-            .find_one("sys_user", &format!("user_name={user_name}"))
-            .unwrap_or_else(|| panic!("no user {user_name}"))
-            .clone();
-        let failed = db
-            .value_at("sys_user", &row, "failed_attempts")
-            .parse()
-            .unwrap_or(0);
-        let locked = db.value_at("sys_user", &row, "locked_out") == "true";
-        (failed, locked)
-    })
 }
 
 fn token_requests(log: &[LoggedRequest]) -> usize {

@@ -18,12 +18,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use proptest::prelude::*;
-use secrecy::SecretString;
 use snconnect::credentials::validate_profile_name;
 use snconnect::instance::Instance;
-use snconnect::sandbox::{fixtures, Db, Sandbox, SandboxConfig};
-use snconnect::servicenow::{Auth, Client, ClientOptions, ErrorKind, ListRequest, Query};
+use snconnect::sandbox::{Db, Sandbox, SandboxConfig};
+use snconnect::servicenow::{Auth, ClientOptions, ErrorKind, ListRequest, Query};
 use support::fault_server::{Action, FaultServer};
+use support::{client_for, fixture_admin, rt, secret};
 
 // ---- instance addresses ----
 
@@ -197,10 +197,6 @@ proptest! {
 
 // ---- the same over HTTP: Query -> client -> URL -> sandbox ----
 
-fn runtime() -> &'static tokio::runtime::Runtime {
-    support::rt()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -225,16 +221,9 @@ proptest! {
         prop_assert_eq!(ids.len(), values.len());
         let probe = if use_other { other } else { values[pick.index(values.len())].clone() };
         let want = sandbox.with_db(|db| expected(db, |v| v == probe));
-        let client = Client::new(
-            &Instance::parse(&sandbox.url()).unwrap(),
-            &ClientOptions::default(),
-        )
-        .unwrap();
-        let session = client.session(Auth::basic(
-            fixtures::ADMIN_USER,
-            SecretString::from(fixtures::ADMIN_PASSWORD),
-        ));
-        let page = runtime()
+        let client = client_for(&sandbox.url(), &ClientOptions::default());
+        let session = client.session(fixture_admin());
+        let page = rt()
             .block_on(session.list_all(
                 "sys_properties",
                 &ListRequest::new()
@@ -316,18 +305,17 @@ proptest! {
         let answer = Arc::new(Mutex::new(bytes.clone()));
         let served = answer.clone();
         let server = FaultServer::start(None, move |_| Action::Respond(served.lock().unwrap().clone()));
-        let client = Client::new(
-            &Instance::parse(&server.url()).unwrap(),
+        let client = client_for(
+            &server.url(),
             &ClientOptions {
                 timeout: Duration::from_secs(3),
                 max_attempts: 2,
                 backoff_base: Duration::from_millis(1),
                 ..ClientOptions::default()
             },
-        )
-        .unwrap();
-        let session = client.session(Auth::basic("admin", SecretString::from("pw")));
-        let result = runtime().block_on(session.list("sys_user", &ListRequest::new().limit(1)));
+        );
+        let session = client.session(Auth::basic("admin", secret("pw")));
+        let result = rt().block_on(session.list("sys_user", &ListRequest::new().limit(1)));
         let sent = server.requests().len();
         let text = String::from_utf8_lossy(&bytes);
         let hibernating = text.contains("Instance Hibernating page");

@@ -2,14 +2,15 @@
 //! verify really writes, and its troubleshooting table must cover exactly the finding codes the code
 //! can produce.
 
+mod support;
+
 use std::collections::BTreeSet;
 
-use assert_cmd::Command;
 use clap::Parser;
 use serde_json::Value;
 use snconnect::checks::FindingCode;
 use snconnect::cli::Cli;
-use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+use snconnect::sandbox::{Sandbox, SandboxConfig};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
@@ -128,38 +129,10 @@ fn the_json_example_has_the_shape_verify_writes() {
     let example: Value = serde_json::from_str(&example).expect("README's JSON example parses");
 
     let sandbox = Sandbox::start(SandboxConfig::scenario("user-locked")).unwrap();
-    let out = Command::cargo_bin("snconnect")
-        .unwrap()
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .env("SNCONNECT_CONFIG_DIR", tempfile::tempdir().unwrap().path())
-        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
-        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
-        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
-        .args([
-            "verify",
-            "--no-input",
-            "--format",
-            "json",
-            "--instance",
-            &sandbox.url(),
-        ])
-        .args([
-            "--admin-user",
-            fixtures::ADMIN_USER,
-            "--client-id",
-            fixtures::CLIENT_ID,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let real: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(shape(&example), shape(&real));
+    let run = support::verify(&sandbox.url(), &[], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let real = run.report();
+    assert_eq!(shape(&example), shape(real));
     assert_eq!(example["schema_version"], real["schema_version"]);
     assert_eq!(example["tool"]["name"], real["tool"]["name"]);
 }

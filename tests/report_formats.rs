@@ -1,68 +1,27 @@
 //! The three report formats as the binary writes them: JSON checked field by field against the
 //! contract's shape, JUnit parsed with a real XML parser, and the human report's colour rules.
 
-use assert_cmd::Command;
+mod support;
+
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde_json::Value;
-use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+use snconnect::sandbox::{Sandbox, SandboxConfig};
+use support::{assert_no_fixture_secret, fixture_cmd, Run, CHECK_IDS};
 
-const CHECK_IDS: [&str; 7] = [
-    "instance",
-    "app",
-    "oauth_app",
-    "service_user",
-    "roles",
-    "task_acls",
-    "connect",
-];
-
+/// verify with the fixture credentials, in the format `args` choose (human by default), with no
+/// fixture secret in any output.
 fn verify(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> (String, i32) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in [
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "NO_COLOR",
-        "SNCONNECT_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("SNCONNECT_CONFIG_DIR", dir.path())
-        .args(["verify", "--no-input", "--instance", &sandbox.url()])
-        .args([
-            "--admin-user",
-            fixtures::ADMIN_USER,
-            "--client-id",
-            fixtures::CLIENT_ID,
-        ])
-        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
-        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
-        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    for secret in [
-        fixtures::ADMIN_PASSWORD,
-        fixtures::CLIENT_SECRET,
-        fixtures::SERVICE_PASSWORD,
-    ] {
-        assert!(!stdout.contains(secret), "a secret reached stdout");
-        assert!(
-            !String::from_utf8_lossy(&out.stderr).contains(secret),
-            "a secret reached stderr"
-        );
-    }
-    (stdout, out.status.code().unwrap())
+    let run = Run::of(&mut fixture_cmd(
+        dir.path(),
+        "verify",
+        &sandbox.url(),
+        args,
+        env,
+    ));
+    assert_no_fixture_secret(&run);
+    (run.stdout, run.code)
 }
 
 fn keys(v: &Value) -> Vec<&str> {

@@ -1,31 +1,14 @@
 //! `snconnect sandbox` as a user runs it: the real binary, a real port, curl-like requests.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin;
 use predicates::prelude::*;
 use snconnect::sandbox::fixtures::{ADMIN_PASSWORD, ADMIN_USER};
-
-const PROXY_VARS: &[&str] = &[
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "all_proxy",
-    "RUST_BACKTRACE",
-    "RUST_LIB_BACKTRACE",
-];
-
-fn snconnect() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("snconnect").unwrap();
-    for var in PROXY_VARS {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use support::{snconnect_bare, snconnect_process, SERVICE_USER_ROLES};
 
 /// Kills the server when the test ends, pass or fail.
 struct Running(Child);
@@ -39,11 +22,7 @@ impl Drop for Running {
 
 /// Starts `snconnect sandbox --port 0 ARGS` and returns it with the URL it announced.
 fn start(args: &[&str]) -> (Running, String, Vec<String>) {
-    let mut cmd = Command::new(cargo_bin("snconnect"));
-    for var in PROXY_VARS {
-        cmd.env_remove(var);
-    }
-    let mut child = cmd
+    let mut child = snconnect_process()
         .args(["sandbox", "--port", "0"])
         .args(args)
         .stdout(Stdio::null())
@@ -71,11 +50,7 @@ fn start(args: &[&str]) -> (Running, String, Vec<String>) {
 }
 
 fn get(url: &str) -> (u16, serde_json::Value) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    support::rt().block_on(async {
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let response = client
             .get(url)
@@ -118,15 +93,7 @@ fn serves_a_dot_walked_role_query_on_the_port_it_announces() {
         .map(|r| r["role.name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "cmdb_read",
-            "incident_manager",
-            "sn_cmdb_user",
-            "x_incident_io.api_user"
-        ]
-    );
+    assert_eq!(names, SERVICE_USER_ROLES);
 }
 
 #[test]
@@ -140,7 +107,7 @@ fn other_scenarios_and_flags_take_effect() {
 
 #[test]
 fn list_scenarios_prints_every_name_with_a_description() {
-    let assert = snconnect()
+    let assert = snconnect_bare()
         .args(["sandbox", "--list-scenarios"])
         .assert()
         .success();
@@ -156,7 +123,7 @@ fn list_scenarios_prints_every_name_with_a_description() {
 
 #[test]
 fn unknown_scenario_is_a_usage_error_listing_the_names() {
-    snconnect()
+    snconnect_bare()
         .args(["sandbox", "--scenario", "nope", "--port", "0"])
         .assert()
         .code(2)
@@ -168,7 +135,7 @@ fn unknown_scenario_is_a_usage_error_listing_the_names() {
 fn a_busy_port_is_reported_with_what_to_do() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    snconnect()
+    snconnect_bare()
         .args(["sandbox", "--port", &port])
         .timeout(Duration::from_secs(30))
         .assert()

@@ -1,44 +1,13 @@
 //! snconnect's own ServiceNow client against the sandbox: the two were built separately from the
 //! facts sheet, so each of the sandbox's answers must classify as the error kind it stands for.
 
-use std::time::Duration;
+mod support;
 
-use secrecy::SecretString;
 use serde_json::json;
-use snconnect::instance::Instance;
 use snconnect::sandbox::fixtures::*;
 use snconnect::sandbox::{Faults, Sandbox, SandboxConfig};
-use snconnect::servicenow::{
-    Auth, Client, ClientOptions, ErrorKind, ForbiddenKind, ListRequest, Query, WriteOptions,
-};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn client(sandbox: &Sandbox) -> Client {
-    let instance = Instance::parse(&sandbox.url()).unwrap();
-    Client::new(
-        &instance,
-        &ClientOptions {
-            timeout: Duration::from_secs(10),
-            backoff_base: Duration::from_millis(10),
-            ..ClientOptions::default()
-        },
-    )
-    .unwrap()
-}
-
-fn secret(s: &str) -> SecretString {
-    SecretString::from(s.to_string())
-}
-
-fn admin() -> Auth {
-    Auth::basic(ADMIN_USER, secret(ADMIN_PASSWORD))
-}
+use snconnect::servicenow::{Auth, ErrorKind, ForbiddenKind, ListRequest, Query, WriteOptions};
+use support::{fixture_admin, rt, sandbox_client, secret, service_grant, SERVICE_USER_ROLES};
 
 fn start(config: SandboxConfig) -> Sandbox {
     Sandbox::start(config).unwrap()
@@ -47,9 +16,9 @@ fn start(config: SandboxConfig) -> Sandbox {
 #[test]
 fn dot_walked_queries_and_paging_through_the_client() {
     let sandbox = start(SandboxConfig::default());
-    let client = client(&sandbox);
-    runtime().block_on(async {
-        let session = client.session(admin());
+    let client = sandbox_client(&sandbox);
+    rt().block_on(async {
+        let session = client.session(fixture_admin());
         let query = Query::new().eq("user.user_name", SERVICE_USER).build();
         let page = session
             .list(
@@ -66,15 +35,7 @@ fn dot_walked_queries_and_paging_through_the_client() {
             .filter_map(|r| r.str("role.name"))
             .collect();
         names.sort();
-        assert_eq!(
-            names,
-            [
-                "cmdb_read",
-                "incident_manager",
-                "sn_cmdb_user",
-                "x_incident_io.api_user"
-            ]
-        );
+        assert_eq!(names, SERVICE_USER_ROLES);
         assert_eq!(page.total_count, Some(4));
 
         let all = session
@@ -98,8 +59,8 @@ fn dot_walked_queries_and_paging_through_the_client() {
 #[test]
 fn hidden_rows_are_reported_as_hidden() {
     let sandbox = start(SandboxConfig::default());
-    let client = client(&sandbox);
-    runtime().block_on(async {
+    let client = sandbox_client(&sandbox);
+    rt().block_on(async {
         let session = client.session(Auth::basic(SERVICE_USER, secret(SERVICE_PASSWORD)));
         let page = session
             .list("sys_properties", &ListRequest::new())
@@ -113,17 +74,9 @@ fn hidden_rows_are_reported_as_hidden() {
 #[test]
 fn token_grant_and_bearer_reads() {
     let sandbox = start(SandboxConfig::default());
-    let client = client(&sandbox);
-    runtime().block_on(async {
-        let token = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
-            .unwrap();
+    let client = sandbox_client(&sandbox);
+    rt().block_on(async {
+        let token = service_grant(&client, SERVICE_PASSWORD).await.unwrap();
         assert_eq!(token.scope.as_deref(), Some("useraccount"));
         assert_eq!(token.expires_in, Some(1799));
         let session = client.session(Auth::bearer(token.access_token));
@@ -139,15 +92,7 @@ fn token_grant_and_bearer_reads() {
             .unwrap();
         assert!(refreshed.refresh_token.is_none());
 
-        let denied = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret("wrong"),
-            )
-            .await
-            .unwrap_err();
+        let denied = service_grant(&client, "wrong").await.unwrap_err();
         assert!(
             matches!(&denied.kind, ErrorKind::TokenDenied { error, description }
                 if error == "server_error" && description == "access_denied"),
@@ -166,10 +111,10 @@ fn token_grant_and_bearer_reads() {
 
 #[test]
 fn each_sandbox_failure_classifies_as_its_kind() {
-    let rt = runtime();
+    let rt = rt();
     let kind_for = |config: SandboxConfig, auth: Auth, table: &str| -> ErrorKind {
         let sandbox = start(config);
-        let client = client(&sandbox);
+        let client = sandbox_client(&sandbox);
         rt.block_on(async {
             client
                 .session(auth)
@@ -180,23 +125,31 @@ fn each_sandbox_failure_classifies_as_its_kind() {
         })
     };
     assert_eq!(
-        kind_for(SandboxConfig::scenario("hibernating"), admin(), "incident"),
-        ErrorKind::Hibernating
-    );
-    assert_eq!(
         kind_for(
-            SandboxConfig::scenario("hibernating-503"),
-            admin(),
+            SandboxConfig::scenario("hibernating"),
+            fixture_admin(),
             "incident"
         ),
         ErrorKind::Hibernating
     );
     assert_eq!(
-        kind_for(SandboxConfig::scenario("login-page"), admin(), "incident"),
+        kind_for(
+            SandboxConfig::scenario("hibernating-503"),
+            fixture_admin(),
+            "incident"
+        ),
+        ErrorKind::Hibernating
+    );
+    assert_eq!(
+        kind_for(
+            SandboxConfig::scenario("login-page"),
+            fixture_admin(),
+            "incident"
+        ),
         ErrorKind::LoginPage
     );
     assert_eq!(
-        kind_for(SandboxConfig::default(), admin(), "x_nope"),
+        kind_for(SandboxConfig::default(), fixture_admin(), "x_nope"),
         ErrorKind::InvalidTable
     );
     assert_eq!(
@@ -210,7 +163,11 @@ fn each_sandbox_failure_classifies_as_its_kind() {
         }
     );
     assert_eq!(
-        kind_for(SandboxConfig::scenario("mfa-admin"), admin(), "incident"),
+        kind_for(
+            SandboxConfig::scenario("mfa-admin"),
+            fixture_admin(),
+            "incident"
+        ),
         ErrorKind::Unauthorized { mfa_required: true }
     );
     assert!(matches!(
@@ -222,7 +179,7 @@ fn each_sandbox_failure_classifies_as_its_kind() {
                 },
                 ..SandboxConfig::default()
             },
-            admin(),
+            fixture_admin(),
             "incident"
         ),
         ErrorKind::RateLimited { .. }
@@ -237,7 +194,7 @@ fn each_sandbox_failure_classifies_as_its_kind() {
                 },
                 ..SandboxConfig::default()
             },
-            admin(),
+            fixture_admin(),
             "incident"
         ),
         ErrorKind::Server { status: 502 }
@@ -253,10 +210,10 @@ fn rate_limits_are_retried_until_they_pass() {
         },
         ..SandboxConfig::default()
     });
-    let client = client(&sandbox);
-    runtime().block_on(async {
+    let client = sandbox_client(&sandbox);
+    rt().block_on(async {
         let page = client
-            .session(admin())
+            .session(fixture_admin())
             .list("incident", &ListRequest::new())
             .await
             .unwrap();
@@ -269,9 +226,9 @@ fn rate_limits_are_retried_until_they_pass() {
 #[test]
 fn write_refusals_classify_by_cause() {
     let sandbox = start(SandboxConfig::scenario("acl-missing"));
-    let client = client(&sandbox);
-    runtime().block_on(async {
-        let session = client.session(admin());
+    let client = sandbox_client(&sandbox);
+    rt().block_on(async {
+        let session = client.session(fixture_admin());
         let err = session
             .create(
                 "sys_security_acl",
@@ -299,17 +256,9 @@ fn write_refusals_classify_by_cause() {
     });
 
     let blocked = start(SandboxConfig::scenario("scope-blocked"));
-    let client = self::client(&blocked);
-    runtime().block_on(async {
-        let token = client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret(SERVICE_PASSWORD),
-            )
-            .await
-            .unwrap();
+    let client = sandbox_client(&blocked);
+    rt().block_on(async {
+        let token = service_grant(&client, SERVICE_PASSWORD).await.unwrap();
         let err = client
             .session(Auth::bearer(token.access_token))
             .list("incident", &ListRequest::new())
@@ -325,9 +274,9 @@ fn write_refusals_classify_by_cause() {
 #[test]
 fn a_password_set_through_the_client_works_for_the_token_grant() {
     let sandbox = start(SandboxConfig::default());
-    let client = client(&sandbox);
-    runtime().block_on(async {
-        let session = client.session(admin());
+    let client = sandbox_client(&sandbox);
+    rt().block_on(async {
+        let session = client.session(fixture_admin());
         let user = sandbox.with_db(|db| db.user_by_name(SERVICE_USER).unwrap()["sys_id"].clone());
         session
             .update(
@@ -340,14 +289,6 @@ fn a_password_set_through_the_client_works_for_the_token_grant() {
             )
             .await
             .unwrap();
-        client
-            .password_grant(
-                CLIENT_ID,
-                &secret(CLIENT_SECRET),
-                SERVICE_USER,
-                &secret("New-pass-42"),
-            )
-            .await
-            .unwrap();
+        service_grant(&client, "New-pass-42").await.unwrap();
     });
 }

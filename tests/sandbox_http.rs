@@ -1,6 +1,8 @@
 //! The simulated instance over HTTP: envelopes, headers, paging, auth, the token endpoint and
 //! faults, as a client sees them.
 
+mod support;
+
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -8,6 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use snconnect::sandbox::fixtures::*;
 use snconnect::sandbox::{Faults, Hibernation, Sandbox, SandboxConfig};
+use support::SERVICE_USER_ROLES;
 
 /// A response with everything a test looks at.
 struct Reply {
@@ -153,15 +156,7 @@ fn dot_walked_role_query_returns_role_names_under_their_literal_key() {
         })
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "cmdb_read",
-            "incident_manager",
-            "sn_cmdb_user",
-            "x_incident_io.api_user"
-        ]
-    );
+    assert_eq!(names, SERVICE_USER_ROLES);
     assert_eq!(reply.header("x-total-count"), Some("4"));
     assert!(
         reply.header("link").is_none(),

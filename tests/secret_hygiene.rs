@@ -15,11 +15,11 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use secrecy::SecretString;
-use snconnect::credentials::{ConfigDir, PlainFileStore, Profile, SecretKind, SecretStore};
+use snconnect::credentials::{ConfigDir, Profile, SecretKind};
 use snconnect::instance::Instance;
 use snconnect::sandbox::db::random_token;
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
-use support::{snconnect, Run};
+use support::{seed_plain, snconnect, stored_secrets, Run};
 
 /// The secrets of one sandbox: its accounts are re-keyed with these random values.
 #[derive(Clone)]
@@ -215,36 +215,29 @@ enum Supply {
 }
 
 fn seed_store(dir: &Path, profile: &str, url: &str, keys: &Keys) {
-    let cfg = ConfigDir::at(dir.to_path_buf());
-    cfg.save_profile(&Profile {
-        name: profile.to_string(),
-        instance: Some(url.to_string()),
-        client_id: Some(fixtures::CLIENT_ID.to_string()),
-        username: Some(fixtures::SERVICE_USER.to_string()),
-        admin_user: Some(fixtures::ADMIN_USER.to_string()),
-        ..Profile::default()
-    })
-    .unwrap();
-    let file = PlainFileStore::new(cfg.plain_secrets_path()).with_notice(|_| {});
-    for (kind, value) in [
-        (SecretKind::AdminPassword, &keys.admin_password),
-        (SecretKind::ClientSecret, &keys.client_secret),
-        (SecretKind::Password, &keys.service_password),
-    ] {
-        file.set(profile, kind, &SecretString::from(value.clone()))
-            .unwrap();
-    }
+    seed_plain(
+        dir,
+        &Profile {
+            name: profile.to_string(),
+            instance: Some(url.to_string()),
+            client_id: Some(fixtures::CLIENT_ID.to_string()),
+            username: Some(fixtures::SERVICE_USER.to_string()),
+            admin_user: Some(fixtures::ADMIN_USER.to_string()),
+            ..Profile::default()
+        },
+        &[
+            (SecretKind::AdminPassword, &keys.admin_password),
+            (SecretKind::ClientSecret, &keys.client_secret),
+            (SecretKind::Password, &keys.service_password),
+        ],
+    );
 }
 
 /// An access token for the admin from the sandbox's token endpoint, through snconnect's client.
 fn admin_token(sandbox: &Sandbox, keys: &Keys) -> Option<String> {
     use secrecy::ExposeSecret;
-    use snconnect::servicenow::{Client, ClientOptions};
-    let client = Client::new(
-        &Instance::parse(&sandbox.url()).unwrap(),
-        &ClientOptions::default(),
-    )
-    .unwrap();
+    use snconnect::servicenow::ClientOptions;
+    let client = support::client_for(&sandbox.url(), &ClientOptions::default());
     let granted = support::rt().block_on(client.password_grant(
         fixtures::CLIENT_ID,
         &SecretString::from(keys.client_secret.clone()),
@@ -375,19 +368,15 @@ fn plan(scenario: &str, modes: &[Vec<&'static str>]) -> Vec<(Supply, Vec<&'stati
 /// What the plain-file store holds for the profile of `url` in `dir`: the secrets apply generated
 /// or setup stored.
 fn stored(dir: &Path, url: &str) -> Vec<String> {
-    use secrecy::ExposeSecret;
-    let profile = Instance::parse(url).unwrap().profile_name();
-    let store = PlainFileStore::new(ConfigDir::at(dir.to_path_buf()).plain_secrets_path())
-        .with_notice(|_| {});
-    [
-        SecretKind::AdminPassword,
-        SecretKind::ClientSecret,
-        SecretKind::Password,
-    ]
-    .into_iter()
-    .filter_map(|k| store.get(&profile, k).ok().flatten())
-    .map(|v| v.expose_secret().to_string())
-    .collect()
+    stored_secrets(
+        dir,
+        url,
+        &[
+            SecretKind::AdminPassword,
+            SecretKind::ClientSecret,
+            SecretKind::Password,
+        ],
+    )
 }
 
 /// How apply or setup gets the service secrets.

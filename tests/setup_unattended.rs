@@ -1,92 +1,25 @@
 //! `snconnect setup` without a terminal: inputs from flags, environment and stdin; the report on
 //! stdout; the credentials stored only when `connect` proved them; exit codes as verify's.
+//!
+//! The runs keep the session bus, so setup stores into the keyring `scripts/test` starts (with
+//! `--insecure-storage` falling back to the plain file only where there is none).
+
+mod support;
 
 use assert_cmd::Command;
 use serde_json::Value;
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
-
-const SECRETS: [&str; 3] = [
-    fixtures::ADMIN_PASSWORD,
-    fixtures::CLIENT_SECRET,
-    fixtures::SERVICE_PASSWORD,
-];
-
-fn snconnect(config_dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in [
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "NO_COLOR",
-        "SNCONNECT_INSTANCE",
-        "SNCONNECT_PROFILE",
-        "SNCONNECT_PATH",
-        "SNCONNECT_ADMIN_USER",
-        "SNCONNECT_ADMIN_PASSWORD",
-        "SNCONNECT_ADMIN_TOKEN",
-        "SNCONNECT_CLIENT_ID",
-        "SNCONNECT_CLIENT_SECRET",
-        "SNCONNECT_USERNAME",
-        "SNCONNECT_PASSWORD",
-        "SNCONNECT_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("SNCONNECT_CONFIG_DIR", config_dir);
-    cmd
-}
+use support::{assert_no_fixture_secret, fixture_env, profile_of, snconnect_with_keyring, Run};
 
 /// Every input the unattended setup needs, from the environment.
 fn with_all_inputs(cmd: &mut Command, url: &str) {
-    cmd.env("SNCONNECT_INSTANCE", url)
-        .env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
-        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
-        .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
-        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
-        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD);
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Out {
-    let out = cmd.output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn assert_no_secret(out: &Out) {
-    for s in SECRETS {
-        assert!(
-            !out.stdout.contains(s) && !out.stderr.contains(s),
-            "a secret was printed:\nstdout:\n{}\nstderr:\n{}",
-            out.stdout,
-            out.stderr
-        );
-    }
-}
-
-fn profile_name(url: &str) -> String {
-    snconnect::instance::Instance::parse(url)
-        .unwrap()
-        .profile_name()
+    fixture_env(cmd).env("SNCONNECT_INSTANCE", url);
 }
 
 #[test]
 fn a_missing_instance_is_exit_2_naming_the_flag_and_variable() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(snconnect(dir.path()).args(["setup", "--no-input"]));
+    let out = Run::of(snconnect_with_keyring(dir.path()).args(["setup", "--no-input"]));
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("--instance"), "{}", out.stderr);
     assert!(out.stderr.contains("SNCONNECT_INSTANCE"), "{}", out.stderr);
@@ -95,7 +28,7 @@ fn a_missing_instance_is_exit_2_naming_the_flag_and_variable() {
 #[test]
 fn missing_credentials_are_exit_2_naming_each_flag_and_variable() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(snconnect(dir.path()).args([
+    let out = Run::of(snconnect_with_keyring(dir.path()).args([
         "setup",
         "--no-input",
         "--instance",
@@ -121,9 +54,9 @@ fn missing_credentials_are_exit_2_naming_each_flag_and_variable() {
 fn a_healthy_instance_is_checked_and_its_credentials_stored() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = snconnect(dir.path());
+    let mut cmd = snconnect_with_keyring(dir.path());
     with_all_inputs(&mut cmd, &sandbox.url());
-    let out = run(cmd.args([
+    let out = Run::of(cmd.args([
         "setup",
         "--no-input",
         "--insecure-storage",
@@ -138,12 +71,17 @@ fn a_healthy_instance_is_checked_and_its_credentials_stored() {
         .stderr
         .contains("Settings → Integrations → ServiceNow → Connect"));
     assert!(out.stderr.contains("credentials show --reveal --profile"));
-    assert_no_secret(&out);
+    assert_no_fixture_secret(&out);
 
     // What was stored is what was given: read it back the way a user would.
-    let profile = profile_name(&sandbox.url());
-    let shown =
-        run(snconnect(dir.path()).args(["credentials", "show", "--reveal", "--profile", &profile]));
+    let profile = profile_of(&sandbox.url());
+    let shown = Run::of(snconnect_with_keyring(dir.path()).args([
+        "credentials",
+        "show",
+        "--reveal",
+        "--profile",
+        &profile,
+    ]));
     assert_eq!(shown.code, 0, "{}", shown.stderr);
     assert!(
         shown.stdout.contains(fixtures::CLIENT_SECRET),
@@ -157,7 +95,7 @@ fn a_healthy_instance_is_checked_and_its_credentials_stored() {
     );
 
     // And a later verify needs nothing but the profile.
-    let verify = run(snconnect(dir.path()).args([
+    let verify = Run::of(snconnect_with_keyring(dir.path()).args([
         "verify",
         "--no-input",
         "--profile",
@@ -174,9 +112,9 @@ fn a_healthy_instance_is_checked_and_its_credentials_stored() {
 fn a_failing_connection_is_exit_1_and_stores_nothing() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("user-locked")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = snconnect(dir.path());
+    let mut cmd = snconnect_with_keyring(dir.path());
     with_all_inputs(&mut cmd, &sandbox.url());
-    let out = run(cmd.args(["setup", "--no-input", "--insecure-storage"]));
+    let out = Run::of(cmd.args(["setup", "--no-input", "--insecure-storage"]));
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("service_user.locked_out"),
@@ -186,7 +124,7 @@ fn a_failing_connection_is_exit_1_and_stores_nothing() {
     assert!(out.stderr.contains("Nothing was stored"), "{}", out.stderr);
     assert!(!dir.path().join("profiles").exists());
     assert!(!dir.path().join("insecure-secrets.toml").exists());
-    assert_no_secret(&out);
+    assert_no_fixture_secret(&out);
 }
 
 #[test]
@@ -199,35 +137,37 @@ fn secrets_can_come_from_stdin() {
         fixtures::CLIENT_SECRET,
         fixtures::SERVICE_PASSWORD
     );
-    let out = run(snconnect(dir.path())
-        .args([
-            "setup",
-            "--no-input",
-            "--insecure-storage",
-            "--instance",
-            &sandbox.url(),
-            "--admin-user",
-            fixtures::ADMIN_USER,
-            "--admin-password-stdin",
-            "--client-id",
-            fixtures::CLIENT_ID,
-            "--client-secret-stdin",
-            "--password-stdin",
-        ])
-        .write_stdin(input));
+    let out = Run::of(
+        snconnect_with_keyring(dir.path())
+            .args([
+                "setup",
+                "--no-input",
+                "--insecure-storage",
+                "--instance",
+                &sandbox.url(),
+                "--admin-user",
+                fixtures::ADMIN_USER,
+                "--admin-password-stdin",
+                "--client-id",
+                fixtures::CLIENT_ID,
+                "--client-secret-stdin",
+                "--password-stdin",
+            ])
+            .write_stdin(input),
+    );
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert_no_secret(&out);
+    assert_no_fixture_secret(&out);
 }
 
 #[test]
 fn without_a_keyring_it_fails_closed_before_touching_the_instance() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = snconnect(dir.path());
+    let mut cmd = snconnect_with_keyring(dir.path());
     with_all_inputs(&mut cmd, &sandbox.url());
     // No session bus: the keyring cannot be reached.
     cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
-    let out = run(cmd.args(["setup", "--no-input"]));
+    let out = Run::of(cmd.args(["setup", "--no-input"]));
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(out.stderr.contains("Nothing was written"), "{}", out.stderr);
     assert!(out.stderr.contains("--insecure-storage"), "{}", out.stderr);
@@ -242,13 +182,13 @@ fn without_a_keyring_it_fails_closed_before_touching_the_instance() {
 fn apply_creates_what_is_missing_then_the_supplied_secrets_are_stored() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("user-missing")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = snconnect(dir.path());
+    let mut cmd = snconnect_with_keyring(dir.path());
     cmd.env("SNCONNECT_INSTANCE", sandbox.url())
         .env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
         .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
         .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
         .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET);
-    let out = run(cmd.args([
+    let out = Run::of(cmd.args([
         "setup",
         "--no-input",
         "--insecure-storage",
@@ -262,13 +202,13 @@ fn apply_creates_what_is_missing_then_the_supplied_secrets_are_stored() {
         "{}",
         out.stderr
     );
-    assert_no_secret(&out);
-    let shown = run(snconnect(dir.path()).args([
+    assert_no_fixture_secret(&out);
+    let shown = Run::of(snconnect_with_keyring(dir.path()).args([
         "credentials",
         "show",
         "--reveal",
         "--profile",
-        &profile_name(&sandbox.url()),
+        &profile_of(&sandbox.url()),
     ]));
     assert!(
         shown.stdout.contains(fixtures::CLIENT_SECRET),
@@ -290,7 +230,7 @@ fn apply_creates_what_is_missing_then_the_supplied_secrets_are_stored() {
 #[test]
 fn apply_without_admin_credentials_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(snconnect(dir.path()).args([
+    let out = Run::of(snconnect_with_keyring(dir.path()).args([
         "setup",
         "--no-input",
         "--apply",

@@ -16,17 +16,7 @@ mod support;
 use snconnect::sandbox::{Sandbox, SandboxConfig};
 use support::proxy::{ConnectProxy, Mode};
 use support::tls::{TestCa, TlsFront};
-use support::{verify, ReportExt};
-
-const ALL_CHECKS: [&str; 7] = [
-    "instance",
-    "app",
-    "oauth_app",
-    "service_user",
-    "roles",
-    "task_acls",
-    "connect",
-];
+use support::{verify, ReportExt, CHECK_IDS};
 
 fn healthy() -> Sandbox {
     Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap()
@@ -35,7 +25,7 @@ fn healthy() -> Sandbox {
 fn assert_all_pass(run: &support::Run) {
     let json = run.json();
     assert_eq!(run.code, 0, "{json:#}\n{}", run.stderr);
-    for id in ALL_CHECKS {
+    for id in CHECK_IDS {
         assert_eq!(json.status(id), "pass", "{id}: {}", json.check(id));
     }
 }
@@ -55,7 +45,7 @@ fn an_untrusted_certificate_is_refused_and_ca_cert_makes_it_trusted() {
     let text = json.messages("instance");
     assert!(text.contains("the TLS connection to"), "{text}");
     assert!(text.contains("--ca-cert PATH"), "{text}");
-    for id in &ALL_CHECKS[1..] {
+    for id in &CHECK_IDS[1..] {
         assert_eq!(json.status(id), "skip", "{id}");
     }
     assert!(front.failed_handshakes() >= 1);

@@ -1,23 +1,12 @@
 //! `snconnect demo`: the first command in the README, so it must work with no setup at all.
 
+mod support;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn demo() -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in [
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "SNCONNECT_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = support::snconnect_bare();
     cmd.arg("demo");
     cmd
 }

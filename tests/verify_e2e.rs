@@ -1,117 +1,25 @@
 //! `snconnect verify` end to end: the real binary against the in-process simulated instance, one
 //! scenario per diagnosis, asserting the check's status, the finding code and the exit code.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use assert_cmd::Command;
-use serde_json::Value;
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
-
-fn snconnect(config_dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").unwrap();
-    for var in [
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "NO_COLOR",
-        "SNCONNECT_INSTANCE",
-        "SNCONNECT_PROFILE",
-        "SNCONNECT_PATH",
-        "SNCONNECT_ADMIN_USER",
-        "SNCONNECT_ADMIN_PASSWORD",
-        "SNCONNECT_ADMIN_TOKEN",
-        "SNCONNECT_CLIENT_ID",
-        "SNCONNECT_CLIENT_SECRET",
-        "SNCONNECT_USERNAME",
-        "SNCONNECT_PASSWORD",
-        "SNCONNECT_FORMAT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("SNCONNECT_CONFIG_DIR", config_dir);
-    cmd
-}
-
-/// What one run produced: the JSON report and the exit code.
-struct Run {
-    json: Value,
-    code: i32,
-    stderr: String,
-}
-
-impl Run {
-    fn check(&self, id: &str) -> &Value {
-        self.json["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap_or_else(|| panic!("no check {id} in {}", self.json))
-    }
-
-    fn status(&self, id: &str) -> String {
-        self.check(id)["status"].as_str().unwrap().to_string()
-    }
-
-    fn codes(&self, id: &str) -> Vec<String> {
-        self.check(id)["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["code"].as_str().unwrap().to_string())
-            .collect()
-    }
-
-    fn finding(&self, id: &str, code: &str) -> &Value {
-        self.check(id)["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["code"] == code)
-            .unwrap_or_else(|| panic!("no {code} under {id}: {}", self.check(id)))
-    }
-}
+use support::{
+    account, closed_port, keep_session_bus, snconnect_with_keyring, verify_cmd, ReportExt, Run,
+    CHECK_IDS,
+};
 
 /// Runs verify with the fixture credentials (all via the environment) plus `extra` arguments.
+/// The run keeps the session bus: where a credential is missing, verify looks in the keyring, as
+/// it would for a user.
 fn verify_with(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = snconnect(dir.path());
-    cmd.args([
-        "verify",
-        "--no-input",
-        "--format",
-        "json",
-        "--instance",
-        url,
-    ])
-    .args(["--admin-user", fixtures::ADMIN_USER]);
-    if !extra.contains(&"--client-id") {
-        cmd.args(["--client-id", fixtures::CLIENT_ID]);
-    }
-    cmd.env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
-        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
-        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
-        .args(extra);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    Run {
-        json,
-        code: out.status.code().unwrap(),
-        stderr,
-    }
+    let mut cmd = verify_cmd(dir.path(), url, extra, env);
+    Run::of(keep_session_bus(&mut cmd))
 }
 
 fn verify_scenario(scenario: &str, extra: &[&str]) -> Run {
@@ -135,23 +43,15 @@ fn healthy_app_passes_every_check_and_exits_0() {
         "the scenario grants incident_manager through a group"
     );
     let run = verify_with(&sandbox.url(), &[], &[]);
-    assert_eq!(run.code, 0, "{}", run.json);
-    assert_eq!(run.json["ok"], true);
-    for id in [
-        "instance",
-        "app",
-        "oauth_app",
-        "service_user",
-        "roles",
-        "task_acls",
-        "connect",
-    ] {
+    assert_eq!(run.code, 0, "{}", run.report());
+    assert_eq!(run.report()["ok"], true);
+    for id in CHECK_IDS {
         assert_eq!(run.status(id), "pass", "{id}: {}", run.check(id));
     }
-    assert!(run.codes("app").contains(&"app.version".to_string()));
+    assert!(run.codes("app").contains(&"app.version"));
     assert!(run
         .codes("oauth_app")
-        .contains(&"oauth_app.token_lifespans".to_string()));
+        .contains(&"oauth_app.token_lifespans"));
     assert!(!run.stderr.contains(fixtures::ADMIN_PASSWORD));
 }
 
@@ -485,7 +385,7 @@ fn table_denied_to_the_service_user_is_reported_per_table() {
     assert!(
         codes
             .iter()
-            .any(|c| c == "connect.table_denied" || c == "connect.table_hidden"),
+            .any(|c| *c == "connect.table_denied" || *c == "connect.table_hidden"),
         "{codes:?}"
     );
     let f = &run.check("connect")["findings"][0];
@@ -499,9 +399,7 @@ fn hidden_rows_for_the_service_user_are_reported_as_hidden() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("roles-missing")).unwrap();
     let run = verify_with(&sandbox.url(), &[], &[]);
     assert!(
-        run.codes("connect")
-            .iter()
-            .any(|c| c == "connect.table_hidden"),
+        run.codes("connect").contains(&"connect.table_hidden"),
         "{}",
         run.check("connect")
     );
@@ -528,32 +426,32 @@ fn access_denied_names_the_cause_the_admin_side_found() {
     }
 }
 
+/// `verify --format json` with no credential at all from the environment; the keyring is
+/// reachable, as for a user.
+fn verify_without_credentials(dir: &std::path::Path, url: &str) -> assert_cmd::Command {
+    let mut cmd = snconnect_with_keyring(dir);
+    cmd.args([
+        "verify",
+        "--no-input",
+        "--format",
+        "json",
+        "--instance",
+        url,
+    ]);
+    cmd
+}
+
 #[test]
 fn access_denied_without_admin_credentials_lists_the_causes_in_order() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let out = snconnect(dir.path())
-        .args([
-            "verify",
-            "--no-input",
-            "--format",
-            "json",
-            "--instance",
-            &sandbox.url(),
-        ])
-        .args(["--client-id", fixtures::CLIENT_ID])
-        .env("SNCONNECT_CLIENT_SECRET", "not-the-secret")
-        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
-        .output()
-        .unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let connect = json["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "connect")
-        .unwrap();
-    let f = &connect["findings"][0];
+    let run = Run::of(
+        verify_without_credentials(dir.path(), &sandbox.url())
+            .args(["--client-id", fixtures::CLIENT_ID])
+            .env("SNCONNECT_CLIENT_SECRET", "not-the-secret")
+            .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD),
+    );
+    let f = &run.check("connect")["findings"][0];
     assert_eq!(f["code"], "connect.access_denied");
     assert!(
         f["fix"]
@@ -562,27 +460,16 @@ fn access_denied_without_admin_credentials_lists_the_causes_in_order() {
             .starts_with("look at, in order: 1."),
         "{f}"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(run.code, 1);
 }
 
 #[test]
 fn missing_credentials_skip_the_checks_that_need_them_and_exit_0() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let out = snconnect(dir.path())
-        .args([
-            "verify",
-            "--no-input",
-            "--format",
-            "json",
-            "--instance",
-            &sandbox.url(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let checks = json["checks"].as_array().unwrap();
+    let run = Run::of(&mut verify_without_credentials(dir.path(), &sandbox.url()));
+    assert_eq!(run.code, 0);
+    let checks = run.report()["checks"].as_array().unwrap();
     assert_eq!(checks[0]["status"], "pass");
     assert_eq!(checks[0]["findings"][0]["code"], "instance.anonymous_only");
     for c in &checks[1..6] {
@@ -633,7 +520,7 @@ fn rejected_admin_credentials_exit_3_after_exactly_one_attempt() {
 #[test]
 fn a_wrong_service_password_costs_one_failed_login_and_sends_no_probe() {
     let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
-    let before = failed_attempts(&sandbox);
+    let before = account(&sandbox, fixtures::SERVICE_USER).0;
     let run = verify_with(
         &sandbox.url(),
         &[],
@@ -641,7 +528,7 @@ fn a_wrong_service_password_costs_one_failed_login_and_sends_no_probe() {
     );
     assert_eq!(run.status("connect"), "fail");
     assert_eq!(run.codes("connect"), ["connect.access_denied"]);
-    assert_eq!(failed_attempts(&sandbox), before + 1);
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER).0, before + 1);
     let requests = sandbox.requests();
     let tokens = requests
         .iter()
@@ -653,18 +540,6 @@ fn a_wrong_service_password_costs_one_failed_login_and_sends_no_probe() {
         .filter(|r| r.user.as_deref().is_some_and(|u| u.starts_with("token:")))
         .count();
     assert_eq!(as_service_user, 0, "no probe without a token: {requests:?}");
-}
-
-fn failed_attempts(sandbox: &Sandbox) -> u64 {
-    sandbox.with_db(|db| {
-        let row = db
-            .find_one("sys_user", "user_name=incident.io")
-            .expect("service user")
-            .clone();
-        db.value_at("sys_user", &row, "failed_attempts")
-            .parse()
-            .unwrap_or(0)
-    })
 }
 
 #[test]
@@ -733,11 +608,7 @@ fn a_slow_instance_times_out_and_exits_3() {
 
 #[test]
 fn nothing_listening_is_unreachable_and_exits_3() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let run = verify_with(&format!("http://127.0.0.1:{port}"), &[], &[]);
+    let run = verify_with(&format!("http://127.0.0.1:{}", closed_port()), &[], &[]);
     assert_eq!(run.code, 3);
     assert_eq!(run.codes("instance"), ["instance.unreachable"]);
     assert_eq!(run.status("connect"), "skip");
@@ -764,7 +635,7 @@ fn a_web_server_that_is_not_servicenow_exits_3() {
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 30\r\nConnection: close\r\n\r\n<html><body>Hello</body></html>",
     );
     let run = verify_with(&format!("http://127.0.0.1:{port}"), &[], &[]);
-    assert_eq!(run.code, 3, "{}", run.json);
+    assert_eq!(run.code, 3, "{}", run.report());
     assert_eq!(run.codes("instance"), ["instance.not_servicenow"]);
 }
 
@@ -773,7 +644,7 @@ fn a_failed_tls_handshake_exits_3() {
     // Plain HTTP where TLS is expected: the handshake fails.
     let port = raw_server(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     let run = verify_with(&format!("https://127.0.0.1:{port}"), &[], &[]);
-    assert_eq!(run.code, 3, "{}", run.json);
+    assert_eq!(run.code, 3, "{}", run.report());
     assert_eq!(run.codes("instance"), ["instance.tls"]);
 }
 

@@ -1,23 +1,33 @@
-//! Shared helpers for the hardening tests: running the binary with a clean environment, reading
-//! its report, and local servers for what the sandbox cannot produce by itself (raw faults, TLS,
-//! an HTTP CONNECT proxy). Every server binds 127.0.0.1 only.
+//! Shared helpers for the integration tests: running the binary with a clean environment,
+//! reading its report, the sandbox's fixture credentials, reading and seeding a sandbox or a
+//! config directory, and local servers for what the sandbox cannot produce by itself (raw faults,
+//! TLS, an HTTP CONNECT proxy). Every server binds 127.0.0.1 only.
 //!
 //! Each test binary uses a different part of this module, so unused items are expected.
 #![allow(dead_code)]
 
 pub mod fault_server;
+pub mod keyring;
 pub mod proxy;
 pub mod tls;
 
 use std::path::Path;
+use std::process::Command as StdCommand;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use assert_cmd::Command;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
-use snconnect::sandbox::fixtures;
+use snconnect::credentials::{ConfigDir, PlainFileStore, Profile, SecretKind, SecretStore};
+use snconnect::instance::Instance;
+use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+use snconnect::servicenow::{Auth, Client, ClientOptions, SnError, TokenResponse};
 
-/// One runtime for every helper server in a test binary. Tests are synchronous (they run the
-/// binary), so the servers need somewhere to live; two workers are plenty on a 2-core machine.
+/// One runtime for every helper server and client call in a test binary. Tests are synchronous
+/// (they run the binary or block on one call), so the servers need somewhere to live, and a
+/// client's pooled connections stay usable from one call to the next; two workers are plenty on
+/// a 2-core machine.
 pub fn rt() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
@@ -29,11 +39,12 @@ pub fn rt() -> &'static tokio::runtime::Runtime {
     })
 }
 
+// ---- running the binary ----
+
 /// Variables that would change what the binary does or prints, removed from every run: backtraces
 /// (they print on error), proxies (reqwest honours them), every SNCONNECT_* input, CI (implies
-/// --no-input, which the tests pass explicitly anyway) and the session bus (no keyring: the
-/// plain-file store is what the tests seed).
-const SCRUBBED: &[&str] = &[
+/// --no-input, which the tests pass explicitly anyway) and colour.
+const INPUTS: &[&str] = &[
     "RUST_BACKTRACE",
     "RUST_LIB_BACKTRACE",
     "HTTP_PROXY",
@@ -46,7 +57,6 @@ const SCRUBBED: &[&str] = &[
     "no_proxy",
     "NO_COLOR",
     "CI",
-    "DBUS_SESSION_BUS_ADDRESS",
     "SNCONNECT_INSTANCE",
     "SNCONNECT_PROFILE",
     "SNCONNECT_PATH",
@@ -60,13 +70,65 @@ const SCRUBBED: &[&str] = &[
     "SNCONNECT_FORMAT",
 ];
 
-/// The binary with a scrubbed environment and its own config directory.
-pub fn snconnect(config_dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("snconnect").expect("the snconnect binary");
-    for var in SCRUBBED {
+/// Every variable that could lead a process to a D-Bus session bus, and so to a keyring: the
+/// address itself, what a bus-activated process inherits, X11/Wayland autolaunch, and
+/// $XDG_RUNTIME_DIR/bus, where libdbus and zbus look when the address is not set.
+const SESSION_BUS: &[&str] = &[
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DBUS_STARTER_ADDRESS",
+    "DBUS_STARTER_BUS_TYPE",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XDG_RUNTIME_DIR",
+];
+
+/// Removes [`INPUTS`] and [`SESSION_BUS`] from a process's environment. Also for a test binary
+/// re-running itself as a child that must not reach a keyring.
+pub fn without_session_bus(cmd: &mut StdCommand) -> &mut StdCommand {
+    for var in INPUTS.iter().chain(SESSION_BUS) {
         cmd.env_remove(var);
     }
+    cmd
+}
+
+/// The binary as a plain process (for one that keeps running: `sandbox`), scrubbed like
+/// [`snconnect`] but with no config directory of its own.
+pub fn snconnect_process() -> StdCommand {
+    let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("snconnect"));
+    without_session_bus(&mut cmd);
+    cmd
+}
+
+/// The binary with a scrubbed environment and no config directory of its own: for commands that
+/// read no profile and store nothing (help, completions, demo, sandbox).
+pub fn snconnect_bare() -> Command {
+    Command::from_std(snconnect_process())
+}
+
+/// The binary with a scrubbed environment, no session bus (so no keyring: the plain-file store is
+/// what the tests seed) and its own config directory.
+pub fn snconnect(config_dir: &Path) -> Command {
+    let mut cmd = snconnect_bare();
     cmd.env("SNCONNECT_CONFIG_DIR", config_dir);
+    cmd
+}
+
+/// [`snconnect`], but on this process's session bus, so the binary reaches the keyring that
+/// `scripts/test` starts on its private bus (or, under a plain `cargo test`, whatever keyring the
+/// session has: tests that write to it check `keyring::secret_service_required` first).
+pub fn snconnect_with_keyring(config_dir: &Path) -> Command {
+    let mut cmd = snconnect(config_dir);
+    keep_session_bus(&mut cmd);
+    cmd
+}
+
+/// Puts back the session bus variables [`snconnect`] removed, as this process has them.
+pub fn keep_session_bus(cmd: &mut Command) -> &mut Command {
+    for var in SESSION_BUS {
+        if let Some(value) = std::env::var_os(var) {
+            cmd.env(var, value);
+        }
+    }
     cmd
 }
 
@@ -76,6 +138,8 @@ pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// stdout as JSON, parsed on first use (see [`Run::report`]).
+    report: OnceLock<Value>,
 }
 
 impl Run {
@@ -87,6 +151,7 @@ impl Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            report: OnceLock::new(),
         };
         assert!(
             !run.stderr.contains("panicked") && !run.stdout.contains("panicked"),
@@ -101,16 +166,59 @@ impl Run {
         run
     }
 
-    /// The JSON report on stdout.
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
+    /// The JSON report on stdout, parsed once; the run reads like its report through
+    /// [`ReportExt`] too.
+    pub fn report(&self) -> &Value {
+        self.report.get_or_init(|| {
+            serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+                panic!(
+                    "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                    self.stdout, self.stderr
+                )
+            })
         })
     }
+
+    /// The JSON report on stdout, as a value of its own.
+    pub fn json(&self) -> Value {
+        self.report().clone()
+    }
+
+    /// stdout then stderr, for assertions about everything the run printed.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
 }
+
+/// The sandbox's fixture secrets: what [`verify_cmd`] and friends supply.
+pub const FIXTURE_SECRETS: [&str; 3] = [
+    fixtures::ADMIN_PASSWORD,
+    fixtures::CLIENT_SECRET,
+    fixtures::SERVICE_PASSWORD,
+];
+
+/// Neither stdout nor stderr holds any of the fixture secrets.
+pub fn assert_no_fixture_secret(run: &Run) {
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(
+            !FIXTURE_SECRETS.iter().any(|s| text.contains(s)),
+            "a secret reached {stream}:\nstdout:\n{}\nstderr:\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+/// Every check id, in the contract's order (the order of a report's `checks`).
+pub const CHECK_IDS: [&str; 7] = [
+    "instance",
+    "app",
+    "oauth_app",
+    "service_user",
+    "roles",
+    "task_acls",
+    "connect",
+];
 
 /// Reading a verify JSON report by check id.
 pub trait ReportExt {
@@ -118,6 +226,7 @@ pub trait ReportExt {
     fn status(&self, id: &str) -> &str;
     fn codes(&self, id: &str) -> Vec<&str>;
     fn messages(&self, id: &str) -> String;
+    fn finding(&self, id: &str, code: &str) -> &Value;
 }
 
 impl ReportExt for Value {
@@ -157,18 +266,88 @@ impl ReportExt for Value {
             })
             .unwrap_or_default()
     }
+
+    /// The finding with `code` under a check.
+    fn finding(&self, id: &str, code: &str) -> &Value {
+        let check = self.check(id);
+        check["findings"]
+            .as_array()
+            .and_then(|fs| fs.iter().find(|f| f["code"] == code))
+            .unwrap_or_else(|| panic!("no {code} under {id}: {check}"))
+    }
+}
+
+impl ReportExt for Run {
+    fn check(&self, id: &str) -> &Value {
+        self.report().check(id)
+    }
+
+    fn status(&self, id: &str) -> &str {
+        self.report().status(id)
+    }
+
+    fn codes(&self, id: &str) -> Vec<&str> {
+        self.report().codes(id)
+    }
+
+    fn messages(&self, id: &str) -> String {
+        self.report().messages(id)
+    }
+
+    fn finding(&self, id: &str, code: &str) -> &Value {
+        self.report().finding(id, code)
+    }
+}
+
+// ---- the fixture credentials ----
+
+/// Every input verify and setup need besides the instance, from the environment, with the
+/// sandbox's fixture values.
+pub fn fixture_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
+        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
+        .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
+        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
+        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
+}
+
+/// `snconnect COMMAND --no-input --instance INSTANCE` with the fixture credentials
+/// ([`fixture_env`]), in the binary's default format. `env` overrides or adds variables; `args`
+/// go last.
+pub fn fixture_cmd(
+    config_dir: &Path,
+    command: &str,
+    instance: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
+    let mut cmd = snconnect(config_dir);
+    cmd.args([command, "--no-input", "--instance", instance]);
+    fixture_env(&mut cmd).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// JSON unless `args` choose a format.
+fn json_by_default(mut cmd: Command, args: &[&str]) -> Command {
+    if !args.contains(&"--format") {
+        cmd.args(["--format", "json"]);
+    }
+    cmd
 }
 
 /// `snconnect verify --no-input` against `instance` with the sandbox's fixture credentials, all
 /// from the environment, as JSON unless `args` choose a format. `env` overrides or adds
-/// variables; `args` go last.
+/// variables.
 pub fn verify_cmd(
     config_dir: &Path,
     instance: &str,
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Command {
-    with_fixtures(config_dir, "verify", instance, args, env)
+    json_by_default(fixture_cmd(config_dir, "verify", instance, args, env), args)
 }
 
 /// `snconnect setup --no-input` like [`verify_cmd`] (add `--insecure-storage`: there is no
@@ -179,31 +358,7 @@ pub fn setup_cmd(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Command {
-    with_fixtures(config_dir, "setup", instance, args, env)
-}
-
-fn with_fixtures(
-    config_dir: &Path,
-    command: &str,
-    instance: &str,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> Command {
-    let mut cmd = snconnect(config_dir);
-    cmd.args([command, "--no-input", "--instance", instance]);
-    if !args.contains(&"--format") {
-        cmd.args(["--format", "json"]);
-    }
-    cmd.env("SNCONNECT_ADMIN_USER", fixtures::ADMIN_USER)
-        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
-        .env("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID)
-        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
-        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD)
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
+    json_by_default(fixture_cmd(config_dir, "setup", instance, args, env), args)
 }
 
 /// `snconnect apply --no-input --yes --insecure-storage` against `instance` with the fixture
@@ -231,6 +386,154 @@ pub fn verify(instance: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     Run::of(&mut verify_cmd(dir.path(), instance, args, env))
 }
+
+// ---- the sandbox ----
+
+/// A sandbox running `scenario` with the default knobs.
+pub fn sandbox(scenario: &str) -> Sandbox {
+    Sandbox::start(SandboxConfig::scenario(scenario)).expect("start the sandbox")
+}
+
+/// A sandbox running `scenario`, whose REST inserts into sys_security_acl succeed only with
+/// `allow_acl_insert` (a real instance refuses them without elevation).
+pub fn sandbox_for_apply(scenario: &str, allow_acl_insert: bool) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        allow_acl_insert,
+        ..SandboxConfig::scenario(scenario)
+    })
+    .expect("start the sandbox")
+}
+
+/// The roles the sandbox's healthy-app scenario (the default) grants the service user, by name:
+/// what a dot-walked `sys_user_has_role` query for it must return.
+pub const SERVICE_USER_ROLES: [&str; 4] = [
+    "cmdb_read",
+    "incident_manager",
+    "sn_cmdb_user",
+    "x_incident_io.api_user",
+];
+
+/// The incident.io Store app and its role, installed by hand as a person would: the one step
+/// apply cannot take.
+pub fn install_app_by_hand(sandbox: &Sandbox) {
+    sandbox.with_db(|db| {
+        db.insert(
+            "sys_store_app",
+            &[
+                ("scope", "x_incident_io"),
+                ("name", "incident.io"),
+                ("version", "1.4.0"),
+            ],
+        )
+        .unwrap();
+        db.insert("sys_user_role", &[("name", "x_incident_io.api_user")])
+            .unwrap();
+    });
+}
+
+/// How many rows of `table` match an encoded query.
+pub fn rows(sandbox: &Sandbox, table: &str, query: &str) -> usize {
+    sandbox.with_db(|db| db.find(table, query).len())
+}
+
+/// `(failed_attempts, locked_out)` of a user, read from the sandbox's tables.
+pub fn account(sandbox: &Sandbox, user_name: &str) -> (u32, bool) {
+    sandbox.with_db(|db| {
+        let row = db
+            .user_by_name(user_name)
+            .unwrap_or_else(|| panic!("no user {user_name}"));
+        let failed = row
+            .get("failed_attempts")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (
+            failed,
+            row.get("locked_out").map(String::as_str) == Some("true"),
+        )
+    })
+}
+
+/// The client options for tests: a failure classifies in seconds, and retries back off in
+/// milliseconds instead of the real schedule.
+pub fn quick_options(timeout: Duration) -> ClientOptions {
+    ClientOptions {
+        timeout,
+        backoff_base: Duration::from_millis(10),
+        ..ClientOptions::default()
+    }
+}
+
+/// A client for the instance at `url`.
+pub fn client_for(url: &str, opts: &ClientOptions) -> Client {
+    Client::new(&Instance::parse(url).expect("instance URL"), opts).expect("client")
+}
+
+/// A client for a sandbox, with [`quick_options`] and a 10 s timeout.
+pub fn sandbox_client(sandbox: &Sandbox) -> Client {
+    client_for(&sandbox.url(), &quick_options(Duration::from_secs(10)))
+}
+
+pub fn secret(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}
+
+/// The sandbox admin's Basic credentials.
+pub fn fixture_admin() -> Auth {
+    Auth::basic(fixtures::ADMIN_USER, secret(fixtures::ADMIN_PASSWORD))
+}
+
+/// The password grant of the fixture OAuth client for the fixture service user, with `password`.
+pub async fn service_grant(client: &Client, password: &str) -> Result<TokenResponse, SnError> {
+    client
+        .password_grant(
+            fixtures::CLIENT_ID,
+            &secret(fixtures::CLIENT_SECRET),
+            fixtures::SERVICE_USER,
+            &secret(password),
+        )
+        .await
+}
+
+// ---- the config directory ----
+
+/// The profile name snconnect derives from an instance address.
+pub fn profile_of(url: &str) -> String {
+    Instance::parse(url).expect("instance URL").profile_name()
+}
+
+/// The plain-file secret store of a config directory, without its on-stderr notice.
+pub fn plain_store(config_dir: &Path) -> PlainFileStore {
+    PlainFileStore::new(ConfigDir::at(config_dir.to_path_buf()).plain_secrets_path())
+        .with_notice(|_| {})
+}
+
+/// Writes a profile and its secrets into a config directory, as setup with
+/// `--insecure-storage` would have left them, without a keyring.
+pub fn seed_plain(config_dir: &Path, profile: &Profile, secrets: &[(SecretKind, &str)]) {
+    ConfigDir::at(config_dir.to_path_buf())
+        .save_profile(profile)
+        .expect("save the profile");
+    let store = plain_store(config_dir);
+    for (kind, value) in secrets {
+        store
+            .set(&profile.name, *kind, &secret(value))
+            .expect("write the plain-file store");
+    }
+}
+
+/// The values of `kinds` the plain-file store holds for the profile of `url`, in that order,
+/// skipping those not stored.
+pub fn stored_secrets(config_dir: &Path, url: &str, kinds: &[SecretKind]) -> Vec<String> {
+    let store = plain_store(config_dir);
+    let profile = profile_of(url);
+    kinds
+        .iter()
+        .filter_map(|k| store.get(&profile, *k).expect("read the plain-file store"))
+        .map(|s| s.expose_secret().to_string())
+        .collect()
+}
+
+// ---- local servers ----
 
 /// A port on 127.0.0.1 with nothing listening (bound, read, released).
 pub fn closed_port() -> u16 {
