@@ -61,6 +61,20 @@ impl Pty {
         ] {
             cmd.env_remove(var);
         }
+        // Only scripts/test's private bus with its throwaway keyring may be reached: under a plain
+        // `cargo test` a developer's own keyring must never receive the fixture secrets.
+        if std::env::var("SNCONNECT_TEST_SECRET_SERVICE").as_deref() != Ok("1") {
+            for var in [
+                "DBUS_SESSION_BUS_ADDRESS",
+                "DBUS_STARTER_ADDRESS",
+                "DBUS_STARTER_BUS_TYPE",
+                "DISPLAY",
+                "WAYLAND_DISPLAY",
+                "XDG_RUNTIME_DIR",
+            ] {
+                cmd.env_remove(var);
+            }
+        }
         cmd.env("SNCONNECT_CONFIG_DIR", config_dir)
             .env("TERM", "xterm")
             .env("NO_COLOR", "1");
