@@ -479,3 +479,20 @@ fn a_run_killed_halfway_converges_on_the_next_run_without_duplicates() {
         assert_eq!(report.code, 0, "after {stop_after}: {}", report.all());
     }
 }
+
+#[test]
+fn a_repair_without_the_service_credentials_says_how_to_prove_the_connection() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("user-locked")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = apply(dir.path(), &sandbox.url(), &["--yes", "--insecure-storage"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let all = run.all();
+    assert!(all.contains("pass [service_user]"), "{all}");
+    assert!(all.contains("skip [connect]"), "{all}");
+    assert!(
+        all.contains("prove the connection with the service user's credentials"),
+        "{all}"
+    );
+    // Nothing was generated or stored, so revealing stored secrets would show nothing.
+    assert!(!all.contains("credentials show"), "{all}");
+}
