@@ -504,7 +504,9 @@ impl Wizard<'_, '_> {
             let choice = menu[chosen].0;
             match choice {
                 Choice::Fix => {
-                    self.fix(step)?;
+                    if !self.fix(step)? {
+                        continue;
+                    }
                     if !self.inputs_known(step) {
                         self.step_inputs(step)?;
                     }
@@ -553,10 +555,12 @@ impl Wizard<'_, '_> {
 
     /// "Let snconnect do it": shows what would be written for the step, asks, generates any
     /// secret that is needed and stores it before the first write (so a secret the instance
-    /// uses is never lost), writes, and shows what happened. The caller checks the step again.
-    fn fix(&mut self, step: CheckId) -> Result<()> {
+    /// uses is never lost), writes, and shows what happened. The caller checks the step again
+    /// unless this returns `false`: the person declined the plan, so nothing changed and the
+    /// step's menu comes back without asking for its values or spending a check on it.
+    fn fix(&mut self, step: CheckId) -> Result<bool> {
         let Some(fixer) = self.env.fixer.as_deref_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         let plan = fixer.plan(&self.st, step)?;
         if plan.steps.is_empty() {
@@ -566,7 +570,7 @@ impl Wizard<'_, '_> {
                 apply_render::plan_body(&plan, false)
             };
             self.p().say(&text);
-            return Ok(());
+            return Ok(true);
         }
         let text = apply_render::plan_body(&plan, false);
         self.p().say(&text);
@@ -580,7 +584,7 @@ impl Wizard<'_, '_> {
         );
         if !self.p().confirm(&question, true)? {
             self.p().say("  Nothing was changed.\n");
-            return Ok(());
+            return Ok(false);
         }
         let mut secrets = apply::Secrets {
             client_secret: self.st.client_secret.clone(),
@@ -618,7 +622,7 @@ impl Wizard<'_, '_> {
             self.p().say(&msg);
         }
         let Some(fixer) = self.env.fixer.as_deref_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         let outcome = fixer.execute(&self.st, &plan, &secrets)?;
         if step == CheckId::OauthApp || self.st.client_id.is_none() {
@@ -636,7 +640,7 @@ impl Wizard<'_, '_> {
         };
         let text = apply_render::outcome_body(&outcome, &report);
         self.p().say(&text);
-        Ok(())
+        Ok(true)
     }
 
     /// Asks for what a step produces: the OAuth client's id and secret, the user's name and

@@ -570,3 +570,38 @@ fn let_snconnect_do_it_creates_the_user_with_a_stored_generated_password() {
     );
     assert_no_secret(t);
 }
+
+#[test]
+fn declining_the_plan_brings_the_step_menu_back_without_asking_or_checking() {
+    let h = Harness::new("user-locked");
+    let mut answers = admin_sign_in();
+    answers.push(Answer::pick("check now")); // OAuth
+    answers.extend(oauth_values());
+    answers.push(Answer::pick("let snconnect do it")); // the locked user
+    answers.push(Answer::No); // not now: the menu must come back, not the user's values
+    answers.push(Answer::pick("let snconnect do it"));
+    answers.push(Answer::Yes);
+    answers.extend(user_values()); // the password is not known until now
+    answers.push(Answer::No); // keep the admin password? no
+    let mut p = ScriptedPrompter::new(answers);
+    let outcome = h
+        .run(&mut p, &h.target(), WizardOptions::default())
+        .unwrap();
+    let t = p.transcript();
+    assert_eq!(p.remaining(), 0, "{t}");
+    let declined = t.find("Nothing was changed").expect("declined");
+    let next = &t[declined..];
+    let menu = next.find("What next?").expect("the menu again");
+    let asked = next.find("Service user name").expect("asked once, later");
+    assert!(menu < asked, "{t}");
+    assert_eq!(t.matches("Service user name").count(), 1, "{t}");
+    assert!(t.contains("Service user passes"), "{t}");
+    assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
+    let patches = h
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(patches, 1, "only the accepted plan wrote");
+}

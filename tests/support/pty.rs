@@ -31,6 +31,12 @@ impl Pty {
     /// Starts `snconnect ARGS` in a pty whose terminal begins as a person's does (echo on), with
     /// a scrubbed environment and `config_dir` as its configuration directory.
     pub fn spawn(config_dir: &Path, args: &[&str]) -> Pty {
+        Pty::spawn_with_env(config_dir, args, &[])
+    }
+
+    /// As [`Pty::spawn`], then sets `env` in the child's environment (after the scrubbing, so
+    /// a test can give one of the variables it removes, such as `SNCONNECT_ADMIN_TOKEN`).
+    pub fn spawn_with_env(config_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Pty {
         let bin = assert_cmd::cargo::cargo_bin("snconnect");
         let mut cmd = std::process::Command::new("sh");
         cmd.arg("-c")
@@ -78,6 +84,9 @@ impl Pty {
         cmd.env("SNCONNECT_CONFIG_DIR", config_dir)
             .env("TERM", "xterm")
             .env("NO_COLOR", "1");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
         let mut session = Session::spawn(cmd).expect("snconnect starts in a pty");
         session.set_expect_timeout(Some(Duration::from_secs(30)));
         Pty {
