@@ -450,7 +450,7 @@ fn an_sso_admin_token_is_used_without_asking_for_a_password_and_never_shown() {
     p.expect("answers as a ServiceNow instance");
     p.choose("Which way do you want to connect?", 0);
     p.expect("SNCONNECT_ADMIN_TOKEN");
-    p.expect("Signed in");
+    p.expect("Signed in with the admin token");
     p.expect("Step 1 of 6: Install the incident.io app: already done");
     give_service_credentials(&mut p);
     p.expect("Step 4 of 6: Give the service user its roles: already done");

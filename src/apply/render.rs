@@ -82,7 +82,7 @@ pub fn plan_human(plan: &Plan, dry_run: bool) -> String {
     } else {
         "snconnect apply"
     };
-    headline_for(headline, plan) + &plan_body(plan, dry_run)
+    headline_for(headline, plan) + &plan_body(plan, dry_run, true)
 }
 
 /// The line that names the command, the instance, the path and the user.
@@ -96,7 +96,10 @@ fn headline_for(command: &str, plan: &Plan) -> String {
 }
 
 /// The plan without the headline, for the setup wizard, where the step already says what runs.
-pub fn plan_body(plan: &Plan, dry_run: bool) -> String {
+///
+/// `confirm_hint` adds how the command line confirms changes to existing records (`--yes`); the
+/// wizard asks its own question and leaves it out.
+pub fn plan_body(plan: &Plan, dry_run: bool, confirm_hint: bool) -> String {
     let mut out = String::new();
     if plan.steps.is_empty() {
         let _ = writeln!(
@@ -158,7 +161,7 @@ pub fn plan_body(plan: &Plan, dry_run: bool) -> String {
             .iter()
             .filter_map(|s| step_number(plan, &s.id).map(|n| n.to_string()))
             .collect();
-        if !confirm.is_empty() {
+        if confirm_hint && !confirm.is_empty() {
             let _ = writeln!(
                 out,
                 "  {} {}: apply asks first, or needs --yes without a terminal.",

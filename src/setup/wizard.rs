@@ -404,10 +404,10 @@ impl Wizard<'_, '_> {
         };
         if !report.cannot_run() {
             let who = match &self.st.admin {
-                AdminAuth::Basic { user, .. } => format!("'{user}'"),
-                _ => "the admin token".to_string(),
+                AdminAuth::Basic { user, .. } => format!("as '{user}'"),
+                _ => "with the admin token".to_string(),
             };
-            self.p().say(&format!("  ✓ Signed in as {who}.\n"));
+            self.p().say(&format!("  ✓ Signed in {who}.\n"));
             return Ok(true);
         }
         self.p().say(&findings_text(&result));
@@ -567,12 +567,12 @@ impl Wizard<'_, '_> {
             let text = if plan.manual.is_empty() {
                 "  snconnect finds nothing to write for this step.".to_string()
             } else {
-                apply_render::plan_body(&plan, false)
+                apply_render::plan_body(&plan, false, false)
             };
             self.p().say(&text);
             return Ok(true);
         }
-        let text = apply_render::plan_body(&plan, false);
+        let text = apply_render::plan_body(&plan, false, false);
         self.p().say(&text);
         let question = format!(
             "Make {} to {}?",
