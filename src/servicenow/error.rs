@@ -469,11 +469,21 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// `Retry-After` in seconds (the form ServiceNow sends). HTTP dates are ignored: the backoff then
 /// falls back to its own schedule.
 pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header_str(headers, "retry-after")?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    retry_after_value(
+        header_str(headers, "retry-after")?,
+        std::time::SystemTime::now(),
+    )
+}
+
+/// `Retry-After` is either seconds (what ServiceNow sends) or an HTTP date (what a proxy in front
+/// of it may send); a date in the past means "now".
+fn retry_after_value(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Turns one HTTP response into parsed JSON or a classified error.
@@ -748,6 +758,20 @@ fn chain_has_timeout(e: &reqwest::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(retry_after_value(" 7 ", now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(42));
+        assert_eq!(
+            retry_after_value(&later, now),
+            Some(Duration::from_secs(42))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        assert_eq!(retry_after_value(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(retry_after_value("soon", now), None);
+    }
     use reqwest::header::{HeaderName, HeaderValue};
 
     fn target() -> RequestTarget {
