@@ -14,8 +14,8 @@ use crate::checks::{
     app, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context, Lookup,
 };
 use crate::cli::{CheckId, SetupPath};
-use crate::requirements::AUTH_SCOPE;
-use crate::servicenow::{Page, Record, Session, SnError};
+use crate::requirements::{AUTH_SCOPE, OAUTH_ENTRY_NAME};
+use crate::servicenow::{ListRequest, Page, Query, Record, Session, SnError};
 
 /// A `sys_user_role` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,5 +196,29 @@ pub async fn fetch(
         }),
         acls: lookup(acls, acls_q.table, run::acl),
         acl_roles: lookup(acl_roles, acl_roles_q.table, run::acl_role),
+    })
+}
+
+/// The client id of the single active OAuth entry named incident.io: what the integration uses
+/// once apply (or a person) created it. `None` when there is none, or several (ambiguous; the
+/// `oauth_app` check reports that).
+pub async fn active_entry_client_id(session: &Session) -> Result<Option<String>, SnError> {
+    let req = ListRequest::new()
+        .query(
+            Query::new()
+                .eq("name", OAUTH_ENTRY_NAME)
+                .eq("active", "true")
+                .build(),
+        )
+        .fields(&["client_id"])
+        .limit(2)
+        .exclude_reference_link(true);
+    let page = session.list("oauth_entity", &req).await?;
+    Ok(match page.records.as_slice() {
+        [one] => one
+            .str("client_id")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        _ => None,
     })
 }

@@ -31,8 +31,7 @@ use crate::commands::verify;
 use crate::credentials::{self, Profile, SecretKind, StoreOptions};
 use crate::exit::{Exit, UserError};
 use crate::report::{human, json, Report};
-use crate::requirements::OAUTH_ENTRY_NAME;
-use crate::servicenow::{Auth, Client, ListRequest, Query, Session};
+use crate::servicenow::{Auth, Client, Session};
 use crate::ui::{colour, progress::Spinner};
 
 /// Asks a yes/no question on stderr. A trait so the flow can be tested without a terminal.
@@ -242,7 +241,10 @@ pub fn apply(
     // The client id the integration uses: given, or read from the one entry now there.
     let client_id = match &inputs.client_id {
         Some(id) => Some(id.clone()),
-        None => rt.block_on(entry_client_id(&session)),
+        None => rt
+            .block_on(apply::state::active_entry_client_id(&session))
+            .ok()
+            .flatten(),
     };
     save_profile(&inputs, &plan, client_id.as_deref());
 
@@ -335,28 +337,6 @@ fn next_step(inputs: &Inputs, report: &Report, outcome: &apply::Outcome) -> Stri
          --reveal",
         inputs.profile
     )
-}
-
-/// The client id of the single active entry named incident.io, if exactly one is readable.
-async fn entry_client_id(session: &Session) -> Option<String> {
-    let req = ListRequest::new()
-        .query(
-            Query::new()
-                .eq("name", OAUTH_ENTRY_NAME)
-                .eq("active", "true")
-                .build(),
-        )
-        .fields(&["client_id"])
-        .limit(2)
-        .exclude_reference_link(true);
-    let page = session.list("oauth_entity", &req).await.ok()?;
-    match page.records.as_slice() {
-        [one] => one
-            .str("client_id")
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        _ => None,
-    }
 }
 
 /// Remembers the non-secret values, keeping what the profile already had (e.g. an admin user

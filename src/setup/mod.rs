@@ -16,8 +16,7 @@ use crate::commands::apply as apply_cmd;
 use crate::commands::inputs::{AdminAuth, Inputs};
 use crate::commands::verify;
 use crate::report::Report;
-use crate::requirements::OAUTH_ENTRY_NAME;
-use crate::servicenow::{Client, ListRequest, Query};
+use crate::servicenow::Client;
 use crate::ui::progress::Spinner;
 
 pub mod handoff;
@@ -133,25 +132,9 @@ impl Fixer for LiveChecker {
     fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>> {
         let client = self.client(inputs)?;
         let session = apply_cmd::admin_session(&client, inputs)?;
-        let req = ListRequest::new()
-            .query(
-                Query::new()
-                    .eq("name", OAUTH_ENTRY_NAME)
-                    .eq("active", "true")
-                    .build(),
-            )
-            .fields(&["client_id"])
-            .limit(2)
-            .exclude_reference_link(true);
-        let page = self.runtime.block_on(session.list("oauth_entity", &req))?;
-        // Two active entries would be ambiguous: the oauth_app check reports that instead.
-        Ok(match page.records.as_slice() {
-            [one] => one
-                .str("client_id")
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-            _ => None,
-        })
+        Ok(self
+            .runtime
+            .block_on(apply::state::active_entry_client_id(&session))?)
     }
 }
 
