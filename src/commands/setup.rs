@@ -151,12 +151,7 @@ fn unattended(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
     let stored = store_unattended(&*store, &dir, &inputs)?;
     eprintln!(
         "Stored the {} in {} and the profile '{}' in {}.",
-        stored
-            .kinds
-            .iter()
-            .map(|k| k.label())
-            .collect::<Vec<_>>()
-            .join(" and "),
+        stored.labels().join(" and "),
         stored.backend,
         inputs.profile,
         stored.profile_path.display()
@@ -260,12 +255,7 @@ fn unattended_apply(global: &GlobalArgs, args: &SetupArgs, inputs: Inputs) -> Re
         let stored = store::store_all(&*store, &dir, &what)?;
         eprintln!(
             "Stored the supplied {} in {}.",
-            stored
-                .kinds
-                .iter()
-                .map(|k| k.label())
-                .collect::<Vec<_>>()
-                .join(" and "),
+            stored.labels().join(" and "),
             stored.backend
         );
     }

@@ -41,6 +41,13 @@ pub struct Stored {
     pub kinds: Vec<SecretKind>,
 }
 
+impl Stored {
+    /// What was stored, as the words a message uses ("OAuth client secret", …).
+    pub fn labels(&self) -> Vec<&'static str> {
+        self.kinds.iter().map(|k| k.label()).collect()
+    }
+}
+
 /// Writes `what`, rolling back on any failure. The error says what failed, that nothing was
 /// changed (or, if the rollback failed too, what may be left), and how to look.
 pub fn store_all(

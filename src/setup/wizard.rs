@@ -613,7 +613,7 @@ impl Wizard<'_, '_> {
             };
             let stored = store::store_all(self.env.store, self.env.dir, &what)?;
             interrupt::set_message("the secrets snconnect generated had already been stored");
-            let labels: Vec<&str> = stored.kinds.iter().map(|k| k.label()).collect();
+            let labels = stored.labels();
             let msg = format!(
                 "  Generated a new {} and stored it in {} before changing anything.",
                 labels.join(" and a new "),
@@ -874,7 +874,7 @@ impl Wizard<'_, '_> {
         };
         let stored = store::store_all(self.env.store, self.env.dir, &what)?;
         interrupt::set_message("the credentials had already been stored");
-        let kinds: Vec<&str> = stored.kinds.iter().map(|k| k.label()).collect();
+        let kinds = stored.labels();
         let msg = format!(
             "  Stored {} in {} and the profile '{}' in {}.\n",
             match kinds.as_slice() {
