@@ -369,28 +369,19 @@ pub fn interactive(no_input: bool) -> bool {
         && std::io::stderr().is_terminal()
 }
 
-/// Prompts on the terminal (stderr), with hidden input for secrets.
-pub struct TerminalPrompter;
-
-impl Prompter for TerminalPrompter {
+/// The wizard's prompter (`crate::ui::prompt`) serves here too: one place draws questions on the
+/// terminal. The `RefCell` lets this narrow, `&self` seam share it between the lookups of a run.
+/// A question that fails (Ctrl-C, a closed terminal) counts as skipped.
+impl<P: crate::ui::prompt::Prompter> Prompter for std::cell::RefCell<P> {
     fn text(&self, prompt: &str) -> Option<String> {
-        dialoguer::Input::<String>::new()
-            .with_prompt(prompt)
-            .allow_empty(true)
-            .interact_text()
+        self.borrow_mut()
+            .input(prompt, None, &crate::ui::prompt::any)
             .ok()
-            .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     }
 
     fn secret(&self, prompt: &str) -> Option<SecretString> {
-        dialoguer::Password::new()
-            .with_prompt(prompt)
-            .allow_empty_password(true)
-            .interact()
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(SecretString::from)
+        self.borrow_mut().secret(prompt).ok().flatten()
     }
 }
 
@@ -660,6 +651,22 @@ mod tests {
             "{:?}",
             p.asked.borrow()
         );
+    }
+
+    #[test]
+    fn the_wizard_prompter_answers_here_and_empty_or_interrupted_means_skip() {
+        use crate::ui::prompt::{Answer, ScriptedPrompter};
+        let p = RefCell::new(ScriptedPrompter::new([
+            Answer::Text("admin".into()),
+            Answer::Secret("pw".into()),
+            Answer::Text(String::new()),
+            Answer::Interrupt,
+        ]));
+        assert_eq!(p.text("admin user name").as_deref(), Some("admin"));
+        assert_eq!(expose(&p.secret("admin password")), Some("pw"));
+        assert_eq!(p.text("client id"), None);
+        assert!(p.secret("password").is_none());
+        assert_eq!(p.borrow().remaining(), 0);
     }
 
     #[test]

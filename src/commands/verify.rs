@@ -155,7 +155,9 @@ pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> R
             })
             .map_err(|e| format!("{e:#}"))
     };
-    let prompter = inputs::TerminalPrompter;
+    let prompter = std::cell::RefCell::new(crate::ui::prompt::TerminalPrompter::new(
+        crate::ui::colour::for_stderr(global.color),
+    ));
     let interactive = inputs::interactive(global.no_input);
     let mut sources = Sources {
         env: &env,
