@@ -89,3 +89,20 @@ fn nothing_to_do_asks_nothing() {
         "the profile went to the temp dir"
     );
 }
+
+#[test]
+fn the_wizard_prompter_confirms_for_apply_and_a_failed_question_is_no() {
+    use snconnect::ui::prompt::{Answer, ScriptedPrompter};
+    use std::cell::RefCell;
+    let p = RefCell::new(ScriptedPrompter::new([
+        Answer::Yes,
+        Answer::No,
+        Answer::Interrupt,
+    ]));
+    assert!(p.confirm("Apply 1 write?"));
+    assert!(!p.confirm("Apply 1 write?"));
+    assert!(
+        !p.confirm("Apply 1 write?"),
+        "Ctrl-C at the question is a no"
+    );
+}

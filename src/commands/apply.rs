@@ -39,16 +39,11 @@ pub trait Confirm {
     fn confirm(&self, question: &str) -> bool;
 }
 
-/// dialoguer's confirmation prompt on the terminal; any failure to ask counts as "no".
-pub struct TerminalConfirm;
-
-impl Confirm for TerminalConfirm {
+/// The wizard's prompter (`crate::ui::prompt`) asks here too; the answer defaults to "no", and any
+/// failure to ask (Ctrl-C, a closed terminal) counts as "no".
+impl<P: crate::ui::prompt::Prompter> Confirm for std::cell::RefCell<P> {
     fn confirm(&self, question: &str) -> bool {
-        dialoguer::Confirm::new()
-            .with_prompt(question)
-            .default(false)
-            .interact()
-            .unwrap_or(false)
+        self.borrow_mut().confirm(question, false).unwrap_or(false)
     }
 }
 
@@ -63,11 +58,10 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     }
     let inputs = verify::resolve_inputs(global, &args.target)?;
     let interactive = inputs::interactive(global.no_input);
-    let confirm: Option<&dyn Confirm> = if interactive {
-        Some(&TerminalConfirm)
-    } else {
-        None
-    };
+    let terminal = std::cell::RefCell::new(crate::ui::prompt::TerminalPrompter::new(
+        crate::ui::colour::for_stderr(global.color),
+    ));
+    let confirm = interactive.then_some(&terminal as &dyn Confirm);
     apply(global, args, inputs, confirm)
 }
 
