@@ -69,6 +69,11 @@ impl LiveChecker {
         })
     }
 
+    /// A spinner on stderr while waiting, when this run draws one and stderr is a terminal.
+    fn spinner(&self, message: &str) -> Spinner {
+        Spinner::start_if(self.spinner && console::Term::stderr().is_term(), message)
+    }
+
     fn client(&mut self, inputs: &Inputs) -> Result<Client> {
         match &self.client {
             Some(c) if c.instance().as_str() == inputs.instance.as_str() => Ok(c.clone()),
@@ -85,10 +90,7 @@ impl Checker for LiveChecker {
     fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report> {
         let client = self.client(inputs)?;
         let plan = verify::plan(inputs, only, self.global.timeout);
-        let _spinner = Spinner::start_if(
-            self.spinner && console::Term::stderr().is_term(),
-            &format!("checking {}", inputs.instance.as_str()),
-        );
+        let _spinner = self.spinner(&format!("checking {}", inputs.instance.as_str()));
         Ok(self.runtime.block_on(verify::verify(&client, &plan, false)))
     }
 }
@@ -97,10 +99,7 @@ impl Fixer for LiveChecker {
     fn plan(&mut self, inputs: &Inputs, step: CheckId) -> Result<apply::Plan> {
         let client = self.client(inputs)?;
         let session = apply_cmd::admin_session(&client, inputs)?;
-        let _spinner = Spinner::start_if(
-            self.spinner && console::Term::stderr().is_term(),
-            &format!("reading {}", inputs.instance.as_str()),
-        );
+        let _spinner = self.spinner(&format!("reading {}", inputs.instance.as_str()));
         let state =
             self.runtime
                 .block_on(apply_cmd::read_state(&session, inputs, self.global.timeout))?;
@@ -119,10 +118,7 @@ impl Fixer for LiveChecker {
     ) -> Result<apply::Outcome> {
         let client = self.client(inputs)?;
         let session = apply_cmd::admin_session(&client, inputs)?;
-        let _spinner = Spinner::start_if(
-            self.spinner && console::Term::stderr().is_term(),
-            &format!("writing to {}", inputs.instance.as_str()),
-        );
+        let _spinner = self.spinner(&format!("writing to {}", inputs.instance.as_str()));
         let log = |_: &str| {};
         Ok(self
             .runtime
