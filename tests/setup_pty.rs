@@ -46,6 +46,13 @@ fn assert_no_secret(p: &Pty) {
     p.assert_absent(&SECRETS);
 }
 
+/// Answers whether to keep the admin password, then expects the hand-off screen and a clean exit.
+fn answer_keep_admin_and_finish(p: &mut Pty, key: &str) {
+    p.confirm("Also keep the admin password", key);
+    p.expect("Settings → Integrations → ServiceNow → Connect");
+    assert_eq!(p.finish(), 0);
+}
+
 /// Signs in as the sandbox admin on the app path, up to the survey.
 fn sign_in_as_admin(p: &mut Pty) {
     p.expect("answers as a ServiceNow instance");
@@ -148,9 +155,7 @@ fn a_broken_step_is_found_fixed_by_hand_and_checked_again() {
     p.secret("Service user password (Enter keeps", "");
     p.expect("Service user passes");
     p.expect("credentials work");
-    p.confirm("Also keep the admin password", "n");
-    p.expect("Settings → Integrations");
-    assert_eq!(p.finish(), 0);
+    answer_keep_admin_and_finish(&mut p, "n");
     assert_no_secret(&p);
 }
 
@@ -238,9 +243,7 @@ fn a_second_run_offers_what_it_knows_and_skips_what_passes() {
     sign_in_as_admin(&mut p);
     give_service_credentials(&mut p);
     p.expect("credentials work");
-    p.confirm("Also keep the admin password", "y");
-    p.expect("Settings → Integrations");
-    assert_eq!(p.finish(), 0);
+    answer_keep_admin_and_finish(&mut p, "y");
 
     let profile = profile_of(&sandbox);
     let mut p = spawn_setup(dir.path(), &["--profile", &profile]);
@@ -255,9 +258,7 @@ fn a_second_run_offers_what_it_knows_and_skips_what_passes() {
         p.expect("already done");
     }
     p.expect("Step 6 of 6: Connect as incident.io: already works");
-    p.confirm("Also keep the admin password", "\r");
-    p.expect("Settings → Integrations");
-    assert_eq!(p.finish(), 0);
+    answer_keep_admin_and_finish(&mut p, "\r");
     assert_no_secret(&p);
 }
 
@@ -343,9 +344,7 @@ fn let_snconnect_do_it_unlocks_the_user_with_one_patch_and_checks_again() {
     p.expect("Step 5 of 6: Let the app's role work on task records: already done");
     p.expect("Step 6 of 6: Connect as incident.io");
     p.expect("credentials work");
-    p.confirm("Also keep the admin password", "n");
-    p.expect("Settings → Integrations → ServiceNow → Connect");
-    assert_eq!(p.finish(), 0);
+    answer_keep_admin_and_finish(&mut p, "n");
     assert_no_secret(&p);
 
     let text = console::strip_ansi_codes(&p.text()).into_owned();
