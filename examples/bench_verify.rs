@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use snconnect::cli::SetupPath;
 use snconnect::commands::{demo, verify};
+use snconnect::model::SetupPath;
 use snconnect::sandbox::{Sandbox, SandboxConfig};
 use snconnect::servicenow::{Client, ClientOptions};
 

@@ -2,12 +2,15 @@
 //!
 //! Every flag is documented once, here. Secrets are never flag values: they come from stdin
 //! (`--*-stdin`), the environment, the keyring, or a hidden prompt. The environment variables that
-//! carry secrets are read by [`crate::commands::inputs`], not by clap, so `--help` can never print one.
+//! carry secrets are read by [`crate::inputs::resolve`], not by clap, so `--help` can never print one.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use clap::builder::PossibleValue;
+
+pub use crate::model::{CheckId, SetupPath};
 use crate::version::LONG_VERSION;
 
 /// Gets a ServiceNow instance ready for the incident.io integration, and proves it is ready.
@@ -69,25 +72,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-/// The two documented ways to connect (see the setup document).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SetupPath {
-    /// The incident.io Store app, its api_user role, and three ACLs on task (recommended).
-    App,
-    /// No app: the service user holds admin, and no ACLs are needed.
-    Admin,
-}
-
-impl SetupPath {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SetupPath::App => "app",
-            SetupPath::Admin => "admin",
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,52 +306,24 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Stable check ids, in report order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum CheckId {
-    Instance,
-    App,
-    OauthApp,
-    ServiceUser,
-    Roles,
-    TaskAcls,
-    Connect,
-}
-
-impl CheckId {
-    pub const ALL: [CheckId; 7] = [
-        CheckId::Instance,
-        CheckId::App,
-        CheckId::OauthApp,
-        CheckId::ServiceUser,
-        CheckId::Roles,
-        CheckId::TaskAcls,
-        CheckId::Connect,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckId::Instance => "instance",
-            CheckId::App => "app",
-            CheckId::OauthApp => "oauth_app",
-            CheckId::ServiceUser => "service_user",
-            CheckId::Roles => "roles",
-            CheckId::TaskAcls => "task_acls",
-            CheckId::Connect => "connect",
-        }
+// The domain's enums, as flag values: their stable strings are the values users type.
+impl ValueEnum for CheckId {
+    fn value_variants<'a>() -> &'a [Self] {
+        &CheckId::ALL
     }
 
-    pub fn title(self) -> &'static str {
-        match self {
-            CheckId::Instance => "Instance",
-            CheckId::App => "incident.io app",
-            CheckId::OauthApp => "OAuth application",
-            CheckId::ServiceUser => "Service user",
-            CheckId::Roles => "Roles",
-            CheckId::TaskAcls => "Task ACLs",
-            CheckId::Connect => "Connect",
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
+    }
+}
+
+impl ValueEnum for SetupPath {
+    fn value_variants<'a>() -> &'a [Self] {
+        &SetupPath::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()).help(self.describe()))
     }
 }
 

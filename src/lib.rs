@@ -2,7 +2,10 @@
 //!
 //! Data flows one way: inputs → facts → findings → report / plan → actions.
 //!
-//! - [`cli`] holds the clap types only; [`commands`] has one file per command.
+//! - [`model`] is the domain's vocabulary (check ids, paths, statuses, finding codes).
+//! - [`cli`] holds the clap types only, mapped onto [`model`]; [`commands`] has one file per command.
+//! - [`inputs`] are a run's inputs, resolved once by `commands::inputs`; [`flows`] are verify
+//!   and apply as the commands and the wizard share them.
 //! - [`instance`] normalises what the user types as an instance into `https://host`.
 //! - [`servicenow`] is a REST client that knows nothing about incident.io.
 //! - [`requirements`] is what incident.io needs, as data.
@@ -18,7 +21,10 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod exit;
+pub mod flows;
+pub mod inputs;
 pub mod instance;
+pub mod model;
 pub mod report;
 pub mod requirements;
 pub mod sandbox;

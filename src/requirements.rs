@@ -3,7 +3,7 @@
 //! The checks, the plan that `apply` builds and the help texts all read these values, so a change
 //! to incident.io's documented setup is a change to this file only. Nothing here does I/O.
 
-use crate::cli::SetupPath;
+use crate::model::SetupPath;
 
 /// Scope of the incident.io Store app; its tables and roles are prefixed with it.
 pub const APP_SCOPE: &str = "x_incident_io";

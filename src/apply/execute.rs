@@ -22,8 +22,8 @@ use serde_json::{Map, Value as Json};
 use super::manual::ManualStep;
 use super::plan::{Action, Plan, Step, Value};
 use crate::checks::Links;
-use crate::cli::CheckId;
 use crate::credentials::SecretKind;
+use crate::model::CheckId;
 use crate::servicenow::{ErrorKind, ForbiddenKind, ListRequest, Query, Session, WriteOptions};
 
 /// The secrets the plan's steps send: supplied ones, or generated and already stored.
@@ -110,7 +110,6 @@ impl StepOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepResult {
     pub id: String,
-    #[serde(serialize_with = "super::plan::serialize_check_id")]
     pub check: CheckId,
     pub table: String,
     pub summary: String,

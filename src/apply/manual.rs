@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::checks::{FindingCode, Links};
-use crate::cli::CheckId;
+use crate::model::CheckId;
 use crate::requirements::{
     AclSpec, ACL_TABLE, APP_ROLE, APP_SCOPE, AUTH_SCOPE, OAUTH_ENTRY_NAME, STORE_URL,
 };
@@ -18,7 +18,6 @@ use crate::requirements::{
 /// One thing to do by hand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManualStep {
-    #[serde(serialize_with = "crate::apply::plan::serialize_check_id")]
     pub check: CheckId,
     /// The finding this answers.
     pub code: FindingCode,

@@ -23,7 +23,7 @@ pub use manual::ManualStep;
 pub use plan::{plan, Action, Plan, PlanInputs, SecretSource, Step, Value};
 pub use state::State;
 
-use crate::cli::CheckId;
+use crate::model::CheckId;
 
 /// The part of the plan that makes one check pass, with the steps it depends on: what the setup
 /// wizard's "let snconnect do it" runs for that step.

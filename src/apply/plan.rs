@@ -25,16 +25,12 @@ use serde::{Serialize, Serializer};
 use super::manual::{self, ManualStep};
 use super::state::State;
 use crate::checks::{oauth_app, roles, service_user, task_acls, FindingCode, Links, Lookup};
-use crate::cli::{CheckId, SetupPath};
 use crate::credentials::SecretKind;
+use crate::model::{CheckId, SetupPath};
 use crate::requirements::{
     roles_for, task_acls as acl_specs, AclSpec, ADMIN_ROLE, APP_ROLE, AUTH_SCOPE, MACHINE_IDENTITY,
     OAUTH_ENTRY_NAME, PROP_OAUTH_ACTIVE, PROP_ROPC_DISABLED, PROP_USERACCOUNT_SCOPE_ID,
 };
-
-pub(crate) fn serialize_check_id<S: Serializer>(id: &CheckId, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(id.as_str())
-}
 
 /// A value to write into a field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +187,6 @@ fn serialize_kind<S: Serializer>(k: &SecretKind, s: S) -> Result<S::Ok, S::Error
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     pub instance: String,
-    #[serde(serialize_with = "serialize_path")]
     pub path: SetupPath,
     pub username: String,
     pub steps: Vec<Step>,
@@ -201,10 +196,6 @@ pub struct Plan {
     pub secrets: Vec<PlannedSecret>,
     /// Facts worth knowing that need no action (e.g. a secret apply leaves as it is).
     pub notes: Vec<String>,
-}
-
-fn serialize_path<S: Serializer>(p: &SetupPath, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(p.as_str())
 }
 
 impl Plan {

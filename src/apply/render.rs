@@ -110,7 +110,7 @@ pub fn plan_body(plan: &Plan, dry_run: bool, confirm_hint: bool) -> String {
         let _ = writeln!(
             out,
             "\n{} planned{}:",
-            crate::ui::count(plan.steps.len(), "write", "writes"),
+            crate::model::count(plan.steps.len(), "write", "writes"),
             if dry_run { ", nothing changed" } else { "" }
         );
         for (i, step) in plan.steps.iter().enumerate() {
@@ -272,8 +272,8 @@ pub fn outcome_body(outcome: &Outcome, secrets: &SecretsReport) -> String {
         let _ = writeln!(
             out,
             "\n{ok} of {} done, {} sent:",
-            crate::ui::count(outcome.results.len(), "step", "steps"),
-            crate::ui::count(outcome.writes(), "write", "writes")
+            crate::model::count(outcome.results.len(), "step", "steps"),
+            crate::model::count(outcome.writes(), "write", "writes")
         );
         for r in &outcome.results {
             let _ = writeln!(
@@ -412,7 +412,7 @@ mod tests {
     use crate::apply::plan::{plan, PlanInputs};
     use crate::apply::state::{RoleRecord, State};
     use crate::checks::{Links, Lookup};
-    use crate::cli::SetupPath;
+    use crate::model::SetupPath;
 
     fn sample() -> Plan {
         let mut s = State::empty_instance();

@@ -13,7 +13,7 @@ use crate::checks::run::{self, to_lookup};
 use crate::checks::{
     app, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context, Lookup,
 };
-use crate::cli::{CheckId, SetupPath};
+use crate::model::{CheckId, SetupPath};
 use crate::requirements::{AUTH_SCOPE, OAUTH_ENTRY_NAME};
 use crate::servicenow::{ListRequest, Page, Query, Record, Session, SnError};
 

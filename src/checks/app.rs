@@ -5,7 +5,7 @@
 //! work in progress) and does not make back-sync work, so the two are told apart.
 
 use super::{unusable, Context, Finding, FindingCode, Lookup, Verdict};
-use crate::cli::SetupPath;
+use crate::model::SetupPath;
 use crate::requirements::{APP_SCOPE, STORE_URL};
 
 /// One row of `sys_store_app` or `sys_app` for the scope.

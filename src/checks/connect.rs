@@ -6,7 +6,7 @@
 //! explains it, lists the causes to look at in order.
 
 use super::{join_names, CheckResult, Context, Finding, FindingCode, Severity, Status, Verdict};
-use crate::cli::CheckId;
+use crate::model::CheckId;
 use crate::requirements::{APP_ROLE, AUTH_SCOPE, OAUTH_ENTRY_NAME};
 
 /// What the single token request returned.
@@ -263,7 +263,7 @@ fn access_denied(ctx: &Context, others: &[CheckResult], error: &str, description
 mod tests {
     use super::*;
     use crate::checks::test_support::*;
-    use crate::cli::SetupPath;
+    use crate::model::SetupPath;
 
     fn readable(tables: &[&str]) -> Vec<Probe> {
         tables

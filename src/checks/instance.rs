@@ -248,7 +248,7 @@ mod tests {
     use super::*;
     use crate::checks::test_support::*;
     use crate::checks::Status;
-    use crate::cli::{CheckId, SetupPath};
+    use crate::model::{CheckId, SetupPath};
 
     fn facts(admin: AdminLogin, answer: Answer) -> Facts {
         Facts {

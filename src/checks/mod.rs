@@ -5,11 +5,9 @@
 //! [`Lookup`], which keeps "no rows", "rows hidden by ACLs" and "query failed" apart — the Table API
 //! answers all three with an empty list unless the caller looks at `X-Total-Count` and the status.
 
-use std::fmt;
+use serde::Serialize;
 
-use serde::{Serialize, Serializer};
-
-use crate::cli::{CheckId, SetupPath};
+pub use crate::model::{CheckId, FindingCode, SetupPath, Severity, Status};
 
 pub mod app;
 pub mod connect;
@@ -20,183 +18,6 @@ pub mod roles;
 pub mod run;
 pub mod service_user;
 pub mod task_acls;
-
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Warn,
-    Fail,
-    Skip,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Skip => "skip",
-        }
-    }
-}
-
-/// How much a finding matters: `error` fails its check, `warning` makes it warn, `note` is a
-/// skip's reason or plain information.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Note,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        }
-    }
-}
-
-/// Declares [`FindingCode`] with its stable string, so the two cannot drift apart.
-macro_rules! finding_codes {
-    ($($(#[$doc:meta])* $variant:ident => $code:literal,)*) => {
-        /// Every finding a check can report. The dotted strings are part of the contract: users'
-        /// CI matches on them, so a code is never renamed or reused for something else.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum FindingCode {
-            $($(#[$doc])* $variant,)*
-        }
-
-        impl FindingCode {
-            /// All codes, for the uniqueness test and for documentation.
-            pub const ALL: &'static [FindingCode] = &[$(FindingCode::$variant,)*];
-
-            /// The stable dotted string, e.g. `service_user.locked_out`.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(FindingCode::$variant => $code,)*
-                }
-            }
-        }
-    };
-}
-
-finding_codes! {
-    // instance
-    /// Nothing answered at the address (DNS, refused connection).
-    InstanceUnreachable => "instance.unreachable",
-    /// The instance did not answer within `--timeout`.
-    InstanceTimeout => "instance.timeout",
-    /// The TLS handshake failed (untrusted certificate, TLS-inspecting proxy).
-    InstanceTls => "instance.tls",
-    /// A developer instance asleep: the hibernation page instead of the API.
-    InstanceHibernating => "instance.hibernating",
-    /// An HTML login or SSO page where the API should answer.
-    InstanceLoginPage => "instance.login_page",
-    /// Something answered, but not as a ServiceNow instance.
-    InstanceNotServiceNow => "instance.not_servicenow",
-    /// The admin user name and password (or token) were refused.
-    InstanceAdminRejected => "instance.admin_rejected",
-    /// The admin is enrolled in MFA and the instance enforces it for API logins.
-    InstanceAdminMfa => "instance.admin_mfa_required",
-    /// 5xx after the bounded retries.
-    InstanceServerError => "instance.server_error",
-    /// 429 after the bounded retries.
-    InstanceRateLimited => "instance.rate_limited",
-    /// Any other answer the checks cannot work with.
-    InstanceUnexpected => "instance.unexpected_response",
-    /// No admin credentials: only the instance's identity was checked.
-    InstanceAnonymousOnly => "instance.anonymous_only",
-
-    // app
-    AppNotInstalled => "app.not_installed",
-    AppInactive => "app.inactive",
-    /// The scope exists only as an app built on the instance, not as the Store app.
-    AppCustomOnly => "app.custom_app_only",
-    AppVersion => "app.version",
-    AppUpdateAvailable => "app.update_available",
-    AppCannotSee => "app.cannot_see",
-    AppQueryFailed => "app.query_failed",
-
-    // oauth_app
-    OauthMissing => "oauth_app.missing",
-    OauthInactive => "oauth_app.inactive",
-    OauthDuplicate => "oauth_app.duplicate",
-    OauthScopeMissing => "oauth_app.scope_missing",
-    /// The scope mapping table could not be read, so the scope cannot be confirmed.
-    OauthScopeUnverified => "oauth_app.scope_unverified",
-    OauthRopcDisabled => "oauth_app.password_grant_disabled",
-    OauthDisabled => "oauth_app.oauth_disabled",
-    OauthClientIdMismatch => "oauth_app.client_id_mismatch",
-    OauthTokenLifespans => "oauth_app.token_lifespans",
-    OauthCannotSee => "oauth_app.cannot_see",
-    OauthQueryFailed => "oauth_app.query_failed",
-
-    // service_user
-    UserMissing => "service_user.missing",
-    UserInactive => "service_user.inactive",
-    UserLockedOut => "service_user.locked_out",
-    UserPasswordNeedsReset => "service_user.password_needs_reset",
-    UserNotMachine => "service_user.not_machine",
-    /// The release has no identity type field on users.
-    UserIdentityTypeUnavailable => "service_user.identity_type_unavailable",
-    UserFailedAttempts => "service_user.failed_attempts",
-    UserCannotSee => "service_user.cannot_see",
-    UserQueryFailed => "service_user.query_failed",
-
-    // roles
-    RolesMissing => "roles.missing",
-    /// `x_incident_io.api_user` does not exist on the instance: the app is missing.
-    RolesAppRoleAbsent => "roles.app_role_absent",
-    RolesAdminSatisfies => "roles.admin_satisfies",
-    RolesCannotSee => "roles.cannot_see",
-    RolesQueryFailed => "roles.query_failed",
-    RolesNoUser => "roles.no_user",
-
-    // task_acls
-    AclMissing => "task_acls.missing",
-    AclInactive => "task_acls.inactive",
-    AclDenyUnless => "task_acls.deny_unless",
-    AclNoRole => "task_acls.no_role",
-    AclWrongRole => "task_acls.wrong_role",
-    AclAdminOverridesOff => "task_acls.admin_overrides_off",
-    AclNotGlobal => "task_acls.not_global",
-    AclCannotSee => "task_acls.cannot_see",
-    AclQueryFailed => "task_acls.query_failed",
-    AclNotNeeded => "task_acls.not_needed",
-
-    // connect
-    ConnectAccessDenied => "connect.access_denied",
-    ConnectTokenFailed => "connect.token_failed",
-    ConnectTableDenied => "connect.table_denied",
-    ConnectTableHidden => "connect.table_hidden",
-    ConnectScopeBlocked => "connect.scope_blocked",
-    ConnectTableFailed => "connect.table_failed",
-
-    // reasons a check did not run
-    InputAdminMissing => "input.admin_credentials_missing",
-    InputServiceMissing => "input.service_credentials_missing",
-    RunNotSelected => "run.not_selected",
-    RunInstanceUnavailable => "run.instance_unavailable",
-    RunAdminRejected => "run.admin_rejected",
-}
-
-impl fmt::Display for FindingCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for FindingCode {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
 
 /// One thing a check found: what, on which record, what to do, and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -281,16 +102,11 @@ impl Verdict {
 /// One check's line in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckResult {
-    #[serde(serialize_with = "serialize_check_id")]
     pub id: CheckId,
     pub title: String,
     pub status: Status,
     pub duration_ms: u64,
     pub findings: Vec<Finding>,
-}
-
-fn serialize_check_id<S: Serializer>(id: &CheckId, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(id.as_str())
 }
 
 impl CheckResult {
@@ -426,7 +242,7 @@ pub(crate) fn unusable<T>(
                 format!(
                     "cannot see {what}: the instance reports {} but returned none to the admin \
                      user, so ACLs hide them",
-                    crate::ui::count(*total as usize, "matching row", "matching rows")
+                    crate::model::count(*total as usize, "matching row", "matching rows")
                 ),
             )
             .fix(

@@ -332,7 +332,7 @@ mod tests {
     use super::*;
     use crate::checks::test_support::*;
     use crate::checks::{FailureKind, QueryFailure, Status};
-    use crate::cli::SetupPath;
+    use crate::model::SetupPath;
 
     fn entry(sys_id: &str, client_id: &str, active: bool) -> Entry {
         Entry {

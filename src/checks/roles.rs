@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::{unusable, Context, Finding, FindingCode, Lookup, Verdict};
-use crate::cli::SetupPath;
+use crate::model::SetupPath;
 use crate::requirements::{all_role_names, roles_for, ADMIN_ROLE, APP_ROLE, STORE_URL};
 
 /// What the `service_user` lookup established about the user.

@@ -24,7 +24,7 @@ use super::{
     app, connect, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context,
     FailureKind, Finding, FindingCode, Lookup, QueryFailure, Verdict,
 };
-use crate::cli::{CheckId, SetupPath};
+use crate::model::{CheckId, SetupPath};
 use crate::requirements::TABLES_READ;
 use crate::servicenow::{
     Auth, Client, ErrorKind, ForbiddenKind, ListRequest, Page, Record, Session, SnError,

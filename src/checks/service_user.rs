@@ -157,7 +157,7 @@ mod tests {
     use super::*;
     use crate::checks::test_support::*;
     use crate::checks::{FailureKind, QueryFailure, Status};
-    use crate::cli::SetupPath;
+    use crate::model::SetupPath;
 
     fn good() -> User {
         User {

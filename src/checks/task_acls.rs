@@ -7,7 +7,7 @@
 //! are reported as "cannot see", never as "missing".
 
 use super::{join_names, unusable, Context, Finding, FindingCode, Lookup, Verdict};
-use crate::cli::SetupPath;
+use crate::model::SetupPath;
 use crate::requirements::{ACL_OPERATIONS, ACL_TABLE, APP_ROLE};
 
 /// One `sys_security_acl` row on `task`.

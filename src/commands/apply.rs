@@ -22,16 +22,15 @@
 use anyhow::Result;
 
 use crate::apply::render::{self, SecretsReport};
-use crate::apply::{self, secrets as gen, Plan, PlanInputs, Secrets, State};
-use crate::checks::instance::AdminLogin;
-use crate::checks::{Context, Links};
-use crate::cli::{ApplyArgs, CheckId, Format, GlobalArgs};
-use crate::commands::inputs::{self, AdminAuth, Inputs};
+use crate::apply::{self, secrets as gen, Plan, Secrets};
+use crate::cli::{ApplyArgs, Format, GlobalArgs};
 use crate::commands::verify;
 use crate::credentials::{self, Profile, SecretKind, StoreOptions};
 use crate::exit::{Exit, UserError};
+pub use crate::flows::apply::{admin_session, plan_inputs, read_state};
+use crate::inputs::resolve::{self as inputs, Inputs};
+use crate::model::CheckId;
 use crate::report::{human, json, Report};
-use crate::servicenow::{Auth, Client, Session};
 use crate::ui::{colour, progress::Spinner};
 
 /// Asks a yes/no question on stderr. A trait so the flow can be tested without a terminal.
@@ -63,77 +62,6 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
     ));
     let confirm = interactive.then_some(&terminal as &dyn Confirm);
     apply(global, args, inputs, confirm)
-}
-
-fn admin_auth(inputs: &Inputs) -> Result<(Auth, AdminLogin), UserError> {
-    match &inputs.admin {
-        AdminAuth::Basic { user, password } => Ok((
-            Auth::basic(user.clone(), password.clone()),
-            AdminLogin::Basic { user: user.clone() },
-        )),
-        AdminAuth::Bearer(token) => Ok((Auth::bearer(token.clone()), AdminLogin::Bearer)),
-        AdminAuth::Missing(why) => Err(UserError::usage(format!(
-            "apply needs admin credentials to read and change the configuration, and has none: \
-             {why}"
-        ))),
-    }
-}
-
-/// The admin's session; a usage error (exit 2) when there are no admin credentials.
-pub fn admin_session(client: &Client, inputs: &Inputs) -> Result<Session, UserError> {
-    admin_auth(inputs).map(|(auth, _)| client.session(auth))
-}
-
-/// Reads what a plan is made from, as the admin. When the instance or the admin's credentials
-/// cannot be used, the error (exit 3) carries the `instance` check's findings and says nothing
-/// was changed.
-pub async fn read_state(
-    session: &Session,
-    inputs: &Inputs,
-    timeout_secs: u64,
-) -> Result<State, UserError> {
-    let (_, login) = admin_auth(inputs)?;
-    let ctx = Context {
-        path: inputs.path,
-        username: inputs.username.clone(),
-        client_id: inputs.client_id.clone(),
-        links: Links::new(inputs.instance.as_str()),
-    };
-    apply::state::fetch(
-        session,
-        inputs.path,
-        &inputs.username,
-        &ctx,
-        login,
-        timeout_secs,
-    )
-    .await
-    .map_err(|blocked| {
-        let mut message = format!(
-            "apply cannot work with {}, so nothing was changed:",
-            inputs.instance.as_str()
-        );
-        for f in &blocked.findings {
-            message.push_str(&format!("\n  {}", f.message));
-            if let Some(fix) = &f.fix {
-                message.push_str(&format!("\n  fix: {fix}"));
-            }
-        }
-        UserError::cannot_run(message)
-    })
-}
-
-/// What the plan needs from the resolved inputs; `email` is `--email`.
-pub fn plan_inputs(inputs: &Inputs, email: Option<String>) -> PlanInputs {
-    PlanInputs {
-        path: inputs.path,
-        username: inputs.username.clone(),
-        email,
-        client_id: inputs.client_id.clone(),
-        client_secret_held: inputs.client_secret.is_some(),
-        password_held: inputs.password.is_some(),
-        links: Links::new(inputs.instance.as_str()),
-    }
 }
 
 /// The run after inputs are resolved; `confirm` is `None` when no one can be asked. Output goes
@@ -288,7 +216,7 @@ pub fn apply(
 /// the commands the output suggests.
 fn target_args(inputs: &Inputs) -> String {
     let mut s = format!("--instance {}", inputs.instance.as_str());
-    if inputs.path == crate::cli::SetupPath::Admin {
+    if inputs.path == crate::model::SetupPath::Admin {
         s.push_str(" --path admin");
     }
     if inputs.username != crate::requirements::DEFAULT_USERNAME {

@@ -20,7 +20,7 @@ use crate::credentials::{ConfigDir, Lookup, Profile, SecretKind, StoredSecrets};
 use crate::exit::{Exit, UserError};
 
 /// Shown instead of a secret. Fixed, so it reveals nothing about the value, not even its length.
-pub const MASK: &str = "••••••••";
+pub use crate::credentials::MASK;
 
 /// What `show` and `forget` work with, injected so tests can use a memory keyring and a temp dir.
 pub struct CredentialsOptions<'a> {
@@ -335,8 +335,8 @@ pub fn forget(opts: &mut CredentialsOptions<'_>, profile: &str) -> Result<Exit> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::SetupPath;
     use crate::credentials::{MemoryStore, SecretStore, Unavailable};
+    use crate::model::SetupPath;
     use secrecy::SecretString;
 
     struct Fixture {

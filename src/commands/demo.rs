@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use secrecy::SecretString;
 
 use crate::cli::{DemoArgs, Format, GlobalArgs};
-use crate::commands::inputs::{AdminAuth, Inputs};
 use crate::commands::verify;
 use crate::exit::{Exit, UserError};
+use crate::inputs::{AdminAuth, Inputs};
 use crate::instance::Instance;
 use crate::report::human;
 use crate::requirements::DEFAULT_USERNAME;
@@ -20,7 +20,7 @@ use crate::sandbox::{fixtures, scenario_names, Sandbox, SandboxConfig};
 use crate::ui::colour;
 
 /// The inputs a demo run uses: the sandbox's address and its fixture credentials.
-pub fn fixture_inputs(url: &str, path: crate::cli::SetupPath) -> Result<Inputs> {
+pub fn fixture_inputs(url: &str, path: crate::model::SetupPath) -> Result<Inputs> {
     let instance = Instance::parse(url).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Inputs {
         profile: instance.profile_name(),

@@ -9,7 +9,6 @@ pub mod apply;
 pub mod completions;
 pub mod credentials;
 pub mod demo;
-pub mod inputs;
 pub mod man;
 pub mod sandbox;
 pub mod setup;

@@ -18,16 +18,17 @@
 use anyhow::Result;
 
 use crate::checks::{instance::ADMIN_INPUTS, Status};
-use crate::cli::{ApplyArgs, CheckId, GlobalArgs, SetupArgs, TargetArgs};
+use crate::cli::{ApplyArgs, GlobalArgs, SetupArgs, TargetArgs};
 use crate::commands::apply as apply_cmd;
-use crate::commands::inputs::{self, AdminAuth, Inputs, Secret};
 use crate::commands::verify;
 use crate::credentials::{self, ConfigDir, Profile, SecretKind, SecretStore, StoreOptions};
 use crate::exit::{Exit, UserError};
+use crate::inputs::resolve::{self as inputs, AdminAuth, Inputs, Secret};
+use crate::model::CheckId;
 use crate::setup::handoff::{self, Handoff};
 use crate::setup::store::{self, ToStore};
 use crate::setup::wizard::{self, WizardEnv, WizardError, WizardOptions};
-use crate::setup::{copy_inputs, Checker, LiveChecker};
+use crate::setup::{Checker, LiveChecker};
 use crate::ui::prompt::{PromptError, TerminalPrompter};
 use crate::ui::{colour, interrupt};
 
@@ -62,8 +63,8 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
     target.password_stdin = false;
     let color = colour::for_stderr(global.color);
     let mut prompter = TerminalPrompter::new(color);
-    let mut checker = LiveChecker::new(global, true)?;
-    let mut fixer = LiveChecker::new(global, true)?;
+    let mut checker = LiveChecker::new(crate::commands::verify::client_options(global), true)?;
+    let mut fixer = LiveChecker::new(crate::commands::verify::client_options(global), true)?;
     // The wizard asks its own questions: resolution must not prompt.
     let mut quiet = global.clone();
     quiet.no_input = true;
@@ -133,7 +134,7 @@ fn unattended(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
     let store = credentials::open_store(StoreOptions {
         insecure_storage: args.insecure_storage,
     })?;
-    let mut checker = LiveChecker::new(global, true)?;
+    let mut checker = LiveChecker::new(crate::commands::verify::client_options(global), true)?;
     let report = checker.check(&inputs, &[])?;
     let color = colour::for_stdout(global.color);
     verify::write_stdout(&verify::render(&report, global.format, color))?;
@@ -222,7 +223,7 @@ fn unattended_apply(global: &GlobalArgs, args: &SetupArgs, inputs: Inputs) -> Re
         insecure_storage: args.insecure_storage,
     })?;
     let dir = ConfigDir::resolve()?;
-    let supplied = copy_inputs(&inputs);
+    let supplied = inputs.duplicate();
     let apply_args = ApplyArgs {
         target: args.target.clone(),
         dry_run: false,

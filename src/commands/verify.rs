@@ -9,69 +9,15 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::checks::instance::AdminLogin;
-use crate::checks::run::{self, AdminSide, Plan, ServiceSide};
-use crate::cli::{CheckId, Format, GlobalArgs, VerifyArgs};
-use crate::commands::inputs::{self, AdminAuth, Inputs, ProfileDefaults, Secret, Sources};
+use crate::cli::{Format, GlobalArgs, VerifyArgs};
 use crate::credentials::{Lookup, SecretKind, StoredSecrets};
-use crate::exit::{Exit, UserError};
+use crate::exit::Exit;
+use crate::flows;
+pub use crate::flows::verify::{plan, runtime, verify};
+use crate::inputs::resolve::{self as inputs, Inputs, ProfileDefaults, Secret, Sources};
 use crate::report::{human, json, junit, Report};
-use crate::servicenow::{Auth, Client, ClientOptions, ErrorKind};
+use crate::servicenow::{Client, ClientOptions};
 use crate::ui::{colour, progress::Spinner};
-
-/// Turns resolved inputs into the checks' plan. `only` empty means every check.
-pub fn plan(inputs: &Inputs, only: &[CheckId], timeout_secs: u64) -> Plan {
-    let admin = match &inputs.admin {
-        AdminAuth::Basic { user, password } => AdminSide::Login {
-            auth: Auth::basic(user.clone(), password.clone()),
-            login: AdminLogin::Basic { user: user.clone() },
-        },
-        AdminAuth::Bearer(token) => AdminSide::Login {
-            auth: Auth::bearer(token.clone()),
-            login: AdminLogin::Bearer,
-        },
-        AdminAuth::Missing(why) => AdminSide::Missing(with_store_problem(why, inputs)),
-    };
-    let service = match (&inputs.client_id, &inputs.client_secret, &inputs.password) {
-        (Some(client_id), Some(client_secret), Some(password)) => ServiceSide::Credentials {
-            client_id: client_id.clone(),
-            client_secret: client_secret.clone(),
-            password: password.clone(),
-        },
-        _ => ServiceSide::Missing(with_store_problem(
-            &format!("missing {}", inputs.service_missing().join(", ")),
-            inputs,
-        )),
-    };
-    Plan {
-        path: inputs.path,
-        username: inputs.username.clone(),
-        client_id: inputs.client_id.clone(),
-        admin,
-        service,
-        only: only.to_vec(),
-        timeout_secs,
-    }
-}
-
-/// Adds why the keyring could not be read, when that is part of why something is missing.
-fn with_store_problem(why: &str, inputs: &Inputs) -> String {
-    match &inputs.store_problem {
-        Some(problem) => format!("{why} (stored credentials could not be read: {problem})"),
-        None => why.to_string(),
-    }
-}
-
-/// Runs the checks and assembles the report.
-pub async fn verify(client: &Client, plan: &Plan, strict: bool) -> Report {
-    let checks = run::run(client, plan).await;
-    Report {
-        instance: client.instance().as_str().to_string(),
-        path: plan.path,
-        strict,
-        checks,
-    }
-}
 
 /// The report in the chosen format.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
@@ -102,12 +48,9 @@ pub fn client_options(global: &GlobalArgs) -> ClientOptions {
     }
 }
 
-/// Builds the client; a bad `--ca-cert` is the user's input (exit 2), anything else exit 3.
+/// Builds the client with the options the global flags ask for.
 pub fn build_client(inputs: &Inputs, global: &GlobalArgs) -> Result<Client> {
-    Client::new(&inputs.instance, &client_options(global)).map_err(|e| match e.kind {
-        ErrorKind::CaCert { .. } => UserError::usage(e.to_string()).into(),
-        _ => UserError::cannot_run(e.to_string()).into(),
-    })
+    flows::build_client(inputs, &client_options(global))
 }
 
 /// The keyring (and opt-in plain file), as the inputs' stored-secrets source.
@@ -169,13 +112,6 @@ pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> R
     Ok(inputs::resolve(target, &mut sources)?)
 }
 
-/// A single-threaded runtime is enough: the work is waiting on the network, concurrently.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
-}
-
 pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     let inputs = resolve_inputs(global, &args.target)?;
     let client = build_client(&inputs, global)?;
@@ -187,4 +123,30 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     let color = colour::for_stdout(global.color);
     write_stdout(&render(&report, global.format, color))?;
     Ok(report.exit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_follow_the_global_flags() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "snconnect",
+            "completions",
+            "bash",
+            "--timeout",
+            "7",
+            "-v",
+            "--ca-cert",
+            "/tmp/ca.pem",
+        ])
+        .unwrap();
+        let o = client_options(&cli.global);
+        assert_eq!(o.timeout, std::time::Duration::from_secs(7));
+        assert!(o.verbose);
+        assert_eq!(o.ca_cert, Some(std::path::PathBuf::from("/tmp/ca.pem")));
+        assert_eq!(o.max_attempts, 4);
+    }
 }

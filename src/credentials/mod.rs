@@ -29,6 +29,9 @@ mod keyring;
 mod memory;
 mod profile;
 
+/// What a secret is shown as when it is not revealed: the same width whatever its length.
+pub const MASK: &str = "••••••••";
+
 pub use self::file::PlainFileStore;
 pub use self::keyring::{
     run_with_deadline, shared_keyring, KeyringStore, DEFAULT_KEYRING_TIMEOUT, SERVICE,

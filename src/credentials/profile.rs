@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::fsutil::write_private_atomically;
 use super::StoreError;
-use crate::cli::SetupPath;
 use crate::exit::UserError;
+use crate::model::SetupPath;
 
 /// Overrides the config directory (tests, portable setups).
 pub const CONFIG_DIR_ENV: &str = "SNCONNECT_CONFIG_DIR";

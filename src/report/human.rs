@@ -5,8 +5,8 @@ use console::Style;
 
 use super::Report;
 use crate::checks::{Finding, Severity, Status};
-use crate::cli::SetupPath;
 use crate::exit::Exit;
+use crate::model::SetupPath;
 
 /// How to render: colour is decided by the caller (terminal, `--color`, `NO_COLOR`).
 #[derive(Debug, Clone, Default)]
@@ -181,7 +181,7 @@ pub fn next_step(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::checks::{CheckResult, Finding, FindingCode, Verdict};
-    use crate::cli::CheckId;
+    use crate::model::CheckId;
     use crate::report::test_support::sample;
 
     #[test]

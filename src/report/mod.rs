@@ -4,8 +4,8 @@
 //! contract order. It decides the exit code, so every format agrees on what `ok` means.
 
 use crate::checks::{instance, CheckResult, Status};
-use crate::cli::{CheckId, SetupPath};
 use crate::exit::Exit;
+use crate::model::{CheckId, SetupPath};
 
 pub mod human;
 pub mod json;

@@ -61,18 +61,6 @@ impl Default for ClientOptions {
     }
 }
 
-impl ClientOptions {
-    /// The options the global flags ask for (`--timeout`, `--ca-cert`, `-v`); the rest default.
-    pub fn from_args(global: &crate::cli::GlobalArgs) -> ClientOptions {
-        ClientOptions {
-            timeout: Duration::from_secs(global.timeout.max(1)),
-            ca_cert: global.ca_cert.clone(),
-            verbose: global.verbose,
-            ..ClientOptions::default()
-        }
-    }
-}
-
 impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
@@ -690,27 +678,6 @@ mod tests {
             !shown.contains("pw-XYZ-123") && !shown.contains("tok-XYZ-456"),
             "{shown}"
         );
-    }
-
-    #[test]
-    fn options_follow_the_global_flags() {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from([
-            "snconnect",
-            "completions",
-            "bash",
-            "--timeout",
-            "7",
-            "-v",
-            "--ca-cert",
-            "/tmp/ca.pem",
-        ])
-        .unwrap();
-        let o = ClientOptions::from_args(&cli.global);
-        assert_eq!(o.timeout, Duration::from_secs(7));
-        assert!(o.verbose);
-        assert_eq!(o.ca_cert, Some(PathBuf::from("/tmp/ca.pem")));
-        assert_eq!(o.max_attempts, 4);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::commands::credentials::MASK;
+use crate::credentials::MASK;
 use crate::instance::Instance;
 
 /// What the hand-off shows.

@@ -11,12 +11,13 @@
 use anyhow::Result;
 
 use crate::apply;
-use crate::cli::{CheckId, GlobalArgs};
-use crate::commands::apply as apply_cmd;
-use crate::commands::inputs::{AdminAuth, Inputs};
-use crate::commands::verify;
+use crate::flows::apply as apply_cmd;
+use crate::flows::{self, verify};
+use crate::inputs::Inputs;
+use crate::model::CheckId;
 use crate::report::Report;
 use crate::servicenow::Client;
+use crate::servicenow::ClientOptions;
 use crate::ui::progress::Spinner;
 
 pub mod handoff;
@@ -52,7 +53,8 @@ pub trait Fixer {
 
 /// The real checks: the same path as `snconnect verify`, on one client per instance.
 pub struct LiveChecker {
-    global: GlobalArgs,
+    options: ClientOptions,
+    timeout_secs: u64,
     runtime: tokio::runtime::Runtime,
     client: Option<Client>,
     /// Draw a spinner on stderr while waiting (interactive runs on a terminal).
@@ -60,9 +62,10 @@ pub struct LiveChecker {
 }
 
 impl LiveChecker {
-    pub fn new(global: &GlobalArgs, spinner: bool) -> Result<LiveChecker> {
+    pub fn new(options: ClientOptions, spinner: bool) -> Result<LiveChecker> {
         Ok(LiveChecker {
-            global: global.clone(),
+            timeout_secs: options.timeout.as_secs(),
+            options,
             runtime: verify::runtime()?,
             client: None,
             spinner,
@@ -78,7 +81,7 @@ impl LiveChecker {
         match &self.client {
             Some(c) if c.instance().as_str() == inputs.instance.as_str() => Ok(c.clone()),
             _ => {
-                let c = verify::build_client(inputs, &self.global)?;
+                let c = flows::build_client(inputs, &self.options)?;
                 self.client = Some(c.clone());
                 Ok(c)
             }
@@ -89,7 +92,7 @@ impl LiveChecker {
 impl Checker for LiveChecker {
     fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report> {
         let client = self.client(inputs)?;
-        let plan = verify::plan(inputs, only, self.global.timeout);
+        let plan = verify::plan(inputs, only, self.timeout_secs);
         let _spinner = self.spinner(&format!("checking {}", inputs.instance.as_str()));
         Ok(self.runtime.block_on(verify::verify(&client, &plan, false)))
     }
@@ -102,7 +105,7 @@ impl Fixer for LiveChecker {
         let _spinner = self.spinner(&format!("reading {}", inputs.instance.as_str()));
         let state =
             self.runtime
-                .block_on(apply_cmd::read_state(&session, inputs, self.global.timeout))?;
+                .block_on(apply_cmd::read_state(&session, inputs, self.timeout_secs))?;
         Ok(apply::plan_for(
             step,
             &state,
@@ -131,27 +134,5 @@ impl Fixer for LiveChecker {
         Ok(self
             .runtime
             .block_on(apply::state::active_entry_client_id(&session))?)
-    }
-}
-
-/// A copy of resolved inputs (they hold secrets, so they are not `Clone` by accident).
-pub fn copy_inputs(i: &Inputs) -> Inputs {
-    Inputs {
-        instance: i.instance.clone(),
-        profile: i.profile.clone(),
-        path: i.path,
-        admin: match &i.admin {
-            AdminAuth::Basic { user, password } => AdminAuth::Basic {
-                user: user.clone(),
-                password: password.clone(),
-            },
-            AdminAuth::Bearer(t) => AdminAuth::Bearer(t.clone()),
-            AdminAuth::Missing(why) => AdminAuth::Missing(why.clone()),
-        },
-        client_id: i.client_id.clone(),
-        client_secret: i.client_secret.clone(),
-        username: i.username.clone(),
-        password: i.password.clone(),
-        store_problem: i.store_problem.clone(),
     }
 }

@@ -4,8 +4,8 @@
 //! then what to click, with links that open the right page of their own instance. Names and
 //! values come from [`crate::requirements`], so the instructions and the checks cannot disagree.
 
-use crate::cli::{CheckId, SetupPath};
 use crate::instance::Instance;
+use crate::model::{CheckId, SetupPath};
 use crate::requirements::{
     roles_for, ACL_OPERATIONS, ACL_TABLE, APP_ROLE, APP_SCOPE, AUTH_SCOPE, OAUTH_ENTRY_NAME,
     STORE_URL,

@@ -16,13 +16,14 @@ use secrecy::SecretString;
 
 use super::handoff::{self, Handoff};
 use super::store::{self, Stored, ToStore};
-use super::{copy_inputs, Checker, Fixer};
+use super::{Checker, Fixer};
 use crate::apply::{self, render as apply_render, secrets as generate};
 use crate::checks::{CheckResult, FindingCode, Severity, Status};
-use crate::cli::{CheckId, SetupPath, TargetArgs};
-use crate::commands::inputs::{AdminAuth, Inputs};
+use crate::cli::TargetArgs;
 use crate::credentials::{ConfigDir, Profile, SecretKind, SecretStore};
+use crate::inputs::{AdminAuth, Inputs};
 use crate::instance::Instance;
+use crate::model::{CheckId, SetupPath};
 use crate::report::Report;
 use crate::ui::interrupt;
 use crate::ui::prompt::{non_empty, PromptError, Prompter};
@@ -258,7 +259,7 @@ fn choose_instance(env: &mut WizardEnv<'_>, target: &TargetArgs) -> Result<(Inpu
             target.instance = Some(typed);
         }
         let inputs = (env.resolve)(&target)?;
-        let mut anonymous = copy_inputs(&inputs);
+        let mut anonymous = inputs.duplicate();
         anonymous.admin = AdminAuth::Missing("checking the instance only".to_string());
         env.prompter
             .say(&format!("Checking {} ...", inputs.instance.as_str()));

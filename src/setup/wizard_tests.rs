@@ -5,10 +5,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::wizard::{self, Outcome, WizardEnv, WizardError, WizardOptions};
 use super::LiveChecker;
-use crate::cli::{CheckId, ColorChoice, Format, GlobalArgs, SetupPath, TargetArgs};
-use crate::commands::inputs::{self, Inputs, ProfileDefaults, Secret, Sources};
+use crate::cli::{ColorChoice, Format, GlobalArgs, TargetArgs};
 use crate::credentials::{ConfigDir, MemoryStore, SecretKind, SecretStore};
 use crate::exit::Exit;
+use crate::inputs::resolve::{self as inputs, Inputs, ProfileDefaults, Secret, Sources};
+use crate::model::{CheckId, SetupPath};
 use crate::sandbox::{fixtures, Sandbox, SandboxConfig};
 use crate::ui::prompt::{Answer, PromptError, Prompter, ScriptedPrompter, Validate};
 
@@ -68,8 +69,22 @@ impl Harness {
             timeout: 10,
             ca_cert: None,
         };
-        let mut checker = LiveChecker::new(&global, false).unwrap();
-        let mut fixer = LiveChecker::new(&global, false).unwrap();
+        let mut checker = LiveChecker::new(
+            crate::servicenow::ClientOptions {
+                timeout: std::time::Duration::from_secs(global.timeout),
+                ..Default::default()
+            },
+            false,
+        )
+        .unwrap();
+        let mut fixer = LiveChecker::new(
+            crate::servicenow::ClientOptions {
+                timeout: std::time::Duration::from_secs(global.timeout),
+                ..Default::default()
+            },
+            false,
+        )
+        .unwrap();
         let store = &self.store;
         let dir = &self.dir;
         let mut resolve = |t: &TargetArgs| -> anyhow::Result<Inputs> {

@@ -1,0 +1,266 @@
+//! Lockout safety: ServiceNow counts failed logins and locks the account at a threshold, so one
+//! snconnect run may cost each identity at most one failed login. With the sandbox's threshold at
+//! 2, a run with a wrong password must leave `failed_attempts == 1` and the account unlocked, and
+//! the request log must show exactly one attempt for that identity.
+
+use crate::support::{account, verify, ReportExt};
+use snconnect::sandbox::{fixtures, LoggedRequest, Sandbox, SandboxConfig};
+
+const THRESHOLD: u32 = 2;
+
+fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        lockout_threshold: THRESHOLD,
+        ..SandboxConfig::scenario("healthy-app")
+    })
+    .unwrap()
+}
+
+fn token_requests(log: &[LoggedRequest]) -> usize {
+    log.iter().filter(|r| r.path == "/oauth_token.do").count()
+}
+
+/// Requests the sandbox could not authenticate: each is a Basic login that failed.
+fn refused_logins(log: &[LoggedRequest]) -> Vec<&LoggedRequest> {
+    log.iter()
+        .filter(|r| r.status == 401 && r.path != "/oauth_token.do")
+        .collect()
+}
+
+#[test]
+fn the_threshold_is_really_two() {
+    // The premise of every test here: two failed logins lock the account in this sandbox.
+    let sandbox = sandbox();
+    for _ in 0..THRESHOLD {
+        let _ = verify(
+            &sandbox.url(),
+            &[],
+            &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+        );
+    }
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (2, true));
+}
+
+/// The ways a user runs verify: each format, with and without the request log.
+const VARIANTS: [&[&str]; 4] = [
+    &["--format", "json"],
+    &["--format", "human"],
+    &["--format", "junit"],
+    &["--format", "json", "-v"],
+];
+
+#[test]
+fn verify_with_a_wrong_service_password_makes_one_token_attempt() {
+    for args in VARIANTS {
+        let sandbox = sandbox();
+        let run = verify(
+            &sandbox.url(),
+            args,
+            &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+        );
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stdout);
+        if args.contains(&"json") {
+            let json = run.json();
+            assert_eq!(json.codes("connect"), ["connect.access_denied"], "{json:#}");
+        }
+        let log = sandbox.requests();
+        assert_eq!(token_requests(&log), 1, "{args:?}: {log:#?}");
+        assert!(refused_logins(&log).is_empty(), "{args:?}: {log:#?}");
+        assert_eq!(
+            account(&sandbox, fixtures::SERVICE_USER),
+            (1, false),
+            "{args:?}: one failed login, not locked"
+        );
+        // Nothing else went out as the service user: there is no token to send.
+        assert!(
+            log.iter()
+                .all(|r| !r.user.as_deref().is_some_and(|u| u.starts_with("token:"))),
+            "{args:?}: {log:#?}"
+        );
+    }
+}
+
+#[test]
+fn verify_with_a_wrong_admin_password_makes_one_login_attempt() {
+    for args in VARIANTS {
+        let sandbox = sandbox();
+        let run = verify(
+            &sandbox.url(),
+            args,
+            &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+        );
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stdout);
+        let log = sandbox.requests();
+        let refused = refused_logins(&log);
+        assert_eq!(refused.len(), 1, "{args:?}: {log:#?}");
+        assert_eq!(refused[0].path, "/api/now/table/sys_user");
+        assert_eq!(
+            account(&sandbox, fixtures::ADMIN_USER),
+            (1, false),
+            "{args:?}: one failed login, not locked"
+        );
+        // The admin was refused, so no admin-side query followed the login attempt.
+        assert!(
+            log.iter()
+                .all(|r| r.user.as_deref() != Some(fixtures::ADMIN_USER)),
+            "{args:?}: {log:#?}"
+        );
+        // The service user's identity is separate and was right: its one token request worked.
+        assert_eq!(token_requests(&log), 1);
+        assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (0, false));
+    }
+}
+
+#[test]
+fn both_passwords_wrong_cost_one_attempt_each() {
+    let sandbox = sandbox();
+    let run = verify(
+        &sandbox.url(),
+        &[],
+        &[
+            ("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password"),
+            ("SNCONNECT_PASSWORD", "wrong-service-password"),
+        ],
+    );
+    assert_eq!(run.code, 3);
+    let log = sandbox.requests();
+    assert_eq!(log.len(), 2, "one request per identity: {log:#?}");
+    assert_eq!(token_requests(&log), 1);
+    assert_eq!(refused_logins(&log).len(), 1);
+    assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+}
+
+/// A user one failure away from lockout (threshold 2, one failure already): verify with a
+/// wrong password locks it, as the instance would, but it took one attempt, not a retry loop;
+/// and verify says so on service_user the next time it looks.
+#[test]
+fn a_user_near_the_threshold_is_locked_by_the_instance_not_by_retries() {
+    let sandbox = sandbox();
+    sandbox.with_db(|db| {
+        let id = db.id_of("sys_user", "user_name=incident.io").unwrap();
+        db.record_failed_login(&id);
+    });
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+    let _ = verify(
+        &sandbox.url(),
+        &[],
+        &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+    );
+    assert_eq!(token_requests(&sandbox.requests()), 1);
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (2, true));
+    let run = verify(&sandbox.url(), &[], &[]);
+    let json = run.json();
+    assert_eq!(json.status("service_user"), "fail", "{json:#}");
+    assert!(json
+        .codes("service_user")
+        .contains(&"service_user.locked_out"));
+}
+
+// ---- setup --no-input and apply ----
+
+#[test]
+fn setup_with_a_wrong_service_password_makes_one_token_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::support::Run::of(&mut crate::support::setup_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--insecure-storage"],
+        &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+    ));
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let log = sandbox.requests();
+    assert_eq!(token_requests(&log), 1, "{log:#?}");
+    assert!(refused_logins(&log).is_empty(), "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+    assert!(
+        !dir.path().join("insecure-secrets.toml").exists(),
+        "credentials that did not work are not stored"
+    );
+}
+
+#[test]
+fn setup_with_a_wrong_admin_password_makes_one_login_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::support::Run::of(&mut crate::support::setup_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--insecure-storage"],
+        &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+    ));
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let log = sandbox.requests();
+    assert_eq!(refused_logins(&log).len(), 1, "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
+    // The service user's identity is separate and right: its one token request went out in
+    // the same round trip and worked.
+    assert_eq!(token_requests(&log), 1, "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (0, false));
+}
+
+#[test]
+fn setup_that_applies_with_a_wrong_admin_password_makes_one_login_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::support::Run::of(&mut crate::support::setup_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--insecure-storage", "--apply", "--yes"],
+        &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+    ));
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let log = sandbox.requests();
+    assert_eq!(refused_logins(&log).len(), 1, "{log:#?}");
+    assert_eq!(log.len(), 1, "nothing after the refused login: {log:#?}");
+    assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
+}
+
+#[test]
+fn apply_with_a_wrong_admin_password_makes_one_login_attempt() {
+    for args in [&["--format", "json"][..], &["-v"], &["--dry-run"]] {
+        let sandbox = sandbox();
+        let dir = tempfile::tempdir().unwrap();
+        let run = crate::support::Run::of(&mut crate::support::apply_cmd(
+            dir.path(),
+            &sandbox.url(),
+            args,
+            &[("SNCONNECT_ADMIN_PASSWORD", "wrong-admin-password")],
+        ));
+        assert_eq!(run.code, 3, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let log = sandbox.requests();
+        assert_eq!(log.len(), 1, "{args:?}: one request, refused: {log:#?}");
+        assert_eq!(refused_logins(&log).len(), 1);
+        assert_eq!(
+            account(&sandbox, fixtures::ADMIN_USER),
+            (1, false),
+            "{args:?}"
+        );
+    }
+}
+
+/// apply's re-check uses the service password it was given: a wrong one costs one token
+/// request, like verify.
+#[test]
+fn apply_with_a_wrong_service_password_makes_one_token_attempt() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::support::Run::of(&mut crate::support::apply_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--format", "json"],
+        &[
+            ("SNCONNECT_CLIENT_ID", fixtures::CLIENT_ID),
+            ("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET),
+            ("SNCONNECT_PASSWORD", "wrong-service-password"),
+        ],
+    ));
+    let log = sandbox.requests();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(token_requests(&log), 1, "{log:#?}");
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+    assert!(run.json()["verify"]
+        .codes("connect")
+        .contains(&"connect.access_denied"));
+}

@@ -1,0 +1,681 @@
+//! `snconnect verify` end to end: the real binary against the in-process simulated instance, one
+//! scenario per diagnosis, asserting the check's status, the finding code and the exit code.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use crate::support::{
+    account, closed_port, keep_session_bus, snconnect_with_keyring, verify_cmd, ReportExt, Run,
+    CHECK_IDS,
+};
+use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+
+/// Runs verify with the fixture credentials (all via the environment) plus `extra` arguments.
+/// The run keeps the session bus: where a credential is missing, verify looks in the keyring, as
+/// it would for a user.
+fn verify_with(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = verify_cmd(dir.path(), url, extra, env);
+    Run::of(keep_session_bus(&mut cmd))
+}
+
+fn verify_scenario(scenario: &str, extra: &[&str]) -> Run {
+    let sandbox = Sandbox::start(SandboxConfig::scenario(scenario)).unwrap();
+    verify_with(&sandbox.url(), extra, &[])
+}
+
+#[test]
+fn healthy_app_passes_every_check_and_exits_0() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    // incident_manager reaches the user only through a group: inherited roles must count.
+    let inherited = sandbox.with_db(|db| {
+        db.find(
+            "sys_user_has_role",
+            "user.user_name=incident.io^role.name=incident_manager^inherited=true",
+        )
+        .len()
+    });
+    assert_eq!(
+        inherited, 1,
+        "the scenario grants incident_manager through a group"
+    );
+    let run = verify_with(&sandbox.url(), &[], &[]);
+    assert_eq!(run.code, 0, "{}", run.report());
+    assert_eq!(run.report()["ok"], true);
+    for id in CHECK_IDS {
+        assert_eq!(run.status(id), "pass", "{id}: {}", run.check(id));
+    }
+    assert!(run.codes("app").contains(&"app.version"));
+    assert!(run
+        .codes("oauth_app")
+        .contains(&"oauth_app.token_lifespans"));
+    assert!(!run.stderr.contains(fixtures::ADMIN_PASSWORD));
+}
+
+/// One row per diagnosis: scenario, extra arguments, check, status, code, exit code.
+#[test]
+fn each_broken_step_is_diagnosed_with_its_code_and_exit_code() {
+    /// scenario, extra arguments, check id, status, finding code, exit code
+    type Case = (
+        &'static str,
+        &'static [&'static str],
+        &'static str,
+        &'static str,
+        &'static str,
+        i32,
+    );
+    let cases: &[Case] = &[
+        ("empty", &[], "app", "fail", "app.not_installed", 1),
+        ("app-missing", &[], "app", "fail", "app.not_installed", 1),
+        (
+            "app-missing",
+            &[],
+            "roles",
+            "fail",
+            "roles.app_role_absent",
+            1,
+        ),
+        ("app-inactive", &[], "app", "fail", "app.inactive", 1),
+        (
+            "app-custom-only",
+            &[],
+            "app",
+            "fail",
+            "app.custom_app_only",
+            1,
+        ),
+        (
+            "oauth-missing",
+            &[],
+            "oauth_app",
+            "fail",
+            "oauth_app.missing",
+            1,
+        ),
+        (
+            "oauth-inactive",
+            &[],
+            "oauth_app",
+            "fail",
+            "oauth_app.inactive",
+            1,
+        ),
+        (
+            "oauth-duplicate",
+            &[],
+            "oauth_app",
+            "fail",
+            "oauth_app.duplicate",
+            1,
+        ),
+        (
+            "oauth-no-scope",
+            &[],
+            "oauth_app",
+            "fail",
+            "oauth_app.scope_missing",
+            1,
+        ),
+        (
+            "ropc-disabled",
+            &[],
+            "oauth_app",
+            "fail",
+            "oauth_app.password_grant_disabled",
+            1,
+        ),
+        (
+            "oauth-disabled",
+            &[],
+            "oauth_app",
+            "fail",
+            "oauth_app.oauth_disabled",
+            1,
+        ),
+        (
+            "healthy-app",
+            &["--client-id", "not-the-right-id"],
+            "oauth_app",
+            "fail",
+            "oauth_app.client_id_mismatch",
+            1,
+        ),
+        (
+            "user-missing",
+            &[],
+            "service_user",
+            "fail",
+            "service_user.missing",
+            1,
+        ),
+        ("user-missing", &[], "roles", "skip", "roles.no_user", 1),
+        (
+            "user-inactive",
+            &[],
+            "service_user",
+            "fail",
+            "service_user.inactive",
+            1,
+        ),
+        (
+            "user-locked",
+            &[],
+            "service_user",
+            "fail",
+            "service_user.locked_out",
+            1,
+        ),
+        (
+            "user-password-reset",
+            &[],
+            "service_user",
+            "fail",
+            "service_user.password_needs_reset",
+            1,
+        ),
+        (
+            "user-not-machine",
+            &[],
+            "service_user",
+            "warn",
+            "service_user.not_machine",
+            0,
+        ),
+        (
+            "user-not-machine",
+            &["--strict"],
+            "service_user",
+            "warn",
+            "service_user.not_machine",
+            1,
+        ),
+        (
+            "user-no-identity-type",
+            &[],
+            "service_user",
+            "pass",
+            "service_user.identity_type_unavailable",
+            0,
+        ),
+        (
+            "user-failed-attempts",
+            &[],
+            "service_user",
+            "warn",
+            "service_user.failed_attempts",
+            0,
+        ),
+        ("roles-missing", &[], "roles", "fail", "roles.missing", 1),
+        (
+            "acl-missing",
+            &[],
+            "task_acls",
+            "fail",
+            "task_acls.missing",
+            1,
+        ),
+        (
+            "acl-inactive",
+            &[],
+            "task_acls",
+            "fail",
+            "task_acls.inactive",
+            1,
+        ),
+        (
+            "acl-deny",
+            &[],
+            "task_acls",
+            "fail",
+            "task_acls.deny_unless",
+            1,
+        ),
+        (
+            "acl-no-role",
+            &[],
+            "task_acls",
+            "fail",
+            "task_acls.no_role",
+            1,
+        ),
+        (
+            "acl-wrong-role",
+            &[],
+            "task_acls",
+            "fail",
+            "task_acls.wrong_role",
+            1,
+        ),
+        (
+            "acl-no-admin-overrides",
+            &[],
+            "task_acls",
+            "warn",
+            "task_acls.admin_overrides_off",
+            0,
+        ),
+        (
+            "acl-not-global",
+            &[],
+            "task_acls",
+            "warn",
+            "task_acls.not_global",
+            0,
+        ),
+        (
+            "acl-hidden",
+            &[],
+            "task_acls",
+            "warn",
+            "task_acls.cannot_see",
+            0,
+        ),
+        (
+            "scope-blocked",
+            &[],
+            "connect",
+            "fail",
+            "connect.scope_blocked",
+            1,
+        ),
+        (
+            "healthy-admin",
+            &["--path", "admin"],
+            "app",
+            "warn",
+            "app.not_installed",
+            0,
+        ),
+        (
+            "healthy-admin",
+            &["--path", "admin"],
+            "task_acls",
+            "skip",
+            "task_acls.not_needed",
+            0,
+        ),
+        (
+            "healthy-admin",
+            &[],
+            "task_acls",
+            "skip",
+            "task_acls.not_needed",
+            1,
+        ),
+        (
+            "healthy-app",
+            &["--path", "admin"],
+            "roles",
+            "fail",
+            "roles.missing",
+            1,
+        ),
+        (
+            "healthy-app",
+            &["--only", "roles"],
+            "app",
+            "skip",
+            "run.not_selected",
+            0,
+        ),
+        (
+            "mfa-admin",
+            &[],
+            "instance",
+            "fail",
+            "instance.admin_mfa_required",
+            3,
+        ),
+        (
+            "hibernating",
+            &[],
+            "instance",
+            "fail",
+            "instance.hibernating",
+            3,
+        ),
+        (
+            "hibernating-503",
+            &[],
+            "instance",
+            "fail",
+            "instance.hibernating",
+            3,
+        ),
+        (
+            "login-page",
+            &[],
+            "instance",
+            "fail",
+            "instance.login_page",
+            3,
+        ),
+        (
+            "login-page",
+            &[],
+            "app",
+            "skip",
+            "run.instance_unavailable",
+            3,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (scenario, extra, id, status, code, exit) in cases {
+        let run = verify_scenario(scenario, extra);
+        let codes = run.codes(id);
+        if run.status(id) != *status || !codes.iter().any(|c| c == code) || run.code != *exit {
+            failures.push(format!(
+                "{scenario} {extra:?}: {id} = {} {codes:?}, exit {}; wanted {status} {code}, exit {exit}",
+                run.status(id),
+                run.code
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn table_denied_to_the_service_user_is_reported_per_table() {
+    let run = verify_scenario("table-denied", &[]);
+    assert_eq!(run.status("connect"), "fail");
+    let codes = run.codes("connect");
+    assert!(
+        codes
+            .iter()
+            .any(|c| *c == "connect.table_denied" || *c == "connect.table_hidden"),
+        "{codes:?}"
+    );
+    let f = &run.check("connect")["findings"][0];
+    assert!(f["message"].as_str().unwrap().contains("cmdb_ci"), "{f}");
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn hidden_rows_for_the_service_user_are_reported_as_hidden() {
+    // Without incident_manager the user cannot see incidents; the instance still counts them.
+    let sandbox = Sandbox::start(SandboxConfig::scenario("roles-missing")).unwrap();
+    let run = verify_with(&sandbox.url(), &[], &[]);
+    assert!(
+        run.codes("connect").contains(&"connect.table_hidden"),
+        "{}",
+        run.check("connect")
+    );
+}
+
+#[test]
+fn access_denied_names_the_cause_the_admin_side_found() {
+    for (scenario, cause) in [
+        ("user-locked", "service_user.locked_out"),
+        ("user-inactive", "service_user.inactive"),
+        ("user-missing", "service_user.missing"),
+        ("oauth-inactive", "oauth_app.inactive"),
+        ("oauth-missing", "oauth_app.missing"),
+        ("ropc-disabled", "oauth_app.password_grant_disabled"),
+    ] {
+        let run = verify_scenario(scenario, &[]);
+        let f = run.finding("connect", "connect.access_denied");
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("likely cause") && message.contains(cause),
+            "{scenario}: {message}"
+        );
+        assert_eq!(run.status("connect"), "fail");
+    }
+}
+
+/// `verify --format json` with no credential at all from the environment; the keyring is
+/// reachable, as for a user.
+fn verify_without_credentials(dir: &std::path::Path, url: &str) -> assert_cmd::Command {
+    let mut cmd = snconnect_with_keyring(dir);
+    cmd.args([
+        "verify",
+        "--no-input",
+        "--format",
+        "json",
+        "--instance",
+        url,
+    ]);
+    cmd
+}
+
+#[test]
+fn access_denied_without_admin_credentials_lists_the_causes_in_order() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::of(
+        verify_without_credentials(dir.path(), &sandbox.url())
+            .args(["--client-id", fixtures::CLIENT_ID])
+            .env("SNCONNECT_CLIENT_SECRET", "not-the-secret")
+            .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD),
+    );
+    let f = &run.check("connect")["findings"][0];
+    assert_eq!(f["code"], "connect.access_denied");
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("look at, in order: 1."),
+        "{f}"
+    );
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn missing_credentials_skip_the_checks_that_need_them_and_exit_0() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::of(&mut verify_without_credentials(dir.path(), &sandbox.url()));
+    assert_eq!(run.code, 0);
+    let checks = run.report()["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["status"], "pass");
+    assert_eq!(checks[0]["findings"][0]["code"], "instance.anonymous_only");
+    for c in &checks[1..6] {
+        assert_eq!(c["status"], "skip", "{c}");
+        assert_eq!(c["findings"][0]["code"], "input.admin_credentials_missing");
+        let message = c["findings"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("--admin-user") && message.contains("SNCONNECT_ADMIN_PASSWORD"),
+            "{message}"
+        );
+    }
+    assert_eq!(checks[6]["status"], "skip");
+    assert_eq!(
+        checks[6]["findings"][0]["code"],
+        "input.service_credentials_missing"
+    );
+    assert!(checks[6]["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("SNCONNECT_CLIENT_SECRET"));
+    // Only the anonymous identity request went out.
+    let requests = sandbox.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].status, 401);
+}
+
+#[test]
+fn rejected_admin_credentials_exit_3_after_exactly_one_attempt() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let run = verify_with(
+        &sandbox.url(),
+        &[],
+        &[("SNCONNECT_ADMIN_PASSWORD", "wrong-password")],
+    );
+    assert_eq!(run.code, 3);
+    assert_eq!(run.status("instance"), "fail");
+    assert_eq!(run.codes("instance"), ["instance.admin_rejected"]);
+    assert_eq!(run.codes("app"), ["run.admin_rejected"]);
+    let rejected: Vec<_> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 401)
+        .collect();
+    assert_eq!(rejected.len(), 1, "one failed login only: {rejected:?}");
+    assert!(!run.stderr.contains("wrong-password"));
+}
+
+#[test]
+fn a_wrong_service_password_costs_one_failed_login_and_sends_no_probe() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let before = account(&sandbox, fixtures::SERVICE_USER).0;
+    let run = verify_with(
+        &sandbox.url(),
+        &[],
+        &[("SNCONNECT_PASSWORD", "wrong-password")],
+    );
+    assert_eq!(run.status("connect"), "fail");
+    assert_eq!(run.codes("connect"), ["connect.access_denied"]);
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER).0, before + 1);
+    let requests = sandbox.requests();
+    let tokens = requests
+        .iter()
+        .filter(|r| r.path == "/oauth_token.do")
+        .count();
+    assert_eq!(tokens, 1, "{requests:?}");
+    let as_service_user = requests
+        .iter()
+        .filter(|r| r.user.as_deref().is_some_and(|u| u.starts_with("token:")))
+        .count();
+    assert_eq!(as_service_user, 0, "no probe without a token: {requests:?}");
+}
+
+#[test]
+fn a_full_verify_is_two_round_trips_of_at_most_16_requests() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let run = verify_with(&sandbox.url(), &[], &[]);
+    assert_eq!(run.code, 0);
+    let requests = sandbox.requests();
+    assert!(
+        requests.len() <= 16,
+        "{} requests: {requests:#?}",
+        requests.len()
+    );
+    // Round trip 1 completes before round trip 2 starts, so its two requests come first: the
+    // admin's single identity request and the service user's single token request.
+    let mut first: Vec<String> = requests[..2]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    first.sort();
+    assert_eq!(
+        first,
+        ["GET /api/now/table/sys_user", "POST /oauth_token.do"],
+        "{requests:#?}"
+    );
+    let mut per_table: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &requests[2..] {
+        *per_table.entry(r.path.clone()).or_default() += 1;
+        assert_ne!(r.path, "/oauth_token.do", "one token request only");
+    }
+    assert!(per_table.values().all(|n| *n <= 2), "{per_table:?}");
+}
+
+#[test]
+fn server_errors_after_retries_exit_3() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    sandbox.with_db(|db| {
+        db.faults.server_errors_next = 1000;
+        db.faults.server_error_status = 503;
+    });
+    let run = verify_with(&sandbox.url(), &[], &[]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.codes("instance"), ["instance.server_error"]);
+}
+
+#[test]
+fn a_rate_limit_that_never_lifts_exits_3() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    sandbox.with_db(|db| {
+        db.faults.rate_limit_next = 1000;
+        db.faults.rate_limit_retry_after = false;
+    });
+    let run = verify_with(&sandbox.url(), &[], &[]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.codes("instance"), ["instance.rate_limited"]);
+}
+
+#[test]
+fn a_slow_instance_times_out_and_exits_3() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    sandbox.with_db(|db| db.latency = std::time::Duration::from_millis(2500));
+    let run = verify_with(&sandbox.url(), &["--timeout", "1"], &[]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.codes("instance"), ["instance.timeout"]);
+}
+
+#[test]
+fn nothing_listening_is_unreachable_and_exits_3() {
+    let run = verify_with(&format!("http://127.0.0.1:{}", closed_port()), &[], &[]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.codes("instance"), ["instance.unreachable"]);
+    assert_eq!(run.status("connect"), "skip");
+}
+
+/// A server that answers every connection with the same raw bytes.
+fn raw_server(response: &'static [u8]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(response);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_web_server_that_is_not_servicenow_exits_3() {
+    let port = raw_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 30\r\nConnection: close\r\n\r\n<html><body>Hello</body></html>",
+    );
+    let run = verify_with(&format!("http://127.0.0.1:{port}"), &[], &[]);
+    assert_eq!(run.code, 3, "{}", run.report());
+    assert_eq!(run.codes("instance"), ["instance.not_servicenow"]);
+}
+
+#[test]
+fn a_failed_tls_handshake_exits_3() {
+    // Plain HTTP where TLS is expected: the handshake fails.
+    let port = raw_server(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    let run = verify_with(&format!("https://127.0.0.1:{port}"), &[], &[]);
+    assert_eq!(run.code, 3, "{}", run.report());
+    assert_eq!(run.codes("instance"), ["instance.tls"]);
+}
+
+#[test]
+fn round_trip_two_goes_out_at_once_so_a_run_takes_two_latencies() {
+    use snconnect::commands::{demo, verify};
+    use snconnect::model::SetupPath;
+    use snconnect::servicenow::{Client, ClientOptions};
+    use std::time::{Duration, Instant};
+
+    let latency = Duration::from_millis(200);
+    let sandbox = Sandbox::start(SandboxConfig {
+        latency,
+        ..SandboxConfig::scenario("healthy-app")
+    })
+    .unwrap();
+    let inputs = demo::fixture_inputs(&sandbox.url(), SetupPath::App).unwrap();
+    let client = Client::new(&inputs.instance, &ClientOptions::default()).unwrap();
+    let plan = verify::plan(&inputs, &[], 30);
+    let runtime = verify::runtime().unwrap();
+    let start = Instant::now();
+    let report = runtime.block_on(verify::verify(&client, &plan, false));
+    let elapsed = start.elapsed();
+    assert!(report.ok());
+    assert!(elapsed >= 2 * latency, "{elapsed:?}");
+    assert!(
+        elapsed < 3 * latency,
+        "more than two round trips: {elapsed:?} with {latency:?} per request"
+    );
+    let requests = sandbox.requests().len();
+    assert!(
+        sandbox.max_in_flight() + 2 >= requests,
+        "round trip 2 should send everything else at once: {} in flight of {requests}",
+        sandbox.max_in_flight()
+    );
+}
