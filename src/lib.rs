@@ -9,7 +9,8 @@
 //! - [`instance`] normalises what the user types as an instance into `https://host`.
 //! - [`servicenow`] is a REST client that knows nothing about incident.io.
 //! - [`requirements`] is what incident.io needs, as data.
-//! - [`checks`] fetches facts and evaluates them into findings; [`report`] renders them.
+//! - [`facts`] gathers what the instance holds, once; [`checks`] judges those facts into
+//!   findings; [`report`] renders them.
 //! - [`apply`] turns findings into a plan of record writes and executes it.
 //! - [`credentials`] stores secrets in the OS keyring (or, when asked, a 0600 file).
 //! - [`setup`] is the guided wizard and the unattended setup.
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod exit;
+pub mod facts;
 pub mod flows;
 pub mod inputs;
 pub mod instance;

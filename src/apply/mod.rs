@@ -1,6 +1,6 @@
 //! `apply`: a plan of record writes from what the checks read, and its idempotent execution.
 //!
-//! - [`state`] reads what the plan is made from (the checks' facts plus the sys_ids writes need);
+//! - the plan is made from [`crate::facts::Facts`], the same facts verify judges;
 //! - [`plan`] turns that into steps — pure, so every decision is unit-tested;
 //! - [`manual`] writes up what only a person can do (the Store app, ACLs the platform refuses);
 //! - [`secrets`] generates the client secret and password when none was supplied;
@@ -16,12 +16,11 @@ pub mod manual;
 pub mod plan;
 pub mod render;
 pub mod secrets;
-pub mod state;
 
+pub use crate::facts::Facts as State;
 pub use execute::{execute, Outcome, Secrets, StepOutcome, StepResult};
 pub use manual::ManualStep;
 pub use plan::{plan, Action, Plan, PlanInputs, SecretSource, Step, Value};
-pub use state::State;
 
 use crate::model::CheckId;
 

@@ -23,9 +23,9 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::manual::{self, ManualStep};
-use super::state::State;
 use crate::checks::{oauth_app, roles, service_user, task_acls, FindingCode, Links, Lookup};
 use crate::credentials::SecretKind;
+use crate::facts::Facts as State;
 use crate::model::{CheckId, SetupPath};
 use crate::requirements::{
     roles_for, task_acls as acl_specs, AclSpec, ADMIN_ROLE, APP_ROLE, AUTH_SCOPE, MACHINE_IDENTITY,
@@ -312,7 +312,7 @@ pub fn default_email(username: &str) -> String {
     format!("{local}@invalid.example")
 }
 
-/// Builds the plan. `state` is what [`super::state::fetch`] read.
+/// Builds the plan. `state` is what [`crate::facts::gather`] read.
 pub fn plan(state: &State, inputs: &PlanInputs) -> Plan {
     let mut b = Builder {
         plan: Plan {
@@ -1141,13 +1141,13 @@ fn acl_role_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::state::RoleRecord;
     use crate::checks::app::AppRecord;
     use crate::checks::oauth_app::{Entry, Property, ScopeMapping};
     use crate::checks::roles::HeldRole;
     use crate::checks::service_user::{FieldValue, User};
     use crate::checks::task_acls::{Acl, AclRole};
     use crate::checks::{FailureKind, QueryFailure};
+    use crate::facts::RoleRecord;
 
     fn inputs(path: SetupPath) -> PlanInputs {
         PlanInputs {

@@ -410,8 +410,8 @@ pub fn outcome_json(
 mod tests {
     use super::*;
     use crate::apply::plan::{plan, PlanInputs};
-    use crate::apply::state::{RoleRecord, State};
     use crate::checks::{Links, Lookup};
+    use crate::facts::{Facts as State, RoleRecord};
     use crate::model::SetupPath;
 
     fn sample() -> Plan {

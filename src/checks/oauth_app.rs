@@ -53,6 +53,21 @@ pub fn entry_query() -> String {
     format!("name={OAUTH_ENTRY_NAME}")
 }
 
+/// The client id of the single active entry named incident.io: what the integration uses once
+/// apply (or a person) created it. `None` when there is none, or several (ambiguous: [`evaluate`]
+/// reports that), or the entries could not be read.
+pub fn active_client_id(entries: &Lookup<Entry>) -> Option<String> {
+    let active: Vec<&Entry> = entries
+        .rows()?
+        .iter()
+        .filter(|e| e.name == OAUTH_ENTRY_NAME && e.active == Some(true))
+        .collect();
+    match active.as_slice() {
+        [one] => one.client_id.clone().filter(|id| !id.is_empty()),
+        _ => None,
+    }
+}
+
 pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
     let mut findings = Vec::new();
     let entries_list = ctx.links.list("oauth_entity", &entry_query());

@@ -27,7 +27,7 @@ use crate::cli::{ApplyArgs, Format, GlobalArgs};
 use crate::commands::verify;
 use crate::credentials::{self, Profile, SecretKind, StoreOptions};
 use crate::exit::{Exit, UserError};
-pub use crate::flows::apply::{admin_session, plan_inputs, read_state};
+pub use crate::flows::apply::{active_client_id, admin_session, plan_inputs, read_state};
 use crate::inputs::resolve::{self as inputs, Inputs};
 use crate::model::CheckId;
 use crate::report::{human, json, Report};
@@ -78,7 +78,7 @@ pub fn apply(
     let rt = verify::runtime()?;
     let state = {
         let _spinner = Spinner::start(&format!("reading {}", inputs.instance.as_str()));
-        rt.block_on(read_state(&session, &inputs, global.timeout))?
+        rt.block_on(read_state(&client, &inputs, global.timeout))?
     };
     let plan = apply::plan(&state, &plan_inputs(&inputs, args.email.clone()));
 
@@ -164,7 +164,7 @@ pub fn apply(
     let client_id = match &inputs.client_id {
         Some(id) => Some(id.clone()),
         None => rt
-            .block_on(apply::state::active_entry_client_id(&session))
+            .block_on(active_client_id(&client, &inputs, global.timeout))
             .ok()
             .flatten(),
     };

@@ -101,11 +101,10 @@ impl Checker for LiveChecker {
 impl Fixer for LiveChecker {
     fn plan(&mut self, inputs: &Inputs, step: CheckId) -> Result<apply::Plan> {
         let client = self.client(inputs)?;
-        let session = apply_cmd::admin_session(&client, inputs)?;
         let _spinner = self.spinner(&format!("reading {}", inputs.instance.as_str()));
         let state =
             self.runtime
-                .block_on(apply_cmd::read_state(&session, inputs, self.timeout_secs))?;
+                .block_on(apply_cmd::read_state(&client, inputs, self.timeout_secs))?;
         Ok(apply::plan_for(
             step,
             &state,
@@ -130,9 +129,10 @@ impl Fixer for LiveChecker {
 
     fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>> {
         let client = self.client(inputs)?;
-        let session = apply_cmd::admin_session(&client, inputs)?;
-        Ok(self
-            .runtime
-            .block_on(apply::state::active_entry_client_id(&session))?)
+        Ok(self.runtime.block_on(apply_cmd::active_client_id(
+            &client,
+            inputs,
+            self.timeout_secs,
+        ))?)
     }
 }

@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use snconnect::apply::{self, execute, plan, Outcome, Plan, PlanInputs, Secrets, State};
 use snconnect::checks::instance::AdminLogin;
 use snconnect::checks::run::{self, AdminSide, ServiceSide};
-use snconnect::checks::{Context, Links, Status};
+use snconnect::checks::{Links, Status};
 use snconnect::model::{CheckId, SetupPath};
 use snconnect::sandbox::fixtures::ADMIN_USER;
 use snconnect::sandbox::{Sandbox, SandboxConfig};
@@ -39,24 +39,25 @@ impl Run {
         Run { client, links }
     }
 
+    /// What apply reads: the same gather as verify, as the admin only.
     fn state(&self, path: SetupPath) -> State {
-        let ctx = Context {
+        let read = run::Plan {
             path,
             username: USER.into(),
             client_id: None,
-            links: self.links.clone(),
-        };
-        rt().block_on(apply::state::fetch(
-            &self.client.session(fixture_admin()),
-            path,
-            USER,
-            &ctx,
-            AdminLogin::Basic {
-                user: ADMIN_USER.into(),
+            admin: AdminSide::Login {
+                auth: fixture_admin(),
+                login: AdminLogin::Basic {
+                    user: ADMIN_USER.into(),
+                },
             },
-            10,
-        ))
-        .unwrap_or_else(|r| panic!("instance blocked: {:?}", r.findings))
+            service: ServiceSide::Missing("admin only".into()),
+            only: vec![],
+            timeout_secs: 10,
+        };
+        let facts = rt().block_on(snconnect::facts::gather(&self.client, &read));
+        assert!(facts.admin_ok(), "instance blocked: {:?}", facts.answer);
+        facts
     }
 
     fn plan(&self, path: SetupPath, held: bool) -> Plan {

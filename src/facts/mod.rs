@@ -1,0 +1,826 @@
+//! The facts of a run, gathered once: the one place that decides which queries go out, sends
+//! them, and decodes the answers into typed records. `verify`, `apply` and the wizard's per-step
+//! checks all read an instance through [`gather`]; the checks then judge the same [`Facts`] and
+//! apply's plan is built from them, so the commands cannot disagree about what the instance holds.
+//!
+//! Two round trips. Round 1 sends one request per identity, together: the admin's credentials on
+//! the identity request (which proves them and also carries the service user's row, joined by
+//! `^NQ`) and the service user's on the token request. ServiceNow counts failed logins and locks
+//! accounts, so wrong credentials must cost exactly one attempt each, and nothing else may go out
+//! with them before they are known to work. Round 2 sends everything else at once: every
+//! admin-side query (dot-walked, so none waits for another's answer) and the service user's
+//! probes of the tables incident.io reads.
+//!
+//! Every lookup keeps "none", "hidden by ACLs" and "the query failed" apart ([`Lookup`]): a check
+//! reports a hidden row as "cannot see", and apply creates a record only on positive absence.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+
+use crate::checks::queries::{self, fetch_if};
+use crate::checks::{
+    app, connect, instance, oauth_app, roles, service_user, task_acls, FailureKind, Lookup,
+    QueryFailure,
+};
+use crate::model::{CheckId, SetupPath};
+use crate::requirements::{AUTH_SCOPE, TABLES_READ};
+use crate::servicenow::{
+    Auth, Client, ErrorKind, ForbiddenKind, ListRequest, Page, Record, Session, SnError,
+};
+
+/// The admin side's credentials, or why there are none.
+pub enum AdminSide {
+    Login {
+        auth: Auth,
+        login: instance::AdminLogin,
+    },
+    Missing(String),
+}
+
+/// The service user's credentials for the token request, or what is missing.
+pub enum ServiceSide {
+    Credentials {
+        client_id: String,
+        client_secret: SecretString,
+        password: SecretString,
+    },
+    Missing(String),
+}
+
+/// What a run asks of the instance.
+pub struct Plan {
+    pub path: SetupPath,
+    pub username: String,
+    pub client_id: Option<String>,
+    pub admin: AdminSide,
+    pub service: ServiceSide,
+    /// Checks to run; empty means all.
+    pub only: Vec<CheckId>,
+    pub timeout_secs: u64,
+}
+
+impl Plan {
+    pub fn selected(&self, id: CheckId) -> bool {
+        self.only.is_empty() || self.only.contains(&id)
+    }
+}
+
+/// A `sys_user_role` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRecord {
+    pub sys_id: String,
+    pub name: String,
+}
+
+/// A `sys_auth_scope` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthScopeRecord {
+    pub sys_id: String,
+    pub name: String,
+}
+
+/// How long the queries behind each check took, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub identity: u64,
+    pub app: u64,
+    pub oauth: u64,
+    pub held: u64,
+    pub roles: u64,
+    pub acls: u64,
+    pub token: u64,
+    pub probes: u64,
+}
+
+/// Everything the checks judge and apply plans from. A lookup whose query was not sent (its
+/// check not selected, or the admin side unusable) reads as an empty list; only the checks that
+/// needed it read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// How the admin signed in, and what the identity request answered.
+    pub admin: instance::AdminLogin,
+    pub answer: instance::Answer,
+    /// The signed-in admin's user name, when the admin's own row was readable.
+    pub admin_user: Option<String>,
+    /// Whether this release's `sys_user` has `identity_type` (seen on the admin's own row).
+    pub identity_type_field: bool,
+    /// `sys_store_app?scope=x_incident_io`
+    pub app: Lookup<app::AppRecord>,
+    /// `sys_app?scope=x_incident_io` (a custom app of the same scope)
+    pub custom: Lookup<app::AppRecord>,
+    /// `oauth_entity?name=incident.io`
+    pub entries: Lookup<oauth_app::Entry>,
+    /// `oauth_entity_auth_scope_mapping?oauth_entity.name=incident.io`
+    pub mappings: Lookup<oauth_app::ScopeMapping>,
+    /// `sys_auth_scope?name=useraccount`
+    pub auth_scopes: Lookup<AuthScopeRecord>,
+    /// The OAuth switches in `sys_properties`.
+    pub properties: Lookup<oauth_app::Property>,
+    /// The service user, out of the identity request.
+    pub user: Lookup<service_user::User>,
+    /// The service user's grants of the roles that matter.
+    pub held: Lookup<roles::HeldRole>,
+    /// The roles that matter, with their sys_ids (absent ones are simply not in the list).
+    pub roles: Lookup<RoleRecord>,
+    /// The record ACLs on `task` (read on the app path only; empty otherwise).
+    pub acls: Lookup<task_acls::Acl>,
+    pub acl_roles: Lookup<task_acls::AclRole>,
+    /// The token request, when one was made.
+    pub token: Option<connect::TokenOutcome>,
+    /// The service user's reads of the tables incident.io uses, in [`TABLES_READ`] order.
+    pub probes: Vec<connect::Probe>,
+    pub timings: Timings,
+}
+
+impl Facts {
+    /// A fresh instance as the plan sees it: nothing of incident.io's, every base role present.
+    /// For tests and for documentation of the shape.
+    pub fn empty_instance() -> Facts {
+        Facts {
+            admin: instance::AdminLogin::Basic {
+                user: "admin".into(),
+            },
+            answer: instance::Answer::SignedIn {
+                user_name: Some("admin".into()),
+            },
+            admin_user: Some("admin".into()),
+            identity_type_field: true,
+            app: Lookup::Rows(vec![]),
+            custom: Lookup::Rows(vec![]),
+            entries: Lookup::Rows(vec![]),
+            mappings: Lookup::Rows(vec![]),
+            auth_scopes: Lookup::Rows(vec![AuthScopeRecord {
+                sys_id: "scope-useraccount".into(),
+                name: AUTH_SCOPE.into(),
+            }]),
+            properties: Lookup::Rows(vec![]),
+            user: Lookup::Rows(vec![]),
+            held: Lookup::Rows(vec![]),
+            roles: Lookup::Rows(
+                ["admin", "cmdb_read", "sn_cmdb_user", "incident_manager"]
+                    .iter()
+                    .map(|n| RoleRecord {
+                        sys_id: format!("role-{n}"),
+                        name: n.to_string(),
+                    })
+                    .collect(),
+            ),
+            acls: Lookup::Rows(vec![]),
+            acl_roles: Lookup::Rows(vec![]),
+            token: None,
+            probes: Vec::new(),
+            timings: Timings::default(),
+        }
+    }
+
+    /// The admin signed in and the instance answered: the admin-side lookups are real.
+    pub fn admin_ok(&self) -> bool {
+        !matches!(self.admin, instance::AdminLogin::None)
+            && matches!(self.answer, instance::Answer::SignedIn { .. })
+    }
+}
+
+/// Runs `f` and measures it.
+async fn timed<T>(f: impl Future<Output = T>) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f.await;
+    (out, start.elapsed())
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A query that was not sent reads as an empty list; only the checks that needed it read it.
+fn lookup<T>(
+    fetched: Option<(Result<Page, SnError>, Duration)>,
+    table: &str,
+    convert: impl Fn(&Record) -> Option<T>,
+) -> (Lookup<T>, u64) {
+    match fetched {
+        Some((result, time)) => (to_lookup(&result, table, convert), ms(time)),
+        None => (Lookup::Rows(Vec::new()), 0),
+    }
+}
+
+/// Reads the instance for `plan`, in two round trips (see the module's notes).
+pub async fn gather(client: &Client, plan: &Plan) -> Facts {
+    let want_connect = plan.selected(CheckId::Connect);
+
+    // Round 1: one request per identity.
+    let admin_session = match &plan.admin {
+        AdminSide::Login { auth, .. } => client.session(auth.clone()),
+        AdminSide::Missing(_) => client.session(Auth::Anonymous),
+    };
+    let signed_in = matches!(plan.admin, AdminSide::Login { .. });
+    let identity_query = queries::identity(signed_in.then_some(plan.username.as_str()));
+    let token_future = async {
+        match (&plan.service, want_connect) {
+            (
+                ServiceSide::Credentials {
+                    client_id,
+                    client_secret,
+                    password,
+                },
+                true,
+            ) => Some(
+                timed(client.password_grant(client_id, client_secret, &plan.username, password))
+                    .await,
+            ),
+            _ => None,
+        }
+    };
+    let ((identity, identity_time), token) = tokio::join!(
+        timed(admin_session.list(identity_query.table, &identity_query.request)),
+        token_future
+    );
+    let admin = match &plan.admin {
+        AdminSide::Login { login, .. } => login.clone(),
+        AdminSide::Missing(_) => instance::AdminLogin::None,
+    };
+    let answer = instance_answer(&identity, signed_in, &plan.username);
+    let admin_ok = signed_in && matches!(answer, instance::Answer::SignedIn { .. });
+    let page = identity.as_ref().ok();
+    let admin_row = page.and_then(|p| {
+        p.records
+            .iter()
+            .find(|r| r.str("user_name").is_some_and(|n| n != plan.username))
+    });
+    let identity_type_field = match admin_row {
+        Some(row) => row.has("identity_type"),
+        // The admin's own row was not readable (or the admin is the service user): the service
+        // user's row, if any, answers; otherwise assume the field exists, as on current releases.
+        None => page
+            .and_then(|p| p.records.first())
+            .is_none_or(|r| r.has("identity_type")),
+    };
+    let admin_user = admin_row.and_then(|r| r.str("user_name").map(str::to_string));
+
+    // Round 2: every admin-side query and the service user's probes, all at once.
+    let need = |id: CheckId| admin_ok && plan.selected(id);
+    let need_acls = need(CheckId::TaskAcls) && plan.path == SetupPath::App;
+    let need_held = need(CheckId::Roles) || need_acls;
+    let session = &admin_session;
+    let bearer = match &token {
+        Some((Ok(t), _)) => Some(client.session(Auth::Bearer(t.access_token.clone()))),
+        _ => None,
+    };
+    let store_q = queries::store_app();
+    let custom_q = queries::custom_app();
+    let entries_q = queries::oauth_entries();
+    let mappings_q = queries::scope_mappings();
+    let scopes_q = queries::auth_scope();
+    let properties_q = queries::oauth_properties();
+    let held_q = queries::held_roles(&plan.username);
+    let roles_q = queries::roles();
+    let acls_q = queries::task_acls();
+    let acl_roles_q = queries::task_acl_roles();
+    let (
+        store,
+        custom,
+        entries,
+        mappings,
+        scopes,
+        properties,
+        held,
+        existing,
+        acls,
+        acl_roles,
+        (probes, probe_time),
+    ) = tokio::join!(
+        fetch_if(session, need(CheckId::App), &store_q),
+        fetch_if(session, need(CheckId::App), &custom_q),
+        fetch_if(session, need(CheckId::OauthApp), &entries_q),
+        fetch_if(session, need(CheckId::OauthApp), &mappings_q),
+        // The sys_id a new scope mapping points at: what decides whether apply can add the
+        // scope, so verify's promise of a repair rests on the same fact apply acts on.
+        fetch_if(session, need(CheckId::OauthApp), &scopes_q),
+        fetch_if(session, need(CheckId::OauthApp), &properties_q),
+        fetch_if(session, need_held, &held_q),
+        fetch_if(session, need(CheckId::Roles) || need_acls, &roles_q),
+        fetch_if(session, need_acls, &acls_q),
+        fetch_if(session, need_acls, &acl_roles_q),
+        probe_tables(bearer),
+    );
+
+    let (app, t_store) = lookup(store, store_q.table, app_record);
+    let (custom, t_custom) = lookup(custom, custom_q.table, app_record);
+    let (entries, t_entries) = lookup(entries, entries_q.table, oauth_entry);
+    let (mappings, t_mappings) = lookup(mappings, mappings_q.table, scope_mapping);
+    let (auth_scopes, t_scopes) = lookup(scopes, scopes_q.table, |r| {
+        Some(AuthScopeRecord {
+            sys_id: r.str("sys_id")?.to_string(),
+            name: r.str("name").unwrap_or_default().to_string(),
+        })
+    });
+    let (properties, t_properties) = lookup(properties, properties_q.table, property);
+    let (held, t_held) = lookup(held, held_q.table, held_role);
+    let (roles, t_roles) = lookup(existing, roles_q.table, |r| {
+        Some(RoleRecord {
+            sys_id: r.str("sys_id")?.to_string(),
+            name: r.str("name")?.to_string(),
+        })
+    });
+    let (acls, t_acls) = lookup(acls, acls_q.table, acl);
+    let (acl_roles, t_acl_roles) = lookup(acl_roles, acl_roles_q.table, acl_role);
+    let (token, token_time) = match token {
+        Some((result, time)) => (Some(token_outcome(&result)), ms(time)),
+        None => (None, 0),
+    };
+    Facts {
+        admin,
+        answer,
+        admin_user,
+        identity_type_field,
+        app,
+        custom,
+        entries,
+        mappings,
+        auth_scopes,
+        properties,
+        user: service_user_lookup(&identity, &plan.username),
+        held,
+        roles,
+        acls,
+        acl_roles,
+        token,
+        probes,
+        timings: Timings {
+            identity: ms(identity_time),
+            app: t_store.max(t_custom),
+            oauth: t_entries.max(t_mappings).max(t_scopes).max(t_properties),
+            held: t_held,
+            roles: t_held.max(t_roles),
+            acls: t_acls.max(t_acl_roles).max(t_held),
+            token: token_time,
+            probes: ms(probe_time),
+        },
+    }
+}
+
+/// Reads each table incident.io uses, once, as the service user; all at once.
+async fn probe_tables(session: Option<Session>) -> (Vec<connect::Probe>, Duration) {
+    let Some(session) = session else {
+        return (Vec::new(), Duration::ZERO);
+    };
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, table) in TABLES_READ.iter().enumerate() {
+        let session = session.clone();
+        set.spawn(async move {
+            let req = ListRequest::new()
+                .fields(&["sys_id"])
+                .limit(1)
+                .exclude_reference_link(true);
+            (i, *table, session.list(table, &req).await)
+        });
+    }
+    let mut probes: Vec<(usize, connect::Probe)> = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, table, result)) = joined {
+            probes.push((
+                i,
+                connect::Probe {
+                    table: table.to_string(),
+                    outcome: probe_outcome(&result),
+                },
+            ));
+        }
+    }
+    probes.sort_by_key(|(i, _)| *i);
+    (
+        probes.into_iter().map(|(_, p)| p).collect(),
+        start.elapsed(),
+    )
+}
+
+/// What the instance check's request says about the instance and the admin.
+pub fn instance_answer(
+    result: &Result<Page, SnError>,
+    signed_in: bool,
+    username: &str,
+) -> instance::Answer {
+    use instance::Answer;
+    match result {
+        Ok(page) if signed_in => Answer::SignedIn {
+            user_name: page
+                .records
+                .iter()
+                .filter_map(|r| r.str("user_name"))
+                .find(|n| *n != username)
+                .map(str::to_string),
+        },
+        Ok(_) => Answer::AnonymousAccepted,
+        Err(e) => match &e.kind {
+            ErrorKind::Unauthorized { .. } if !signed_in => Answer::AnonymousRejected,
+            ErrorKind::Unauthorized { mfa_required } => Answer::Rejected {
+                mfa_required: *mfa_required,
+            },
+            ErrorKind::Hibernating => Answer::Hibernating,
+            ErrorKind::LoginPage => Answer::LoginPage,
+            ErrorKind::NotServiceNow => Answer::NotServiceNow {
+                detail: e.to_string(),
+            },
+            ErrorKind::Timeout => Answer::Timeout,
+            ErrorKind::Connect => Answer::Unreachable {
+                detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
+            },
+            ErrorKind::Proxy => Answer::Proxy {
+                detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
+            },
+            ErrorKind::Tls => Answer::Tls {
+                detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
+            },
+            ErrorKind::Server { status } => Answer::ServerError { status: *status },
+            ErrorKind::RateLimited { .. } => Answer::RateLimited,
+            _ => Answer::Unexpected {
+                detail: e.to_string(),
+            },
+        },
+    }
+}
+
+/// The service user's rows out of the instance request (which also returned the admin's row).
+pub fn service_user_lookup(
+    result: &Result<Page, SnError>,
+    username: &str,
+) -> Lookup<service_user::User> {
+    match result {
+        Ok(page) => {
+            let users: Vec<service_user::User> = page
+                .records
+                .iter()
+                .filter(|r| r.str("user_name") == Some(username))
+                .filter_map(user_record)
+                .collect();
+            // Both queries' rows are counted; more counted than returned means one is hidden.
+            let counted = page.total_count.unwrap_or(0);
+            let returned = page.records.len() as u64;
+            if users.is_empty() && counted > returned {
+                Lookup::Hidden {
+                    total: counted - returned,
+                }
+            } else {
+                Lookup::Rows(users)
+            }
+        }
+        Err(e) => Lookup::Failed(failure("sys_user", e)),
+    }
+}
+
+pub fn failure(table: &str, e: &SnError) -> QueryFailure {
+    QueryFailure {
+        table: table.to_string(),
+        kind: match e.kind {
+            ErrorKind::Forbidden(_) => FailureKind::Forbidden,
+            ErrorKind::InvalidTable => FailureKind::InvalidTable,
+            _ => FailureKind::Other,
+        },
+        message: e.to_string(),
+    }
+}
+
+/// A page as a [`Lookup`], keeping "hidden" and "failed" apart from "none".
+pub fn to_lookup<T>(
+    result: &Result<Page, SnError>,
+    table: &str,
+    convert: impl Fn(&Record) -> Option<T>,
+) -> Lookup<T> {
+    match result {
+        Ok(page) if page.hidden_rows() => Lookup::Hidden {
+            total: page.total_count.unwrap_or(0),
+        },
+        Ok(page) => Lookup::Rows(page.records.iter().filter_map(convert).collect()),
+        Err(e) => Lookup::Failed(failure(table, e)),
+    }
+}
+
+pub fn token_outcome(
+    result: &Result<crate::servicenow::TokenResponse, SnError>,
+) -> connect::TokenOutcome {
+    match result {
+        Ok(_) => connect::TokenOutcome::Minted,
+        Err(e) => match &e.kind {
+            ErrorKind::TokenDenied { error, description } => connect::TokenOutcome::AccessDenied {
+                error: error.clone(),
+                description: description.clone(),
+            },
+            ErrorKind::Unauthorized { .. } => connect::TokenOutcome::AccessDenied {
+                error: "unauthorized".into(),
+                description: e.server_message.clone().unwrap_or_else(|| "401".into()),
+            },
+            _ => connect::TokenOutcome::Failed {
+                message: e.to_string(),
+            },
+        },
+    }
+}
+
+pub fn probe_outcome(result: &Result<Page, SnError>) -> connect::ProbeOutcome {
+    use connect::ProbeOutcome;
+    match result {
+        Ok(page) if page.hidden_rows() => ProbeOutcome::Hidden {
+            total: page.total_count.unwrap_or(0),
+        },
+        Ok(_) => ProbeOutcome::Readable,
+        Err(e) => match &e.kind {
+            ErrorKind::Forbidden(ForbiddenKind::ApiAccessScope) => ProbeOutcome::ScopeBlocked,
+            ErrorKind::Forbidden(_) => ProbeOutcome::Denied {
+                message: e
+                    .server_message
+                    .clone()
+                    .into_iter()
+                    .chain(e.server_detail.clone())
+                    .collect::<Vec<_>>()
+                    .join(": "),
+            },
+            _ => ProbeOutcome::Failed {
+                message: e.to_string(),
+            },
+        },
+    }
+}
+
+fn string(r: &Record, field: &str) -> Option<String> {
+    r.str(field).map(str::to_string)
+}
+
+pub fn app_record(r: &Record) -> Option<app::AppRecord> {
+    Some(app::AppRecord {
+        sys_id: string(r, "sys_id")?,
+        name: string(r, "name").unwrap_or_default(),
+        version: string(r, "version").filter(|v| !v.is_empty()),
+        active: r.bool("active"),
+        update_available: r.bool("update_available"),
+    })
+}
+
+pub fn oauth_entry(r: &Record) -> Option<oauth_app::Entry> {
+    Some(oauth_app::Entry {
+        sys_id: string(r, "sys_id")?,
+        name: string(r, "name").unwrap_or_default(),
+        client_id: string(r, "client_id").filter(|v| !v.is_empty()),
+        active: r.bool("active"),
+        access_token_lifespan: r.u64("access_token_lifespan"),
+        refresh_token_lifespan: r.u64("refresh_token_lifespan"),
+    })
+}
+
+pub fn scope_mapping(r: &Record) -> Option<oauth_app::ScopeMapping> {
+    Some(oauth_app::ScopeMapping {
+        oauth_entity: string(r, "oauth_entity")?,
+        auth_scope: string(r, "auth_scope").unwrap_or_default(),
+        auth_scope_name: string(r, "auth_scope.name"),
+    })
+}
+
+pub fn property(r: &Record) -> Option<oauth_app::Property> {
+    Some(oauth_app::Property {
+        name: string(r, "name")?,
+        value: string(r, "value").unwrap_or_default(),
+    })
+}
+
+pub fn user_record(r: &Record) -> Option<service_user::User> {
+    use service_user::FieldValue;
+    Some(service_user::User {
+        sys_id: string(r, "sys_id")?,
+        user_name: string(r, "user_name")?,
+        active: r.bool("active"),
+        locked_out: r.bool("locked_out"),
+        password_needs_reset: r.bool("password_needs_reset"),
+        identity_type: if !r.has("identity_type") {
+            FieldValue::Absent
+        } else {
+            match r.str("identity_type") {
+                Some(v) if !v.is_empty() => FieldValue::Value(v.to_string()),
+                _ => FieldValue::Empty,
+            }
+        },
+        failed_attempts: r.u64("failed_attempts"),
+    })
+}
+
+pub fn held_role(r: &Record) -> Option<roles::HeldRole> {
+    Some(roles::HeldRole {
+        name: string(r, "role.name")?,
+        inherited: r.bool("inherited").unwrap_or(false),
+        state: string(r, "state"),
+    })
+}
+
+pub fn acl(r: &Record) -> Option<task_acls::Acl> {
+    Some(task_acls::Acl {
+        sys_id: string(r, "sys_id")?,
+        operation: string(r, "operation")?,
+        active: r.bool("active"),
+        admin_overrides: r.bool("admin_overrides"),
+        decision_type: string(r, "decision_type").filter(|v| !v.is_empty()),
+        scope: string(r, "sys_scope").filter(|v| !v.is_empty()),
+        scope_name: string(r, "sys_scope.scope").filter(|v| !v.is_empty()),
+    })
+}
+
+pub fn acl_role(r: &Record) -> Option<task_acls::AclRole> {
+    Some(task_acls::AclRole {
+        acl: string(r, "sys_security_acl")?,
+        role: string(r, "sys_user_role.name"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::servicenow::RequestTarget;
+
+    fn record(v: serde_json::Value) -> Record {
+        Record(v.as_object().unwrap().clone())
+    }
+
+    fn page(records: Vec<Record>, total: u64) -> Result<Page, SnError> {
+        Ok(Page {
+            records,
+            total_count: Some(total),
+            next_offset: None,
+        })
+    }
+
+    fn err(kind: ErrorKind) -> Result<Page, SnError> {
+        Err(SnError::new(kind, RequestTarget::default()))
+    }
+
+    fn admin_row() -> Record {
+        record(json!({"sys_id": "a1", "user_name": "admin", "active": "true"}))
+    }
+
+    fn service_row(extra: serde_json::Value) -> Record {
+        let mut r = json!({"sys_id": "u1", "user_name": "incident.io", "active": "true",
+            "locked_out": "false", "password_needs_reset": "false", "failed_attempts": "0"});
+        r.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        record(r)
+    }
+
+    #[test]
+    fn the_identity_request_separates_the_admin_row_from_the_service_user() {
+        let result = page(
+            vec![
+                admin_row(),
+                service_row(json!({"identity_type": "machine"})),
+            ],
+            2,
+        );
+        match instance_answer(&result, true, "incident.io") {
+            instance::Answer::SignedIn { user_name } => {
+                assert_eq!(user_name.as_deref(), Some("admin"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let Lookup::Rows(users) = service_user_lookup(&result, "incident.io") else {
+            panic!("rows expected");
+        };
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].sys_id, "u1");
+        assert_eq!(
+            users[0].identity_type,
+            service_user::FieldValue::Value("machine".into())
+        );
+    }
+
+    #[test]
+    fn a_counted_but_unreturned_service_user_is_hidden_not_missing() {
+        let hidden = page(vec![admin_row()], 2);
+        assert_eq!(
+            service_user_lookup(&hidden, "incident.io"),
+            Lookup::Hidden { total: 1 }
+        );
+        let missing = page(vec![admin_row()], 1);
+        assert_eq!(
+            service_user_lookup(&missing, "incident.io"),
+            Lookup::Rows(vec![])
+        );
+    }
+
+    #[test]
+    fn identity_type_absent_empty_and_set_are_told_apart() {
+        use service_user::FieldValue;
+        let absent = user_record(&service_row(json!({}))).unwrap();
+        assert_eq!(absent.identity_type, FieldValue::Absent);
+        let empty = user_record(&service_row(json!({"identity_type": ""}))).unwrap();
+        assert_eq!(empty.identity_type, FieldValue::Empty);
+        let locked = user_record(&service_row(
+            json!({"locked_out": "true", "failed_attempts": "5"}),
+        ))
+        .unwrap();
+        assert_eq!(locked.locked_out, Some(true));
+        assert_eq!(locked.failed_attempts, Some(5));
+    }
+
+    #[test]
+    fn errors_map_to_instance_answers() {
+        use instance::Answer;
+        let cases = [
+            (
+                ErrorKind::Unauthorized {
+                    mfa_required: false,
+                },
+                false,
+                Answer::AnonymousRejected,
+            ),
+            (
+                ErrorKind::Unauthorized { mfa_required: true },
+                true,
+                Answer::Rejected { mfa_required: true },
+            ),
+            (ErrorKind::Hibernating, true, Answer::Hibernating),
+            (ErrorKind::LoginPage, false, Answer::LoginPage),
+            (ErrorKind::Timeout, true, Answer::Timeout),
+            (
+                ErrorKind::Server { status: 503 },
+                true,
+                Answer::ServerError { status: 503 },
+            ),
+            (
+                ErrorKind::RateLimited { retry_after: None },
+                true,
+                Answer::RateLimited,
+            ),
+        ];
+        for (kind, signed_in, want) in cases {
+            assert_eq!(
+                instance_answer(&err(kind.clone()), signed_in, "incident.io"),
+                want,
+                "{kind:?}"
+            );
+        }
+        assert!(matches!(
+            instance_answer(&err(ErrorKind::Connect), true, "x"),
+            Answer::Unreachable { .. }
+        ));
+        assert!(matches!(
+            instance_answer(&err(ErrorKind::Tls), true, "x"),
+            Answer::Tls { .. }
+        ));
+    }
+
+    #[test]
+    fn lookups_keep_hidden_and_failed_apart_from_none() {
+        let conv = |r: &Record| r.str("name").map(str::to_string);
+        assert_eq!(to_lookup(&page(vec![], 0), "t", conv), Lookup::Rows(vec![]));
+        assert_eq!(
+            to_lookup(&page(vec![], 3), "t", conv),
+            Lookup::Hidden { total: 3 }
+        );
+        match to_lookup(&err(ErrorKind::InvalidTable), "t", conv) {
+            Lookup::Failed(f) => assert_eq!(f.kind, FailureKind::InvalidTable),
+            other => panic!("{other:?}"),
+        }
+        match to_lookup(
+            &err(ErrorKind::Forbidden(ForbiddenKind::TableSecurity)),
+            "t",
+            conv,
+        ) {
+            Lookup::Failed(f) => assert_eq!(f.kind, FailureKind::Forbidden),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn probes_tell_scope_blocks_from_denials_and_hidden_rows() {
+        use connect::ProbeOutcome;
+        assert_eq!(probe_outcome(&page(vec![], 0)), ProbeOutcome::Readable);
+        assert_eq!(
+            probe_outcome(&page(vec![], 7)),
+            ProbeOutcome::Hidden { total: 7 }
+        );
+        assert_eq!(
+            probe_outcome(&err(ErrorKind::Forbidden(ForbiddenKind::ApiAccessScope))),
+            ProbeOutcome::ScopeBlocked
+        );
+        assert!(matches!(
+            probe_outcome(&err(ErrorKind::Forbidden(ForbiddenKind::TableSecurity))),
+            ProbeOutcome::Denied { .. }
+        ));
+    }
+
+    #[test]
+    fn dot_walked_fields_fill_role_and_acl_facts() {
+        let held = held_role(&record(
+            json!({"role": "r1", "role.name": "cmdb_read", "inherited": "true", "state": "active"}),
+        ))
+        .unwrap();
+        assert_eq!(held.name, "cmdb_read");
+        assert!(held.inherited);
+        let acl = acl(&record(json!({"sys_id": "x", "operation": "read", "active": "true",
+            "admin_overrides": "false", "decision_type": "allow", "sys_scope": "global", "sys_scope.scope": "global"}))).unwrap();
+        assert_eq!(acl.admin_overrides, Some(false));
+        assert_eq!(acl.scope.as_deref(), Some("global"));
+        let link = acl_role(&record(json!({"sys_security_acl": "x", "sys_user_role": "r", "sys_user_role.name": "x_incident_io.api_user"}))).unwrap();
+        assert_eq!(link.role.as_deref(), Some("x_incident_io.api_user"));
+    }
+}
