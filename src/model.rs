@@ -273,6 +273,28 @@ impl Serialize for FindingCode {
     }
 }
 
+/// What can be done about a finding, decided once: by apply's plan over the same facts the finding
+/// came from (see `flows::verify::attach_remedies`). The report's "or run snconnect apply" and its
+/// next step follow from this value, never from searching a finding's text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Remedy {
+    /// Nothing to do, or nothing snconnect knows to do (information, a skip's reason, or a
+    /// finding read without admin credentials, where no plan could be made).
+    #[default]
+    None,
+    /// `snconnect apply` makes these writes (its plan's step ids) and the finding goes away.
+    Apply(Vec<String>),
+    /// Only a person can do it: the titles of the plan's by-hand steps (a Store install, an ACL
+    /// the platform refuses over REST, an instance-wide property).
+    Manual(Vec<String>),
+}
+
+impl Remedy {
+    pub fn is_apply(&self) -> bool {
+        matches!(self, Remedy::Apply(_))
+    }
+}
+
 /// `1 write`, `3 writes`: a count with its noun, for messages that would otherwise say "write(s)".
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

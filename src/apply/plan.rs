@@ -23,13 +23,15 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::manual::{self, ManualStep};
-use crate::checks::{oauth_app, roles, service_user, task_acls, FindingCode, Links, Lookup};
+use crate::checks::{
+    oauth_app, roles, service_user, task_acls, FindingCode, Links, Lookup, Remedy,
+};
 use crate::credentials::SecretKind;
 use crate::facts::Facts as State;
 use crate::model::{CheckId, SetupPath};
 use crate::requirements::{
     roles_for, task_acls as acl_specs, AclSpec, ADMIN_ROLE, APP_ROLE, AUTH_SCOPE, MACHINE_IDENTITY,
-    OAUTH_ENTRY_NAME, PROP_OAUTH_ACTIVE, PROP_ROPC_DISABLED, PROP_USERACCOUNT_SCOPE_ID,
+    OAUTH_ENTRY_NAME, PROP_OAUTH_ACTIVE, PROP_ROPC_DISABLED,
 };
 
 /// A value to write into a field.
@@ -196,6 +198,10 @@ pub struct Plan {
     pub secrets: Vec<PlannedSecret>,
     /// Facts worth knowing that need no action (e.g. a secret apply leaves as it is).
     pub notes: Vec<String>,
+    /// Findings a step answers besides its own `why` (one repair of a user can unlock it and
+    /// clear Password needs reset): (step id, check, code).
+    #[serde(skip)]
+    pub also_answers: Vec<(String, CheckId, FindingCode)>,
 }
 
 impl Plan {
@@ -220,6 +226,41 @@ impl Plan {
             .filter(|s| s.source == SecretSource::Generated)
             .map(|s| s.kind)
             .collect()
+    }
+
+    /// What this plan does about a finding `code` of `check`: the writes that answer it, or the
+    /// by-hand steps, or nothing. A write that carries a by-hand fallback (an ACL, which real
+    /// instances refuse over REST without elevation) counts as by-hand: snconnect still tries
+    /// it, but never promises it.
+    pub fn remedy_for(&self, check: CheckId, code: FindingCode) -> Remedy {
+        let answers = |s: &Step| {
+            s.check == check
+                && (s.why == code
+                    || self
+                        .also_answers
+                        .iter()
+                        .any(|(id, c, k)| *id == s.id && *c == check && *k == code))
+        };
+        let steps: Vec<&Step> = self.steps.iter().filter(|s| answers(s)).collect();
+        if !steps.is_empty() && steps.iter().all(|s| s.fallback.is_none()) {
+            return Remedy::Apply(steps.iter().map(|s| s.id.clone()).collect());
+        }
+        let mut titles: Vec<String> = steps
+            .iter()
+            .filter_map(|s| s.fallback.as_ref().map(|m| m.title.clone()))
+            .chain(
+                self.manual
+                    .iter()
+                    .filter(|m| m.check == check && m.code == code)
+                    .map(|m| m.title.clone()),
+            )
+            .collect();
+        titles.dedup();
+        if titles.is_empty() {
+            Remedy::None
+        } else {
+            Remedy::Manual(titles)
+        }
     }
 
     /// The part of the plan that makes one check pass: its steps, the steps they depend on, and
@@ -276,6 +317,12 @@ impl Plan {
                 .copied()
                 .collect(),
             notes: self.notes.clone(),
+            also_answers: self
+                .also_answers
+                .iter()
+                .filter(|(step, _, _)| keep.contains(step.as_str()))
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -323,6 +370,7 @@ pub fn plan(state: &State, inputs: &PlanInputs) -> Plan {
             manual: Vec::new(),
             secrets: Vec::new(),
             notes: Vec::new(),
+            also_answers: Vec::new(),
         },
         inputs,
     };
@@ -575,14 +623,13 @@ impl Builder<'_> {
             });
         }
 
-        let has_scope = match &state.mappings {
-            Lookup::Rows(maps) => Some(maps.iter().any(|m| {
-                m.oauth_entity == entry.sys_id
-                    && (m.auth_scope_name.as_deref() == Some(AUTH_SCOPE)
-                        || scope_id.is_some_and(|id| m.auth_scope == id))
-            })),
-            _ => None,
-        };
+        let has_scope = state.mappings.rows().map(|maps| {
+            oauth_app::has_useraccount(
+                maps,
+                &entry.sys_id,
+                oauth_app::pinned_useraccount_scope(&state.properties),
+            )
+        });
         match (has_scope, scope_id) {
             (Some(true), _) => {}
             (Some(false), Some(scope)) => {
@@ -669,10 +716,8 @@ impl Builder<'_> {
         // Repairs of an existing account: each is a change to a record that existed before.
         let mut fields = Vec::new();
         let mut what = Vec::new();
-        let mut why = None;
-        let mut reason = |code: FindingCode| {
-            why.get_or_insert(code);
-        };
+        let mut reasons: Vec<FindingCode> = Vec::new();
+        let mut reason = |code: FindingCode| reasons.push(code);
         if user.locked_out == Some(true) {
             fields.push(("locked_out".to_string(), Value::Bool(false)));
             fields.push(("failed_attempts".to_string(), Value::text("0")));
@@ -703,6 +748,12 @@ impl Builder<'_> {
             reason(FindingCode::UserInactive);
         }
         if !fields.is_empty() {
+            let why = reasons.first().copied();
+            for code in reasons.iter().skip(1) {
+                self.plan
+                    .also_answers
+                    .push((STEP_USER_REPAIR.into(), CheckId::ServiceUser, *code));
+            }
             self.push(Step {
                 id: STEP_USER_REPAIR.into(),
                 check: CheckId::ServiceUser,
@@ -812,7 +863,11 @@ impl Builder<'_> {
                     ("user".into(), user_value.clone()),
                     ("role".into(), Value::text(&record.sys_id)),
                 ],
-                why: FindingCode::RolesMissing,
+                // A user this plan creates has no roles yet: the roles check said "no user".
+                why: match user {
+                    UserRef::Created => FindingCode::RolesNoUser,
+                    _ => FindingCode::RolesMissing,
+                },
                 summary: format!("grant role '{role}' to '{name}'"),
                 depends_on: user_dep.clone(),
                 // Granting admin hands over the whole instance: always confirmed.
@@ -866,7 +921,22 @@ impl Builder<'_> {
                 .copied();
             match best {
                 None => self.create_acl(&spec, role_id, &links),
-                Some(acl) => self.repair_acl(&spec, acl, requires_app_role(acl), role_id, &links),
+                Some(acl) => {
+                    // Another role on the ACL is "wrong role" in the check; none is "no role".
+                    let role_code = if acl_roles.iter().any(|r| r.acl == acl.sys_id) {
+                        FindingCode::AclWrongRole
+                    } else {
+                        FindingCode::AclNoRole
+                    };
+                    self.repair_acl(
+                        &spec,
+                        acl,
+                        requires_app_role(acl),
+                        role_code,
+                        role_id,
+                        &links,
+                    )
+                }
             }
         }
     }
@@ -944,6 +1014,7 @@ impl Builder<'_> {
         spec: &AclSpec,
         acl: &task_acls::Acl,
         has_role: bool,
+        role_code: FindingCode,
         role_id: String,
         links: &Links,
     ) {
@@ -967,6 +1038,13 @@ impl Builder<'_> {
         } else {
             FindingCode::AclInactive
         };
+        if deny && acl.active == Some(false) {
+            self.plan.also_answers.push((
+                format!("acl_repair:{op}"),
+                CheckId::TaskAcls,
+                FindingCode::AclInactive,
+            ));
+        }
         let fallback = Some(manual::repair_acl(
             spec,
             &acl.sys_id,
@@ -981,7 +1059,7 @@ impl Builder<'_> {
                 Value::text(&acl.sys_id),
                 role_id,
                 vec![],
-                FindingCode::AclNoRole,
+                role_code,
                 true,
                 fallback.clone(),
             ));
@@ -1030,15 +1108,7 @@ impl Builder<'_> {
 /// The `useraccount` auth scope's sys_id: the property that pins it when the record was
 /// re-created, else the record found by name.
 fn useraccount_scope_id(state: &State) -> Option<&str> {
-    let pinned = match &state.properties {
-        Lookup::Rows(props) => props
-            .iter()
-            .find(|p| p.name == PROP_USERACCOUNT_SCOPE_ID)
-            .map(|p| p.value.trim())
-            .filter(|v| !v.is_empty()),
-        _ => None,
-    };
-    pinned.or_else(|| match &state.auth_scopes {
+    oauth_app::pinned_useraccount_scope(&state.properties).or_else(|| match &state.auth_scopes {
         Lookup::Rows(rows) => rows
             .iter()
             .find(|r| r.name == AUTH_SCOPE)
@@ -1148,6 +1218,7 @@ mod tests {
     use crate::checks::task_acls::{Acl, AclRole};
     use crate::checks::{FailureKind, QueryFailure};
     use crate::facts::RoleRecord;
+    use crate::requirements::PROP_USERACCOUNT_SCOPE_ID;
 
     fn inputs(path: SetupPath) -> PlanInputs {
         PlanInputs {

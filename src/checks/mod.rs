@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-pub use crate::model::{CheckId, FindingCode, SetupPath, Severity, Status};
+pub use crate::model::{CheckId, FindingCode, Remedy, SetupPath, Severity, Status};
 
 pub mod app;
 pub mod connect;
@@ -30,6 +30,9 @@ pub struct Finding {
     pub fix: Option<String>,
     /// The record or list in the instance's UI, or the Store or docs page where one acts.
     pub link: Option<String>,
+    /// What snconnect can do about it; not part of the JSON contract.
+    #[serde(skip)]
+    pub remedy: Remedy,
 }
 
 impl Finding {
@@ -40,6 +43,7 @@ impl Finding {
             message: message.into(),
             fix: None,
             link: None,
+            remedy: Remedy::None,
         }
     }
 
@@ -62,6 +66,11 @@ impl Finding {
 
     pub fn link(mut self, link: impl Into<String>) -> Finding {
         self.link = Some(link.into());
+        self
+    }
+
+    pub fn remedy(mut self, remedy: Remedy) -> Finding {
+        self.remedy = remedy;
         self
     }
 }

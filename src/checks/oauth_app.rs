@@ -68,6 +68,35 @@ pub fn active_client_id(entries: &Lookup<Entry>) -> Option<String> {
     }
 }
 
+/// The sys_id the property `glide.oauth.token.scope.useraccount` pins the `useraccount` scope to,
+/// when it is set (the scope record was re-created): the token endpoint then looks the scope up by
+/// that sys_id, not by name.
+pub fn pinned_useraccount_scope(properties: &Lookup<Property>) -> Option<&str> {
+    properties
+        .rows()?
+        .iter()
+        .find(|p| p.name == PROP_USERACCOUNT_SCOPE_ID)
+        .map(|p| p.value.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether the entry `entry_sys_id` carries the `useraccount` scope the token endpoint will use:
+/// the pinned sys_id when a property pins one (another record merely named `useraccount` does
+/// not count then), else the scope by name. The one decision verify reports and apply acts on.
+pub fn has_useraccount(
+    mappings: &[ScopeMapping],
+    entry_sys_id: &str,
+    pinned: Option<&str>,
+) -> bool {
+    mappings
+        .iter()
+        .filter(|m| m.oauth_entity == entry_sys_id)
+        .any(|m| match pinned {
+            Some(id) => m.auth_scope == id,
+            None => m.auth_scope_name.as_deref() == Some(AUTH_SCOPE),
+        })
+}
+
 pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
     let mut findings = Vec::new();
     let entries_list = ctx.links.list("oauth_entity", &entry_query());
@@ -99,7 +128,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             .fix(format!(
                 "create it (System OAuth > Application Registry > New Inbound Integration \
                  Experience > OAuth - Resource owner password credential grant, name \
-                 '{OAUTH_ENTRY_NAME}', auth scope '{AUTH_SCOPE}'), or run snconnect apply"
+                 '{OAUTH_ENTRY_NAME}', auth scope '{AUTH_SCOPE}')"
             ))
             .link(entries_list),
         );
@@ -153,7 +182,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                     client_id_label(entry)
                 ),
             )
-            .fix("open the entry and tick Active, or run snconnect apply")
+            .fix("open the entry and tick Active")
             .link(entry_link.clone()),
         );
     }
@@ -299,27 +328,18 @@ fn scope_findings(facts: &Facts, ctx: &Context, entry: &Entry, entry_link: &str)
     ) {
         return vec![f];
     }
-    // The token endpoint finds `useraccount` by sys_id; a re-created record is named by a property.
-    let scope_id = facts.properties.rows().and_then(|props| {
-        props
-            .iter()
-            .find(|p| p.name == PROP_USERACCOUNT_SCOPE_ID && !p.value.trim().is_empty())
-            .map(|p| p.value.trim().to_string())
-    });
-    let mappings: Vec<&ScopeMapping> = facts
-        .mappings
-        .rows()
-        .unwrap_or_default()
+    let all = facts.mappings.rows().unwrap_or_default();
+    if has_useraccount(
+        all,
+        &entry.sys_id,
+        pinned_useraccount_scope(&facts.properties),
+    ) {
+        return vec![];
+    }
+    let mappings: Vec<&ScopeMapping> = all
         .iter()
         .filter(|m| m.oauth_entity == entry.sys_id)
         .collect();
-    let has_useraccount = mappings.iter().any(|m| match &scope_id {
-        Some(id) => &m.auth_scope == id,
-        None => m.auth_scope_name.as_deref() == Some(AUTH_SCOPE),
-    });
-    if has_useraccount {
-        return vec![];
-    }
     let others: Vec<&str> = mappings
         .iter()
         .filter_map(|m| m.auth_scope_name.as_deref())
@@ -337,7 +357,7 @@ fn scope_findings(facts: &Facts, ctx: &Context, entry: &Entry, entry_link: &str)
         ),
     )
     .fix(format!(
-        "open the entry and add '{AUTH_SCOPE}' under Auth Scopes, or run snconnect apply (see {DOCS_URL})"
+        "open the entry and add '{AUTH_SCOPE}' under Auth Scopes (see {DOCS_URL})"
     ))
     .link(entry_link.to_string())]
 }

@@ -146,8 +146,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 format!("user '{name}' does not hold role '{role}'"),
             )
             .fix(format!(
-                "add '{role}' on the user's Roles tab (directly or through a group), or run \
-                 snconnect apply"
+                "add '{role}' on the user's Roles tab (directly or through a group)"
             ))
             .link(user_link.clone()),
         );

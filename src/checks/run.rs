@@ -1,4 +1,4 @@
-//! A verify run: [`crate::facts::gather`] reads the instance, then [`diagnose`] judges the facts,
+//! A verify run's judgement: [`crate::facts::gather`] reads the instance, then [`diagnose`] judges the facts,
 //! check by check in contract order. Diagnosis is pure: the same facts always give the same
 //! report, and every verdict is table-tested over facts without HTTP.
 
@@ -6,16 +6,9 @@ use super::{
     app, connect, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context,
     Finding, FindingCode, Lookup, Verdict,
 };
-use crate::facts::{self, Facts};
+use crate::facts::Facts;
 pub use crate::facts::{AdminSide, Plan, ServiceSide};
 use crate::model::CheckId;
-use crate::servicenow::Client;
-
-/// The contract's check results, in contract order.
-pub async fn run(client: &Client, plan: &Plan) -> Vec<CheckResult> {
-    let facts = facts::gather(client, plan).await;
-    diagnose(&facts, plan, client.instance().as_str())
-}
 
 /// What every check's evaluation needs besides its facts.
 pub fn context(plan: &Plan, instance: &str) -> Context {

@@ -67,7 +67,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
         )
         .fix(format!(
             "create a dedicated user '{name}' (User Administration > Users > New) with identity \
-             type Machine, or run snconnect apply; if the user has another name, pass --username"
+             type Machine; if the user has another name, pass --username"
         ))
         .link(list)]);
     };
@@ -80,7 +80,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 FindingCode::UserInactive,
                 format!("user '{name}' is not active"),
             )
-            .fix("tick Active on the user record, or run snconnect apply")
+            .fix("tick Active on the user record")
             .link(link.clone()),
         );
     }
@@ -90,7 +90,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 FindingCode::UserLockedOut,
                 format!("user '{name}' is locked out"),
             )
-            .fix("untick Locked out on the user record, or run snconnect apply")
+            .fix("untick Locked out on the user record")
             .link(link.clone()),
         );
     }
@@ -100,7 +100,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 FindingCode::UserPasswordNeedsReset,
                 format!("user '{name}' must reset its password, which an integration cannot do"),
             )
-            .fix("untick Password needs reset on the user record, or run snconnect apply")
+            .fix("untick Password needs reset on the user record")
             .link(link.clone()),
         );
     }
@@ -125,7 +125,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 )
                 .fix(
                     "set Identity type to Machine on the user record (this also makes it \
-                     web-service only), or run snconnect apply",
+                     web-service only)",
                 )
                 .link(link.clone()),
             );

@@ -57,7 +57,7 @@ pub fn acl_role_query() -> String {
 
 const CREATE_FIX: &str = "elevate to security_admin, then create a record ACL on task (Name: task, \
 -- None --) for this operation: Application Global, Active, Decision Type Allow If, Admin overrides \
-ticked, requiring role x_incident_io.api_user; or run snconnect apply";
+ticked, requiring role x_incident_io.api_user";
 
 pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
     if ctx.path == SetupPath::Admin {

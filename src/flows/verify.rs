@@ -3,8 +3,11 @@
 
 use anyhow::Result;
 
+use crate::apply::{self, PlanInputs};
 use crate::checks::instance::AdminLogin;
 use crate::checks::run::{self, AdminSide, Plan, ServiceSide};
+use crate::checks::{CheckResult, Links, Severity, Status};
+use crate::facts::{self, Facts};
 use crate::inputs::{AdminAuth, Inputs};
 use crate::model::CheckId;
 use crate::report::Report;
@@ -55,12 +58,51 @@ fn with_store_problem(why: &str, inputs: &Inputs) -> String {
 
 /// Runs the checks and assembles the report.
 pub async fn verify(client: &Client, plan: &Plan, strict: bool) -> Report {
-    let checks = run::run(client, plan).await;
+    let instance = client.instance().as_str();
+    let facts = facts::gather(client, plan).await;
+    let mut checks = run::diagnose(&facts, plan, instance);
+    attach_remedies(&mut checks, &facts, plan, instance);
     Report {
         instance: client.instance().as_str().to_string(),
         path: plan.path,
         strict,
         checks,
+    }
+}
+
+/// Marks each finding with what apply's plan over the same facts does about it, and says so in
+/// its fix. Without a usable admin side there are no facts to plan from, and so no promise.
+pub fn attach_remedies(checks: &mut [CheckResult], facts: &Facts, plan: &Plan, instance: &str) {
+    if !facts.admin_ok() {
+        return;
+    }
+    let held = matches!(plan.service, ServiceSide::Credentials { .. });
+    let repair = apply::plan(
+        facts,
+        &PlanInputs {
+            path: plan.path,
+            username: plan.username.clone(),
+            email: None,
+            client_id: plan.client_id.clone(),
+            client_secret_held: held,
+            password_held: held,
+            links: Links::new(instance),
+        },
+    );
+    for check in checks.iter_mut().filter(|c| c.status != Status::Skip) {
+        for finding in check
+            .findings
+            .iter_mut()
+            .filter(|f| f.severity != Severity::Note)
+        {
+            finding.remedy = repair.remedy_for(check.id, finding.code);
+            if finding.remedy.is_apply() {
+                finding.fix = Some(match finding.fix.take() {
+                    Some(fix) => format!("{fix}, or run snconnect apply"),
+                    None => "run snconnect apply".to_string(),
+                });
+            }
+        }
     }
 }
 

@@ -154,12 +154,7 @@ pub fn next_step(report: &Report) -> String {
     }
     let s = report.summary();
     if report.exit() != Exit::Ok || s.warn > 0 {
-        let apply_helps = all_findings().any(|f| {
-            f.severity != Severity::Note
-                && f.fix
-                    .as_deref()
-                    .is_some_and(|x| x.contains("snconnect apply"))
-        });
+        let apply_helps = all_findings().any(|f| f.remedy.is_apply());
         return if apply_helps {
             format!("preview the repairs with: snconnect apply {target} --dry-run")
         } else {

@@ -103,7 +103,10 @@ pub(crate) mod test_support {
                         "user 'incident.io' is locked out",
                     )
                     .fix("untick Locked out on the user record, or run snconnect apply")
-                    .link("https://acme.service-now.com/sys_user.do?sys_id=u1")]),
+                    .link("https://acme.service-now.com/sys_user.do?sys_id=u1")
+                    .remedy(crate::model::Remedy::Apply(vec![
+                        "user_repair".into()
+                    ]))]),
                     84,
                 ),
                 CheckResult::new(

@@ -26,6 +26,7 @@ const SCENARIOS: &[(&str, &str, Build)] = &[
     ("oauth-inactive", "the incident.io OAuth entry is inactive", oauth_inactive),
     ("oauth-duplicate", "two active OAuth entries named incident.io", oauth_duplicate),
     ("oauth-no-scope", "the OAuth entry has no auth scope (useraccount not added)", oauth_no_scope),
+    ("oauth-scope-pinned", "the useraccount scope was re-created and glide.oauth.token.scope.useraccount pins the new record; the entry still maps the old one", oauth_scope_pinned),
     ("ropc-disabled", "the password grant is disabled instance-wide (glide.oauth.inbound.ropc.grant_type.disabled=true)", ropc_disabled),
     ("oauth-disabled", "OAuth is off instance-wide (com.snc.platform.security.oauth.is.active=false)", oauth_disabled),
     ("user-missing", "no service user incident.io", user_missing),
@@ -557,6 +558,27 @@ fn oauth_no_scope(db: &mut Db) -> Result<(), DbError> {
         "oauth_entity_auth_scope_mapping",
         "oauth_entity.name=incident.io",
     );
+    Ok(())
+}
+
+/// The `useraccount` scope re-created: a second record of that name, pinned by the property that
+/// the token endpoint reads (facts sheet §2), while the entry keeps its mapping to the first one.
+/// A name-only check calls the entry fine; the token carries no `useraccount` scope.
+fn oauth_scope_pinned(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    let recreated = insert(
+        db,
+        "sys_auth_scope",
+        "auth_scope:useraccount_recreated",
+        &[
+            ("name", "useraccount"),
+            (
+                "short_description",
+                "Access to every API the user can reach (re-created)",
+            ),
+        ],
+    )?;
+    db.set_property(super::auth::USERACCOUNT_SCOPE_PROPERTY, &recreated);
     Ok(())
 }
 

@@ -12,6 +12,7 @@ mod cli;
 mod client_http;
 mod client_sandbox;
 mod client_tls;
+mod consistency;
 mod credentials_cli;
 mod credentials_fail_closed;
 mod credentials_keyring;

@@ -46,7 +46,7 @@ fn an_untrusted_certificate_is_refused_and_ca_cert_makes_it_trusted() {
     for id in &CHECK_IDS[1..] {
         assert_eq!(json.status(id), "skip", "{id}");
     }
-    assert!(front.failed_handshakes() >= 1);
+    assert!(front.wait_for_failed_handshakes(1) >= 1);
     assert!(
         sandbox.requests().is_empty(),
         "nothing may pass an untrusted handshake: {:?}",

@@ -150,4 +150,19 @@ impl TlsFront {
     pub fn failed_handshakes(&self) -> usize {
         self.failed.load(Ordering::SeqCst)
     }
+
+    /// Waits until at least `n` handshakes have failed, and returns the count. The front learns
+    /// of a failure only when it reads the client's alert or the closed socket, which can happen
+    /// after the client process has already exited: reading the counter at once raced with that.
+    /// Gives up after 10 s, returning what it saw.
+    pub fn wait_for_failed_handshakes(&self, n: usize) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let seen = self.failed_handshakes();
+            if seen >= n || std::time::Instant::now() >= deadline {
+                return seen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
 }
