@@ -19,7 +19,7 @@ fn check_or_bless(path: PathBuf, generated: Vec<u8>) {
     });
     assert!(
         committed == generated,
-        "{} is stale: regenerate with SNCONNECT_BLESS=1 cargo test --test generated_files",
+        "{} is stale: regenerate with SNCONNECT_BLESS=1 cargo test --test it generated_files",
         path.display()
     );
 }
