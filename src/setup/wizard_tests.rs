@@ -69,22 +69,12 @@ impl Harness {
             timeout: 10,
             ca_cert: None,
         };
-        let mut checker = LiveChecker::new(
-            crate::servicenow::ClientOptions {
-                timeout: std::time::Duration::from_secs(global.timeout),
-                ..Default::default()
-            },
-            false,
-        )
-        .unwrap();
-        let mut fixer = LiveChecker::new(
-            crate::servicenow::ClientOptions {
-                timeout: std::time::Duration::from_secs(global.timeout),
-                ..Default::default()
-            },
-            false,
-        )
-        .unwrap();
+        let options = crate::servicenow::ClientOptions {
+            timeout: std::time::Duration::from_secs(global.timeout),
+            ..Default::default()
+        };
+        let mut checker = LiveChecker::new(options.clone(), false).unwrap();
+        let mut fixer = LiveChecker::new(options, false).unwrap();
         let store = &self.store;
         let dir = &self.dir;
         let mut resolve = |t: &TargetArgs| -> anyhow::Result<Inputs> {
