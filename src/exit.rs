@@ -28,6 +28,9 @@ impl Exit {
 pub struct UserError {
     pub exit: Exit,
     pub message: String,
+    /// The client error behind it, when there is one: `main` adds the hint that names the flag
+    /// or variable addressing it (`commands::hint`).
+    pub cause: Option<Box<crate::servicenow::SnError>>,
 }
 
 impl UserError {
@@ -35,6 +38,7 @@ impl UserError {
         UserError {
             exit: Exit::Usage,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -42,6 +46,7 @@ impl UserError {
         UserError {
             exit: Exit::CannotRun,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -49,7 +54,16 @@ impl UserError {
         UserError {
             exit: Exit::Failed,
             message: message.into(),
+            cause: None,
         }
+    }
+}
+
+impl UserError {
+    /// Keeps the client error this one was made from.
+    pub fn caused_by(mut self, error: crate::servicenow::SnError) -> Self {
+        self.cause = Some(Box::new(error));
+        self
     }
 }
 

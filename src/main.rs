@@ -31,6 +31,9 @@ fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 let _ = writeln!(stderr, "  caused by: {cause}");
             }
+            if let Some(hint) = snconnect::commands::hint::for_chain(&err) {
+                let _ = writeln!(stderr, "  hint: {hint}");
+            }
             ExitCode::from(exit.code() as u8)
         }
     }

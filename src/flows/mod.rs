@@ -15,8 +15,11 @@ pub mod verify;
 /// Builds the client; a bad CA certificate file is the user's input (exit 2), anything else
 /// means the checks cannot run (exit 3).
 pub fn build_client(inputs: &Inputs, options: &ClientOptions) -> Result<Client> {
-    Client::new(&inputs.instance, options).map_err(|e| match e.kind {
-        ErrorKind::CaCert { .. } => UserError::usage(e.to_string()).into(),
-        _ => UserError::cannot_run(e.to_string()).into(),
+    Client::new(&inputs.instance, options).map_err(|e| {
+        let error = match e.kind {
+            ErrorKind::CaCert { .. } => UserError::usage(e.to_string()),
+            _ => UserError::cannot_run(e.to_string()),
+        };
+        error.caused_by(e).into()
     })
 }

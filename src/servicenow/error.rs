@@ -6,7 +6,8 @@
 //! Callers need to branch on *what happened* (retry? exit 3? name the likely cause?) without
 //! parsing strings, and users need a sentence that says what happened, to which record, and what
 //! to do next. [`classify`] turns a response into one [`ErrorKind`]; [`SnError`]'s `Display` is
-//! the sentence.
+//! the sentence. It speaks of the wire and the instance only: the command line's flags and
+//! variables are named by `commands::hint`, which knows them.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -99,13 +100,13 @@ pub enum ErrorKind {
     /// The connection broke after the answer had started (a reset or close mid-body).
     ConnectionLost,
     Tls,
-    /// The proxy from `HTTPS_PROXY`/`ALL_PROXY` would not open a tunnel to the instance: it
+    /// The configured proxy would not open a tunnel to the instance: it
     /// refused the CONNECT, asked for credentials, hung up, or could not be reached at all.
     /// Told apart from `Connect` because the fix is in the proxy settings, not the address.
     Proxy,
     /// A success status with a body that is not the JSON it should be (truncated, wrong shape).
     MalformedJson,
-    /// `--ca-cert` could not be read or holds no PEM certificate.
+    /// The extra CA certificate file could not be read or holds no PEM certificate.
     CaCert {
         path: PathBuf,
     },
@@ -277,8 +278,7 @@ impl SnError {
             }
             ErrorKind::LoginPage => {
                 "Check the instance address; if the instance forces single sign-on for the REST \
-                 API, use an OAuth bearer token for the admin (SNCONNECT_ADMIN_TOKEN) or a local \
-                 account."
+                 API, sign in with an OAuth bearer token or a local account instead."
                     .into()
             }
             ErrorKind::NotServiceNow => {
@@ -290,8 +290,8 @@ impl SnError {
                 "The plugin or application that provides it may not be installed.".into()
             }
             ErrorKind::Unauthorized { mfa_required: true } => {
-                "Use an OAuth bearer token for the admin (SNCONNECT_ADMIN_TOKEN), or an account \
-                 without multi-factor authentication for integrations."
+                "Sign in with an OAuth bearer token, or with an account without multi-factor \
+                 authentication for integrations."
                     .into()
             }
             ErrorKind::Unauthorized {
@@ -335,38 +335,31 @@ impl SnError {
                 "The instance may be overloaded or upgrading; try again in a few minutes.".into()
             }
             ErrorKind::BadRequest { .. } | ErrorKind::UnexpectedStatus { .. } => {
-                "Run with -v to see the request; if it persists, report it with that log.".into()
+                "The request log shows the request; if it persists, report it with that log.".into()
             }
             ErrorKind::Timeout => {
-                "The instance may be slow or unreachable; check the network or raise --timeout."
+                "The instance may be slow or unreachable; check the network, or allow it longer."
                     .into()
             }
             ErrorKind::Connect => {
-                "Check the instance address, your network and proxy settings (HTTPS_PROXY, \
-                 NO_PROXY)."
-                    .into()
+                "Check the instance address, your network and the proxy settings.".into()
             }
             ErrorKind::ConnectionLost => {
-                "A proxy or the network may have cut it; run again, with -v to see the request."
-                    .into()
+                "A proxy or the network may have cut it; run again.".into()
             }
             ErrorKind::Tls => {
-                "If a proxy inspects TLS traffic, pass its root certificate with --ca-cert PATH."
-                    .into()
+                "If a proxy inspects TLS traffic, its root certificate must be trusted.".into()
             }
             ErrorKind::Proxy => {
-                "Check HTTPS_PROXY (or ALL_PROXY) and NO_PROXY: the proxy must allow CONNECT to \
-                 the instance's host on port 443, and if it asks for credentials (407) they go \
-                 in the proxy URL."
+                "Check the proxy settings: the proxy must allow CONNECT to the instance's host on \
+                 port 443, and if it asks for credentials (407) they go in the proxy URL."
                     .into()
             }
-            ErrorKind::MalformedJson => {
-                "The connection may have been cut; run again, with -v to see the request.".into()
-            }
+            ErrorKind::MalformedJson => "The connection may have been cut; run again.".into(),
             ErrorKind::CaCert { .. } => {
-                "Pass a readable PEM file holding at least one certificate to --ca-cert.".into()
+                "The file must be readable and hold at least one PEM certificate.".into()
             }
-            ErrorKind::ClientSetup => "Check the proxy environment variables.".into(),
+            ErrorKind::ClientSetup => "Check the proxy settings.".into(),
         }
     }
 }
@@ -900,7 +893,7 @@ mod tests {
         assert_eq!(e.server_message.as_deref(), Some("User Not Authenticated"));
         let e = table(401, &[JSON, ("X-MFA_TOKEN", "invalid")], body).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unauthorized { mfa_required: true });
-        assert!(e.to_string().contains("SNCONNECT_ADMIN_TOKEN"), "{e}");
+        assert!(e.to_string().contains("bearer token"), "{e}");
     }
 
     #[test]

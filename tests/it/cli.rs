@@ -70,3 +70,25 @@ fn help_never_shows_a_secret_from_the_environment() {
         assert!(!text.contains(secret));
     }
 }
+
+#[test]
+fn an_unreadable_ca_cert_is_a_usage_error_with_the_flag_named_as_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let out = snconnect_bare()
+        .args(["verify", "--instance", "http://127.0.0.1:9", "--no-input"])
+        .arg("--ca-cert")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot use the CA certificate file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: pass a readable PEM file to --ca-cert"),
+        "{stderr}"
+    );
+}

@@ -671,7 +671,9 @@ async fn a_slow_answer_is_a_timeout_and_not_retried() {
     assert_eq!(err.kind, ErrorKind::Timeout, "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(seen.hits(), 1);
-    assert!(err.to_string().contains("--timeout"), "{err}");
+    // The client speaks of the wire; the command layer names the flag.
+    assert!(!err.to_string().contains("--timeout"), "{err}");
+    assert!(snconnect::commands::hint::for_error(&err).is_some_and(|h| h.contains("--timeout")));
 }
 
 #[tokio::test]

@@ -97,7 +97,7 @@ async fn an_untrusted_certificate_is_a_tls_error_and_ca_cert_fixes_it() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Tls, "{err:?}");
-    assert!(err.to_string().contains("--ca-cert"), "{err}");
+    assert!(snconnect::commands::hint::for_error(&err).is_some_and(|h| h.contains("--ca-cert")));
     assert_eq!(served.load(Ordering::SeqCst), 0);
 
     let page = Client::new(&instance, &options(Some(fixture("ca.pem"))))
