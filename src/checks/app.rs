@@ -7,14 +7,20 @@
 use super::{unusable, Context, Finding, FindingCode, Lookup, Verdict};
 use crate::model::SetupPath;
 use crate::requirements::{APP_SCOPE, STORE_URL};
+use crate::servicenow::fields;
 
 /// One row of `sys_store_app` or `sys_app` for the scope.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
 pub struct AppRecord {
+    #[serde(deserialize_with = "fields::text")]
     pub sys_id: String,
+    #[serde(default, deserialize_with = "fields::text_or_empty")]
     pub name: String,
+    #[serde(default, deserialize_with = "fields::non_empty")]
     pub version: Option<String>,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub active: Option<bool>,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub update_available: Option<bool>,
 }
 

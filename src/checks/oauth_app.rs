@@ -9,33 +9,49 @@ use crate::requirements::{
     AUTH_SCOPE, DOCS_URL, OAUTH_ENTRY_NAME, PROP_OAUTH_ACTIVE, PROP_ROPC_DISABLED,
     PROP_USERACCOUNT_SCOPE_ID,
 };
+use crate::servicenow::fields;
 
 /// One `oauth_entity` row named `incident.io`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
 pub struct Entry {
+    #[serde(deserialize_with = "fields::text")]
     pub sys_id: String,
+    #[serde(default, deserialize_with = "fields::text_or_empty")]
     pub name: String,
+    #[serde(default, deserialize_with = "fields::non_empty")]
     pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub active: Option<bool>,
+    #[serde(default, deserialize_with = "fields::count")]
     pub access_token_lifespan: Option<u64>,
+    #[serde(default, deserialize_with = "fields::count")]
     pub refresh_token_lifespan: Option<u64>,
 }
 
 /// One `oauth_entity_auth_scope_mapping` row: an entry linked to an auth scope.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
 pub struct ScopeMapping {
     /// sys_id of the `oauth_entity`.
+    #[serde(deserialize_with = "fields::text")]
     pub oauth_entity: String,
     /// sys_id of the `sys_auth_scope`.
+    #[serde(default, deserialize_with = "fields::text_or_empty")]
     pub auth_scope: String,
     /// The scope's name, dot-walked.
+    #[serde(
+        rename = "auth_scope.name",
+        default,
+        deserialize_with = "fields::opt_text"
+    )]
     pub auth_scope_name: Option<String>,
 }
 
 /// A `sys_properties` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Property {
+    #[serde(deserialize_with = "fields::text")]
     pub name: String,
+    #[serde(default, deserialize_with = "fields::text_or_empty")]
     pub value: String,
 }
 

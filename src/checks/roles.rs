@@ -4,6 +4,7 @@
 //! so one dot-walked query by user name sees them all. `admin` satisfies every role, and a user who
 //! only holds `admin` has no rows for the others, so it is checked first.
 
+use crate::servicenow::fields;
 use std::collections::BTreeSet;
 
 use super::{unusable, Context, Finding, FindingCode, Lookup, Verdict};
@@ -22,11 +23,14 @@ pub enum UserState {
 }
 
 /// One `sys_user_has_role` row of the user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct HeldRole {
+    #[serde(rename = "role.name", deserialize_with = "fields::text")]
     pub name: String,
+    #[serde(default, deserialize_with = "fields::truthy")]
     pub inherited: bool,
     /// `state`; `None` or `active` counts as held (other states are requests or removals).
+    #[serde(default, deserialize_with = "fields::opt_text")]
     pub state: Option<String>,
 }
 

@@ -6,27 +6,28 @@
 
 use super::{unusable, Context, Finding, FindingCode, Lookup, Verdict};
 use crate::requirements::{FAILED_ATTEMPTS_WARN, MACHINE_IDENTITY};
+use crate::servicenow::fields;
 
-/// A field that may not exist on this release, kept apart from one that is empty.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum FieldValue {
-    /// The response had no such key: the release has no such field.
-    #[default]
-    Absent,
-    /// The field exists and is empty.
-    Empty,
-    Value(String),
-}
+/// A field whose presence matters (see [`fields::Presence`]): `Absent` on a release without it.
+pub use crate::servicenow::fields::Presence as FieldValue;
 
 /// The `sys_user` row of the service user.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
 pub struct User {
+    #[serde(deserialize_with = "fields::text")]
     pub sys_id: String,
+    #[serde(deserialize_with = "fields::text")]
     pub user_name: String,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub active: Option<bool>,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub locked_out: Option<bool>,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub password_needs_reset: Option<bool>,
+    /// `Absent` on a release without the column.
+    #[serde(default)]
     pub identity_type: FieldValue,
+    #[serde(default, deserialize_with = "fields::count")]
     pub failed_attempts: Option<u64>,
 }
 

@@ -9,28 +9,46 @@
 use super::{join_names, unusable, Context, Finding, FindingCode, Lookup, Verdict};
 use crate::model::SetupPath;
 use crate::requirements::{ACL_OPERATIONS, ACL_TABLE, APP_ROLE};
+use crate::servicenow::fields;
 
 /// One `sys_security_acl` row on `task`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
 pub struct Acl {
+    #[serde(deserialize_with = "fields::text")]
     pub sys_id: String,
+    #[serde(deserialize_with = "fields::text")]
     pub operation: String,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub active: Option<bool>,
+    #[serde(default, deserialize_with = "fields::flag")]
     pub admin_overrides: Option<bool>,
     /// `allow` (Allow If) or `deny` (Deny Unless); absent means the default, `allow`.
+    #[serde(default, deserialize_with = "fields::non_empty")]
     pub decision_type: Option<String>,
     /// sys_id of the application scope; Global is `global`.
+    #[serde(rename = "sys_scope", default, deserialize_with = "fields::non_empty")]
     pub scope: Option<String>,
     /// The scope's name, dot-walked, for messages.
+    #[serde(
+        rename = "sys_scope.scope",
+        default,
+        deserialize_with = "fields::non_empty"
+    )]
     pub scope_name: Option<String>,
 }
 
 /// One `sys_security_acl_role` row: an ACL requiring a role.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct AclRole {
     /// sys_id of the ACL.
+    #[serde(rename = "sys_security_acl", deserialize_with = "fields::text")]
     pub acl: String,
     /// The role's name, dot-walked.
+    #[serde(
+        rename = "sys_user_role.name",
+        default,
+        deserialize_with = "fields::opt_text"
+    )]
     pub role: Option<String>,
 }
 

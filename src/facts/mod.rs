@@ -27,7 +27,7 @@ use crate::checks::{
 use crate::model::{CheckId, SetupPath};
 use crate::requirements::{AUTH_SCOPE, TABLES_READ};
 use crate::servicenow::{
-    Auth, Client, ErrorKind, ForbiddenKind, ListRequest, Page, Record, Session, SnError,
+    fields, Auth, Client, ErrorKind, ForbiddenKind, ListRequest, Page, Record, Session, SnError,
 };
 
 /// The admin side's credentials, or why there are none.
@@ -68,16 +68,20 @@ impl Plan {
 }
 
 /// A `sys_user_role` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct RoleRecord {
+    #[serde(deserialize_with = "fields::text")]
     pub sys_id: String,
+    #[serde(deserialize_with = "fields::text")]
     pub name: String,
 }
 
 /// A `sys_auth_scope` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct AuthScopeRecord {
+    #[serde(deserialize_with = "fields::text")]
     pub sys_id: String,
+    #[serde(default, deserialize_with = "fields::text_or_empty")]
     pub name: String,
 }
 
@@ -305,26 +309,16 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         probe_tables(bearer),
     );
 
-    let (app, t_store) = lookup(store, store_q.table, app_record);
-    let (custom, t_custom) = lookup(custom, custom_q.table, app_record);
-    let (entries, t_entries) = lookup(entries, entries_q.table, oauth_entry);
-    let (mappings, t_mappings) = lookup(mappings, mappings_q.table, scope_mapping);
-    let (auth_scopes, t_scopes) = lookup(scopes, scopes_q.table, |r| {
-        Some(AuthScopeRecord {
-            sys_id: r.str("sys_id")?.to_string(),
-            name: r.str("name").unwrap_or_default().to_string(),
-        })
-    });
-    let (properties, t_properties) = lookup(properties, properties_q.table, property);
-    let (held, t_held) = lookup(held, held_q.table, held_role);
-    let (roles, t_roles) = lookup(existing, roles_q.table, |r| {
-        Some(RoleRecord {
-            sys_id: r.str("sys_id")?.to_string(),
-            name: r.str("name")?.to_string(),
-        })
-    });
-    let (acls, t_acls) = lookup(acls, acls_q.table, acl);
-    let (acl_roles, t_acl_roles) = lookup(acl_roles, acl_roles_q.table, acl_role);
+    let (app, t_store) = lookup(store, store_q.table, decoded);
+    let (custom, t_custom) = lookup(custom, custom_q.table, decoded);
+    let (entries, t_entries) = lookup(entries, entries_q.table, decoded);
+    let (mappings, t_mappings) = lookup(mappings, mappings_q.table, decoded);
+    let (auth_scopes, t_scopes) = lookup(scopes, scopes_q.table, decoded);
+    let (properties, t_properties) = lookup(properties, properties_q.table, decoded);
+    let (held, t_held) = lookup(held, held_q.table, decoded);
+    let (roles, t_roles) = lookup(existing, roles_q.table, decoded);
+    let (acls, t_acls) = lookup(acls, acls_q.table, decoded);
+    let (acl_roles, t_acl_roles) = lookup(acl_roles, acl_roles_q.table, decoded);
     let (token, token_time) = match token {
         Some((result, time)) => (Some(token_outcome(&result)), ms(time)),
         None => (None, 0),
@@ -453,7 +447,7 @@ pub fn service_user_lookup(
                 .records
                 .iter()
                 .filter(|r| r.str("user_name") == Some(username))
-                .filter_map(user_record)
+                .filter_map(decoded::<service_user::User>)
                 .collect();
             // Both queries' rows are counted; more counted than returned means one is hidden.
             let counted = page.total_count.unwrap_or(0);
@@ -543,91 +537,9 @@ pub fn probe_outcome(result: &Result<Page, SnError>) -> connect::ProbeOutcome {
     }
 }
 
-fn string(r: &Record, field: &str) -> Option<String> {
-    r.str(field).map(str::to_string)
-}
-
-pub fn app_record(r: &Record) -> Option<app::AppRecord> {
-    Some(app::AppRecord {
-        sys_id: string(r, "sys_id")?,
-        name: string(r, "name").unwrap_or_default(),
-        version: string(r, "version").filter(|v| !v.is_empty()),
-        active: r.bool("active"),
-        update_available: r.bool("update_available"),
-    })
-}
-
-pub fn oauth_entry(r: &Record) -> Option<oauth_app::Entry> {
-    Some(oauth_app::Entry {
-        sys_id: string(r, "sys_id")?,
-        name: string(r, "name").unwrap_or_default(),
-        client_id: string(r, "client_id").filter(|v| !v.is_empty()),
-        active: r.bool("active"),
-        access_token_lifespan: r.u64("access_token_lifespan"),
-        refresh_token_lifespan: r.u64("refresh_token_lifespan"),
-    })
-}
-
-pub fn scope_mapping(r: &Record) -> Option<oauth_app::ScopeMapping> {
-    Some(oauth_app::ScopeMapping {
-        oauth_entity: string(r, "oauth_entity")?,
-        auth_scope: string(r, "auth_scope").unwrap_or_default(),
-        auth_scope_name: string(r, "auth_scope.name"),
-    })
-}
-
-pub fn property(r: &Record) -> Option<oauth_app::Property> {
-    Some(oauth_app::Property {
-        name: string(r, "name")?,
-        value: string(r, "value").unwrap_or_default(),
-    })
-}
-
-pub fn user_record(r: &Record) -> Option<service_user::User> {
-    use service_user::FieldValue;
-    Some(service_user::User {
-        sys_id: string(r, "sys_id")?,
-        user_name: string(r, "user_name")?,
-        active: r.bool("active"),
-        locked_out: r.bool("locked_out"),
-        password_needs_reset: r.bool("password_needs_reset"),
-        identity_type: if !r.has("identity_type") {
-            FieldValue::Absent
-        } else {
-            match r.str("identity_type") {
-                Some(v) if !v.is_empty() => FieldValue::Value(v.to_string()),
-                _ => FieldValue::Empty,
-            }
-        },
-        failed_attempts: r.u64("failed_attempts"),
-    })
-}
-
-pub fn held_role(r: &Record) -> Option<roles::HeldRole> {
-    Some(roles::HeldRole {
-        name: string(r, "role.name")?,
-        inherited: r.bool("inherited").unwrap_or(false),
-        state: string(r, "state"),
-    })
-}
-
-pub fn acl(r: &Record) -> Option<task_acls::Acl> {
-    Some(task_acls::Acl {
-        sys_id: string(r, "sys_id")?,
-        operation: string(r, "operation")?,
-        active: r.bool("active"),
-        admin_overrides: r.bool("admin_overrides"),
-        decision_type: string(r, "decision_type").filter(|v| !v.is_empty()),
-        scope: string(r, "sys_scope").filter(|v| !v.is_empty()),
-        scope_name: string(r, "sys_scope.scope").filter(|v| !v.is_empty()),
-    })
-}
-
-pub fn acl_role(r: &Record) -> Option<task_acls::AclRole> {
-    Some(task_acls::AclRole {
-        acl: string(r, "sys_security_acl")?,
-        role: string(r, "sys_user_role.name"),
-    })
+/// Decodes one row with its type's serde derive ([`Record::decode`]).
+fn decoded<T: serde::de::DeserializeOwned>(r: &Record) -> Option<T> {
+    r.decode()
 }
 
 #[cfg(test)]
@@ -709,11 +621,12 @@ mod tests {
     #[test]
     fn identity_type_absent_empty_and_set_are_told_apart() {
         use service_user::FieldValue;
-        let absent = user_record(&service_row(json!({}))).unwrap();
+        let absent = decoded::<service_user::User>(&service_row(json!({}))).unwrap();
         assert_eq!(absent.identity_type, FieldValue::Absent);
-        let empty = user_record(&service_row(json!({"identity_type": ""}))).unwrap();
+        let empty =
+            decoded::<service_user::User>(&service_row(json!({"identity_type": ""}))).unwrap();
         assert_eq!(empty.identity_type, FieldValue::Empty);
-        let locked = user_record(&service_row(
+        let locked = decoded::<service_user::User>(&service_row(
             json!({"locked_out": "true", "failed_attempts": "5"}),
         ))
         .unwrap();
@@ -810,17 +723,17 @@ mod tests {
 
     #[test]
     fn dot_walked_fields_fill_role_and_acl_facts() {
-        let held = held_role(&record(
+        let held = decoded::<roles::HeldRole>(&record(
             json!({"role": "r1", "role.name": "cmdb_read", "inherited": "true", "state": "active"}),
         ))
         .unwrap();
         assert_eq!(held.name, "cmdb_read");
         assert!(held.inherited);
-        let acl = acl(&record(json!({"sys_id": "x", "operation": "read", "active": "true",
+        let acl = decoded::<task_acls::Acl>(&record(json!({"sys_id": "x", "operation": "read", "active": "true",
             "admin_overrides": "false", "decision_type": "allow", "sys_scope": "global", "sys_scope.scope": "global"}))).unwrap();
         assert_eq!(acl.admin_overrides, Some(false));
         assert_eq!(acl.scope.as_deref(), Some("global"));
-        let link = acl_role(&record(json!({"sys_security_acl": "x", "sys_user_role": "r", "sys_user_role.name": "x_incident_io.api_user"}))).unwrap();
+        let link = decoded::<task_acls::AclRole>(&record(json!({"sys_security_acl": "x", "sys_user_role": "r", "sys_user_role.name": "x_incident_io.api_user"}))).unwrap();
         assert_eq!(link.role.as_deref(), Some("x_incident_io.api_user"));
     }
 }

@@ -5,6 +5,7 @@
 //! - The Table API: [`Session::list`], [`Session::list_all`], [`Session::get`],
 //!   [`Session::create`], [`Session::update`], with [`ListRequest`] and the [`Query`] builder.
 //! - The token endpoint: [`Client::password_grant`] and [`Client::refresh_grant`], sent once.
+//! - Records decode with serde derives through the [`fields`] decoders and [`Record::decode`].
 //! - Every failure is an [`SnError`] with a typed [`ErrorKind`] and a message for users.
 //! - Retries (429 and 5xx only, bounded, honouring `Retry-After`) and the `-v` log live in one
 //!   place, so every request gets the same policy and the same redaction.
@@ -12,6 +13,7 @@
 mod auth;
 mod client;
 mod error;
+pub mod fields;
 mod log;
 mod query;
 mod retry;

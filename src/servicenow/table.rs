@@ -138,6 +138,12 @@ pub struct WriteOptions {
 pub struct Record(pub Map<String, Value>);
 
 impl Record {
+    /// The record as a typed struct (derive `Deserialize`, with the [`super::fields`]
+    /// decoders); `None` when a field the struct requires is missing or unreadable.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(Value::Object(self.0.clone())).ok()
+    }
+
     pub fn sys_id(&self) -> Option<&str> {
         self.str("sys_id")
     }
