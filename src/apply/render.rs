@@ -436,6 +436,15 @@ mod tests {
         )
     }
 
+    /// The dry-run plan on terminals of three widths, pinned as snapshots.
+    #[test]
+    fn the_plan_at_60_80_and_120_columns() {
+        for width in [60, 80, 120] {
+            let text = crate::report::wrap::wrap(&plan_human(&sample(), true), width);
+            insta::assert_snapshot!(format!("plan_{width}"), text);
+        }
+    }
+
     #[test]
     fn the_human_plan_numbers_steps_and_redacts_secrets() {
         let text = plan_human(&sample(), true);

@@ -96,7 +96,10 @@ pub fn apply(
                     format!("nothing to do; check the whole setup with: snconnect verify {target}")
                 };
                 t.push_str(&format!("\nNext: {next}\n"));
-                t
+                match human::stdout_width() {
+                    Some(width) => crate::report::wrap::wrap(&t, width),
+                    None => t,
+                }
             }
         };
         verify::write_stdout(&text)?;
@@ -203,6 +206,7 @@ pub fn apply(
                 &human::Options {
                     color,
                     next: Some(next_step(&inputs, &verify_report, &outcome)),
+                    width: human::stdout_width(),
                 },
             ));
             t

@@ -80,6 +80,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<Exit> {
             &human::Options {
                 color,
                 next: Some(next),
+                width: human::stdout_width(),
             },
         ),
         format => verify::render(&report, format, color),

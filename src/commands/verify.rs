@@ -22,7 +22,14 @@ use crate::ui::{colour, progress::Spinner};
 /// The report in the chosen format.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
     match format {
-        Format::Human => human::render(report, &human::Options { color, next: None }),
+        Format::Human => human::render(
+            report,
+            &human::Options {
+                color,
+                next: None,
+                width: human::stdout_width(),
+            },
+        ),
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
     }

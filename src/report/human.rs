@@ -8,12 +8,31 @@ use crate::checks::{Finding, Severity, Status};
 use crate::exit::Exit;
 use crate::model::SetupPath;
 
-/// How to render: colour is decided by the caller (terminal, `--color`, `NO_COLOR`).
+/// How to render: colour and width are decided by the caller (terminal, `--color`, `NO_COLOR`).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub color: bool,
     /// Replaces the suggested next step (e.g. `demo`, whose instance is gone when it ends).
     pub next: Option<String>,
+    /// Wrap to this many columns (a terminal's width); `None` leaves lines whole, for pipes and
+    /// files, where a reader's tools do their own wrapping.
+    pub width: Option<usize>,
+}
+
+/// The width to wrap stdout's report to: the terminal's, or none when stdout is not a terminal.
+pub fn stdout_width() -> Option<usize> {
+    let term = console::Term::stdout();
+    term.is_term()
+        .then(|| term.size().1 as usize)
+        .filter(|w| *w > 0)
+}
+
+/// Applies [`Options::width`].
+fn fit(text: String, width: Option<usize>) -> String {
+    match width {
+        Some(w) => super::wrap::wrap(&text, w),
+        None => text,
+    }
 }
 
 struct Palette {
@@ -124,6 +143,17 @@ pub fn render(report: &Report, opts: &Options) -> String {
     ));
     let next = opts.next.clone().unwrap_or_else(|| next_step(report));
     out.push_str(&format!("{} {next}\n", p.bold("Next:")));
+    fit(out, opts.width)
+}
+
+/// Findings as the report shows them, each with its fix and link, indented under their check:
+/// the one rendering of a finding, which the setup wizard uses too.
+pub fn findings(findings: &[Finding], color: bool) -> String {
+    let p = Palette { color };
+    let mut out = String::new();
+    for f in findings {
+        push_finding(&mut out, &p, f);
+    }
     out
 }
 
@@ -237,10 +267,54 @@ mod tests {
             &sample(),
             &Options {
                 color: true,
-                next: None,
+                ..Options::default()
             },
         );
         assert!(text.contains('\u{1b}'));
+    }
+
+    /// The report as a person sees it on terminals of three widths, pinned as snapshots
+    /// (`cargo insta review` after a deliberate change). Every line fits, and a link too long for
+    /// any line stays whole beside its label.
+    #[test]
+    fn the_report_at_60_80_and_120_columns() {
+        for width in [60, 80, 120] {
+            let text = render(
+                &sample(),
+                &Options {
+                    width: Some(width),
+                    ..Options::default()
+                },
+            );
+            for line in text.lines() {
+                let w = console::measure_text_width(line);
+                assert!(
+                    w <= width || line.trim_start().starts_with("link: "),
+                    "{w} > {width}: {line}"
+                );
+            }
+            insta::assert_snapshot!(format!("report_{width}"), text);
+        }
+    }
+
+    #[test]
+    fn colour_codes_do_not_count_towards_the_width() {
+        let plain = render(
+            &sample(),
+            &Options {
+                width: Some(60),
+                ..Options::default()
+            },
+        );
+        let coloured = render(
+            &sample(),
+            &Options {
+                width: Some(60),
+                color: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(console::strip_ansi_codes(&coloured), plain);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::handoff::{self, Handoff};
 use super::store::{self, Stored, ToStore};
 use super::{Checker, Fixer};
 use crate::apply::{self, render as apply_render, secrets as generate};
-use crate::checks::{CheckResult, FindingCode, Severity, Status};
+use crate::checks::{CheckResult, FindingCode, Status};
 use crate::cli::TargetArgs;
 use crate::credentials::{ConfigDir, Profile, SecretKind, SecretStore};
 use crate::inputs::{AdminAuth, Inputs};
@@ -210,24 +210,10 @@ fn mark(status: Status) -> &'static str {
     }
 }
 
-/// A check's findings, each with its fix and link, indented under the step.
+/// A check's findings, each with its fix and link, indented under the step: the report's own
+/// rendering (the prompter wraps it to the terminal).
 fn findings_text(check: &CheckResult) -> String {
-    let mut out = String::new();
-    for f in &check.findings {
-        let sign = match f.severity {
-            Severity::Error => "✗",
-            Severity::Warning => "!",
-            Severity::Note => "·",
-        };
-        out.push_str(&format!("    {sign} {} ({})\n", f.message, f.code));
-        if let Some(fix) = &f.fix {
-            out.push_str(&format!("      fix:  {fix}\n"));
-        }
-        if let Some(link) = &f.link {
-            out.push_str(&format!("      link: {link}\n"));
-        }
-    }
-    out
+    crate::report::human::findings(&check.findings, false)
 }
 
 fn instance_result(report: &Report) -> Option<&CheckResult> {

@@ -4,6 +4,6 @@ pub mod colour;
 pub mod interrupt;
 pub mod progress;
 pub mod prompt;
-pub mod wrap;
+pub use crate::report::wrap;
 
 pub use crate::model::count;

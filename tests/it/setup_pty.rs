@@ -350,7 +350,8 @@ fn let_snconnect_do_it_unlocks_the_user_with_one_patch_and_checks_again() {
     let asked = text.find("Make this change to").unwrap();
     let checked = text.find("Service user passes").unwrap();
     assert!(
-        text[asked..checked].contains("updated sys_user")
+        text[asked..checked].contains("✓ updated")
+            && text[asked..checked].contains("sys_user: repair the existing user")
             && text[asked..checked].contains("unlock it"),
         "the repair is reported before the check:\n{text}"
     );

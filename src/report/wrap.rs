@@ -1,4 +1,5 @@
-//! Word wrapping for text shown on a terminal, keeping list items readable.
+//! Word wrapping for text shown on a terminal (textwrap does the wrapping), keeping list items
+//! readable: the report, the plan and the wizard all wrap through here.
 //!
 //! The terminal would wrap long lines by itself, but mid-word and back at column 0, which breaks
 //! numbered instructions apart. Here continuation lines hang under the item's text, and a word
@@ -41,34 +42,25 @@ fn wrap_line(line: &str, width: usize) -> String {
     if measure_text_width(line) <= width {
         return line.to_string();
     }
-    let hang = hanging_indent(line).min(width / 2);
+    // Markers may be coloured: find them in the text as it shows.
+    let hang = hanging_indent(&console::strip_ansi_codes(line)).min(width / 2);
     let indent = line.len() - line.trim_start_matches(' ').len();
-    let mut out = String::new();
-    let mut current = " ".repeat(indent);
-    let mut current_width = indent;
-    let mut at_start = true;
-    for word in line[indent..].split(' ').filter(|w| !w.is_empty()) {
-        let w = measure_text_width(word);
-        // A word too long for any line (a link) stays where it is: moving it down would only
-        // part it from its label ("link:") and still overflow.
-        let fits_a_fresh_line = hang + w <= width;
-        if !at_start && current_width + 1 + w > width && fits_a_fresh_line {
-            out.push_str(&current);
-            out.push('\n');
-            current = " ".repeat(hang);
-            current_width = hang;
-            at_start = true;
+    // A last word too long for any line (a link) stays where it is, beside its label: moving it
+    // down would only part it from "link:" and still overflow.
+    if let Some((label, word)) = line.rsplit_once(' ') {
+        if hang + measure_text_width(word) > width && measure_text_width(label) <= width {
+            let wrapped = wrap_line(label, width);
+            return format!("{wrapped} {word}");
         }
-        if !at_start {
-            current.push(' ');
-            current_width += 1;
-        }
-        current.push_str(word);
-        current_width += w;
-        at_start = false;
     }
-    out.push_str(&current);
-    out
+    let first = " ".repeat(indent);
+    let rest = " ".repeat(hang);
+    let options = textwrap::Options::new(width)
+        .initial_indent(&first)
+        .subsequent_indent(&rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::wrap(&line[indent..], options).join("\n")
 }
 
 #[cfg(test)]
