@@ -10,6 +10,8 @@ use rand::rngs::OsRng;
 use rand::TryRngCore;
 use secrecy::SecretString;
 
+use crate::credentials::SecretKind;
+
 const LOWER: &str = "abcdefghijklmnopqrstuvwxyz";
 const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const DIGITS: &str = "0123456789";
@@ -73,6 +75,28 @@ fn meets_policy(s: &str) -> bool {
     [LOWER, UPPER, DIGITS, SYMBOLS]
         .iter()
         .all(|class| s.chars().any(|c| class.contains(c)))
+}
+
+/// The secrets `plan` sends: the `supplied` ones, plus a fresh one for each secret the plan needs
+/// that nobody supplied, returned apart as well so the caller stores them before the first write.
+/// The one place apply and the wizard make secrets.
+pub fn fill(
+    plan: &super::Plan,
+    supplied: super::Secrets,
+) -> Result<(super::Secrets, Vec<(SecretKind, SecretString)>), RandomError> {
+    let mut secrets = supplied;
+    let mut generated = Vec::new();
+    for kind in plan.to_generate() {
+        let (slot, value) = match kind {
+            SecretKind::ClientSecret => (&mut secrets.client_secret, client_secret()?),
+            SecretKind::Password => (&mut secrets.password, password()?),
+            // Never planned: apply does not set the admin's password.
+            SecretKind::AdminPassword => continue,
+        };
+        *slot = Some(value.clone());
+        generated.push((kind, value));
+    }
+    Ok((secrets, generated))
 }
 
 #[cfg(test)]

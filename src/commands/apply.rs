@@ -25,8 +25,9 @@ use crate::apply::render::{self, SecretsReport};
 use crate::apply::{self, secrets as gen, Plan, Secrets};
 use crate::cli::{ApplyArgs, Format, GlobalArgs};
 use crate::commands::verify;
-use crate::credentials::{self, Profile, SecretKind, StoreOptions};
+use crate::credentials::{self, store_all, ConfigDir, StoreOptions, ToStore};
 use crate::exit::{Exit, UserError};
+use crate::flows;
 pub use crate::flows::apply::{active_client_id, admin_session, plan_inputs, read_state};
 use crate::inputs::resolve::{self as inputs, Inputs};
 use crate::model::CheckId;
@@ -171,7 +172,7 @@ pub fn apply(
             .ok()
             .flatten(),
     };
-    save_profile(&inputs, &plan, client_id.as_deref());
+    save_profile(&inputs, client_id.as_deref());
 
     let mut inputs = inputs;
     inputs.client_id = client_id;
@@ -268,20 +269,20 @@ fn next_step(inputs: &Inputs, report: &Report, outcome: &apply::Outcome) -> Stri
 /// Remembers the non-secret values, keeping what the profile already had (e.g. an admin user
 /// saved by setup). A failure here is reported but does not undo anything: the secrets are
 /// stored, and the instance is configured.
-fn save_profile(inputs: &Inputs, plan: &Plan, client_id: Option<&str>) {
-    let mut profile = match credentials::load_profile(&inputs.profile) {
-        Ok(Some(p)) => p,
-        _ => Profile::new(inputs.profile.clone()),
-    };
-    profile.instance = Some(inputs.instance.as_str().to_string());
-    profile.path = Some(plan.path);
-    profile.username = Some(inputs.username.clone());
-    if let Some(id) = client_id {
-        profile.client_id = Some(id.to_string());
-    }
-    if let Err(e) = credentials::save_profile(&profile) {
+fn save_profile(inputs: &Inputs, client_id: Option<&str>) {
+    let saved = ConfigDir::resolve()
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|dir| {
+            let what = ToStore {
+                profile: flows::profile_after(&dir, inputs, client_id),
+                secrets: Vec::new(),
+                remove: Vec::new(),
+            };
+            store_all(None, &dir, &what).map_err(|e| e.to_string())
+        });
+    if let Err(e) = saved {
         eprintln!(
-            "warning: could not save profile '{}' ({e:#}); pass --instance and --client-id \
+            "warning: could not save profile '{}' ({e}); pass --instance and --client-id \
              explicitly next time",
             inputs.profile
         );
@@ -299,7 +300,7 @@ pub fn prepare_secrets(
     store_options: StoreOptions,
     reveal: bool,
 ) -> Result<(Secrets, SecretsReport)> {
-    let mut secrets = Secrets {
+    let supplied = Secrets {
         client_secret: inputs.client_secret.clone(),
         password: inputs.password.clone(),
     };
@@ -308,32 +309,26 @@ pub fn prepare_secrets(
         backend: None,
         revealed: Vec::new(),
     };
-    let to_generate = plan.to_generate();
-    if to_generate.is_empty() {
-        return Ok((secrets, report));
+    if plan.to_generate().is_empty() {
+        return Ok((supplied, report));
     }
     let store = credentials::open_store(store_options)?;
-    for kind in to_generate {
-        let value = match kind {
-            SecretKind::ClientSecret => gen::client_secret(),
-            _ => gen::password(),
-        }
+    let (secrets, generated) = gen::fill(plan, supplied)
         .map_err(|e| UserError::cannot_run(format!("{e}; nothing was written")))?;
-        store.set(&inputs.profile, kind, &value).map_err(|e| {
-            UserError::cannot_run(format!(
-                "could not store the generated {} in {}: {e}; nothing was written to the \
-                 instance",
-                kind.label(),
-                store.backend()
-            ))
+    let dir = ConfigDir::resolve()?;
+    let what = ToStore {
+        profile: flows::profile_after(&dir, inputs, inputs.client_id.as_deref()),
+        secrets: generated,
+        remove: Vec::new(),
+    };
+    {
+        let _critical = crate::ui::interrupt::critical();
+        store_all(Some(&*store), &dir, &what).map_err(|e| {
+            UserError::cannot_run(format!("{e}; nothing was written to the instance"))
         })?;
-        if reveal {
-            report.revealed.push((kind, value.clone()));
-        }
-        match kind {
-            SecretKind::ClientSecret => secrets.client_secret = Some(value),
-            _ => secrets.password = Some(value),
-        }
+    }
+    if reveal {
+        report.revealed = what.secrets;
     }
     report.backend = Some(store.backend());
     Ok((secrets, report))

@@ -22,11 +22,11 @@ use crate::cli::{ApplyArgs, GlobalArgs, SetupArgs, TargetArgs};
 use crate::commands::apply as apply_cmd;
 use crate::commands::verify;
 use crate::credentials::{self, ConfigDir, Profile, SecretKind, SecretStore, StoreOptions};
+use crate::credentials::{store_all, Stored, ToStore};
 use crate::exit::{Exit, UserError};
 use crate::inputs::resolve::{self as inputs, AdminAuth, Inputs, Secret};
 use crate::model::CheckId;
 use crate::setup::handoff::{self, Handoff};
-use crate::setup::store::{self, ToStore};
 use crate::setup::wizard::{self, WizardEnv, WizardError, WizardOptions};
 use crate::setup::{Checker, LiveChecker};
 use crate::ui::prompt::{PromptError, TerminalPrompter};
@@ -175,18 +175,8 @@ fn unattended(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
 
 /// Stores the proven service credentials. The admin password is never stored without a person
 /// asking for it, so an unattended run leaves whatever the profile held for the admin alone.
-fn store_unattended(
-    store: &dyn SecretStore,
-    dir: &ConfigDir,
-    inputs: &Inputs,
-) -> Result<store::Stored> {
-    let mut profile = dir
-        .load_profile(&inputs.profile)?
-        .unwrap_or_else(|| Profile::new(inputs.profile.clone()));
-    profile.instance = Some(inputs.instance.as_str().to_string());
-    profile.path = Some(inputs.path);
-    profile.client_id = inputs.client_id.clone();
-    profile.username = Some(inputs.username.clone());
+fn store_unattended(store: &dyn SecretStore, dir: &ConfigDir, inputs: &Inputs) -> Result<Stored> {
+    let profile = crate::flows::profile_after(dir, inputs, inputs.client_id.as_deref());
     let mut secrets = Vec::new();
     if let Some(s) = &inputs.client_secret {
         secrets.push((SecretKind::ClientSecret, s.clone()));
@@ -199,7 +189,8 @@ fn store_unattended(
         secrets,
         remove: Vec::new(),
     };
-    Ok(store::store_all(store, dir, &what)?)
+    let _critical = crate::ui::interrupt::critical();
+    Ok(store_all(Some(store), dir, &what)?)
 }
 
 /// `setup --apply` without a terminal: `apply` does the work (plan, generated secrets stored
@@ -253,7 +244,7 @@ fn unattended_apply(global: &GlobalArgs, args: &SetupArgs, inputs: Inputs) -> Re
             secrets,
             remove: Vec::new(),
         };
-        let stored = store::store_all(&*store, &dir, &what)?;
+        let stored = store_all(Some(&*store), &dir, &what)?;
         eprintln!(
             "Stored the supplied {} in {}.",
             stored.labels().join(" and "),

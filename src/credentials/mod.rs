@@ -28,6 +28,7 @@ mod fsutil;
 mod keyring;
 mod memory;
 mod profile;
+pub mod transaction;
 
 /// What a secret is shown as when it is not revealed: the same width whatever its length.
 pub const MASK: &str = "••••••••";
@@ -41,6 +42,7 @@ pub use self::profile::{
     config_dir, list_profiles, load_profile, profile_for, save_profile, validate_profile_name,
     ConfigDir, Profile, CONFIG_DIR_ENV,
 };
+pub use transaction::{store_all, Stored, ToStore};
 
 /// The secrets snconnect keeps for a profile. The key strings are part of what users see in their
 /// keyring (`<profile>:client_secret`), so they never change.

@@ -23,3 +23,26 @@ pub fn build_client(inputs: &Inputs, options: &ClientOptions) -> Result<Client> 
         error.caused_by(e).into()
     })
 }
+
+/// The profile as a run leaves it: what was stored before, with this run's instance, path and
+/// service user, and the client id when one is known (an unknown one keeps the stored value).
+/// Every command and the wizard update a profile through this, then write it with
+/// `credentials::store_all`.
+pub fn profile_after(
+    dir: &crate::credentials::ConfigDir,
+    inputs: &Inputs,
+    client_id: Option<&str>,
+) -> crate::credentials::Profile {
+    let mut profile = dir
+        .load_profile(&inputs.profile)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| crate::credentials::Profile::new(inputs.profile.clone()));
+    profile.instance = Some(inputs.instance.as_str().to_string());
+    profile.path = Some(inputs.path);
+    profile.username = Some(inputs.username.clone());
+    if let Some(id) = client_id {
+        profile.client_id = Some(id.to_string());
+    }
+    profile
+}

@@ -2,7 +2,7 @@
 //!
 //! - [`steps`]: the steps in order and their instructions;
 //! - [`wizard`]: the interactive flow;
-//! - [`store`]: writing the profile and its secrets all together or not at all;
+//! - `credentials::transaction`: writing the profile and its secrets all together or not at all;
 //! - [`handoff`]: the values to enter in incident.io.
 //!
 //! Checks run through the [`Checker`] trait so the wizard can be unit-tested with a scripted
@@ -22,7 +22,6 @@ use crate::ui::progress::Spinner;
 
 pub mod handoff;
 pub mod steps;
-pub mod store;
 pub mod wizard;
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! through a [`SecretStore`] and a [`ConfigDir`]. The unit tests drive the whole flow with a
 //! scripted prompter against the in-process sandbox; the pty tests drive the real binary.
 //!
-//! Nothing is written anywhere until the end ([`store::store_all`]), so quitting or pressing
+//! Nothing is written anywhere until the end ([`credentials::store_all`]), so quitting or pressing
 //! Ctrl-C at any question leaves no trace but the failed logins a check may have cost.
 
 use std::collections::HashMap;
@@ -15,11 +15,11 @@ use console::Style;
 use secrecy::SecretString;
 
 use super::handoff::{self, Handoff};
-use super::store::{self, Stored, ToStore};
 use super::{Checker, Fixer};
 use crate::apply::{self, render as apply_render, secrets as generate};
 use crate::checks::{CheckResult, FindingCode, Status};
 use crate::cli::TargetArgs;
+use crate::credentials::{self, Stored, ToStore};
 use crate::credentials::{ConfigDir, Profile, SecretKind, SecretStore};
 use crate::inputs::{AdminAuth, Inputs};
 use crate::instance::Instance;
@@ -526,18 +526,7 @@ impl Wizard<'_, '_> {
 
     /// The profile as it stands: what was saved before, with what this run knows on top.
     fn profile_now(&self) -> Profile {
-        let mut profile = self
-            .env
-            .dir
-            .load_profile(&self.st.profile)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| Profile::new(self.st.profile.clone()));
-        profile.instance = Some(self.st.instance.as_str().to_string());
-        profile.path = Some(self.st.path);
-        profile.client_id = self.st.client_id.clone();
-        profile.username = Some(self.st.username.clone());
-        profile
+        crate::flows::profile_after(self.env.dir, &self.st, self.st.client_id.as_deref())
     }
 
     /// "Let snconnect do it": shows what would be written for the step, asks, generates any
@@ -573,32 +562,22 @@ impl Wizard<'_, '_> {
             self.p().say("  Nothing was changed.\n");
             return Ok(false);
         }
-        let mut secrets = apply::Secrets {
+        let supplied = apply::Secrets {
             client_secret: self.st.client_secret.clone(),
             password: self.st.password.clone(),
         };
-        let to_generate = plan.to_generate();
-        if !to_generate.is_empty() {
-            let mut generated = Vec::new();
-            for kind in to_generate {
-                let value = match kind {
-                    SecretKind::ClientSecret => generate::client_secret(),
-                    SecretKind::Password => generate::password(),
-                    SecretKind::AdminPassword => continue,
-                }
-                .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
-                match kind {
-                    SecretKind::ClientSecret => secrets.client_secret = Some(value.clone()),
-                    _ => secrets.password = Some(value.clone()),
-                }
-                generated.push((kind, value));
-            }
+        let (secrets, generated) = generate::fill(&plan, supplied)
+            .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+        if !generated.is_empty() {
             let what = ToStore {
                 profile: self.profile_now(),
                 secrets: generated,
                 remove: Vec::new(),
             };
-            let stored = store::store_all(self.env.store, self.env.dir, &what)?;
+            let stored = {
+                let _critical = interrupt::critical();
+                credentials::store_all(Some(self.env.store), self.env.dir, &what)?
+            };
             interrupt::set_message("the secrets snconnect generated had already been stored");
             let labels = stored.labels();
             let msg = format!(
@@ -859,7 +838,10 @@ impl Wizard<'_, '_> {
             secrets,
             remove,
         };
-        let stored = store::store_all(self.env.store, self.env.dir, &what)?;
+        let stored = {
+            let _critical = interrupt::critical();
+            credentials::store_all(Some(self.env.store), self.env.dir, &what)?
+        };
         interrupt::set_message("the credentials had already been stored");
         let kinds = stored.labels();
         let msg = format!(

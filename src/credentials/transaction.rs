@@ -3,8 +3,10 @@
 //! A half-written profile is worse than none: the next `verify` would pair a new client secret
 //! with an old password and report a confusing `access_denied`. So every earlier value is read
 //! first (a store that cannot be read stops everything before the first write), each write that
-//! fails rolls the earlier ones back, and the profile file is written last. An interrupt waits
-//! until the whole write is done ([`crate::ui::interrupt::critical`]).
+//! fails rolls the earlier ones back, and the profile file is written last. Callers at a terminal
+//! hold `ui::interrupt::critical` around it, so Ctrl-C waits until the whole write is done.
+//!
+//! This is the one path by which setup, apply and the wizard write a profile or its secrets.
 
 use std::path::PathBuf;
 
@@ -12,7 +14,6 @@ use secrecy::SecretString;
 
 use crate::credentials::{ConfigDir, Profile, SecretKind, SecretStore, StoreError};
 use crate::exit::UserError;
-use crate::ui::interrupt;
 
 /// Everything one setup run stores.
 pub struct ToStore {
@@ -51,11 +52,28 @@ impl Stored {
 /// Writes `what`, rolling back on any failure. The error says what failed, that nothing was
 /// changed (or, if the rollback failed too, what may be left), and how to look.
 pub fn store_all(
-    store: &dyn SecretStore,
+    store: Option<&dyn SecretStore>,
     dir: &ConfigDir,
     what: &ToStore,
 ) -> Result<Stored, UserError> {
     let profile = &what.profile.name;
+    // Only the profile file: no secret store is needed (and none is opened, so a machine without
+    // a keyring can still remember the instance and the client id).
+    let Some(store) = store.filter(|_| !what.secrets.is_empty() || !what.remove.is_empty()) else {
+        if !what.secrets.is_empty() || !what.remove.is_empty() {
+            return Err(UserError::cannot_run(format!(
+                "no secret store is open for profile '{profile}'; nothing was written"
+            )));
+        }
+        dir.save_profile(&what.profile).map_err(|e| {
+            UserError::cannot_run(format!("could not save profile '{profile}': {e:#}"))
+        })?;
+        return Ok(Stored {
+            backend: "none",
+            profile_path: dir.profile_path(profile),
+            kinds: Vec::new(),
+        });
+    };
     let nothing = |e: &dyn std::fmt::Display| {
         UserError::cannot_run(format!(
             "could not store the credentials of profile '{profile}' in {}: {e}; nothing was \
@@ -77,7 +95,6 @@ pub fn store_all(
         before.push((kind, old));
     }
 
-    let _guard = interrupt::critical();
     let mut touched: Vec<SecretKind> = Vec::new();
     let fail = |touched: &[SecretKind], what_failed: String| -> UserError {
         let problems = roll_back(store, profile, &before, touched);
@@ -191,7 +208,7 @@ mod tests {
         store
             .set("acme", SecretKind::AdminPassword, &s("old-admin"))
             .unwrap();
-        let stored = store_all(&store, &dir, &what()).unwrap();
+        let stored = store_all(Some(&store), &dir, &what()).unwrap();
         assert_eq!(stored.backend, "memory");
         let got = store.get("acme", SecretKind::Password).unwrap().unwrap();
         assert_eq!(got.expose_secret(), "new-password");
@@ -242,7 +259,7 @@ mod tests {
         store
             .set("acme", SecretKind::ClientSecret, &s("old-secret"))
             .unwrap();
-        let err = store_all(&store, &dir, &what()).unwrap_err();
+        let err = store_all(Some(&store), &dir, &what()).unwrap_err();
         assert!(
             err.message.contains("service user password"),
             "{}",
@@ -264,7 +281,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = ConfigDir::at(tmp.path().to_path_buf());
         let store = MemoryStore::unavailable(crate::credentials::Unavailable::NoSessionBus);
-        let err = store_all(&store, &dir, &what()).unwrap_err();
+        let err = store_all(Some(&store), &dir, &what()).unwrap_err();
         assert_eq!(err.exit, crate::exit::Exit::CannotRun);
         assert!(
             err.message.contains("nothing was written"),
