@@ -7,16 +7,7 @@
 
 use super::{CheckResult, Context, Finding, FindingCode, Verdict};
 
-/// How the admin side signs in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AdminLogin {
-    /// No admin credentials were given: only the instance's identity can be checked.
-    None,
-    /// User name and password (Basic).
-    Basic { user: String },
-    /// A bearer token from `SNCONNECT_ADMIN_TOKEN`, for SSO admins.
-    Bearer,
-}
+pub use crate::inputs::AdminLogin;
 
 /// What the instance answered to the check's one request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,8 @@ use super::{
     Finding, FindingCode, Lookup, Verdict,
 };
 use crate::facts::Facts;
-pub use crate::facts::{AdminSide, Plan, ServiceSide};
+pub use crate::facts::{Plan, ServiceSide};
+use crate::inputs::AdminAuth;
 use crate::model::CheckId;
 
 /// What every check's evaluation needs besides its facts.
@@ -68,12 +69,12 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
     };
     let admin_skip = |id: CheckId| -> Option<Finding> {
         skip_reason(id).or_else(|| match &plan.admin {
-            AdminSide::Missing(why) => Some(
+            AdminAuth::Missing(why) => Some(
                 Finding::note(FindingCode::InputAdminMissing, format!("skipped: {why}")).fix(
                     format!("give admin credentials: {}", instance::ADMIN_INPUTS),
                 ),
             ),
-            AdminSide::Login { .. } => None,
+            _ => None,
         })
     };
     let judged = |id: CheckId, ms: u64, evaluate: &dyn Fn() -> Verdict| match admin_skip(id) {

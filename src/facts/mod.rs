@@ -24,20 +24,12 @@ use crate::checks::{
     app, connect, instance, oauth_app, roles, service_user, task_acls, FailureKind, Lookup,
     QueryFailure,
 };
+use crate::inputs::AdminAuth;
 use crate::model::{CheckId, SetupPath};
 use crate::requirements::{AUTH_SCOPE, TABLES_READ};
 use crate::servicenow::{
     fields, Auth, Client, ErrorKind, ForbiddenKind, ListRequest, Page, Record, Session, SnError,
 };
-
-/// The admin side's credentials, or why there are none.
-pub enum AdminSide {
-    Login {
-        auth: Auth,
-        login: instance::AdminLogin,
-    },
-    Missing(String),
-}
 
 /// The service user's credentials for the token request, or what is missing.
 pub enum ServiceSide {
@@ -54,7 +46,8 @@ pub struct Plan {
     pub path: SetupPath,
     pub username: String,
     pub client_id: Option<String>,
-    pub admin: AdminSide,
+    /// The admin's credentials, or why there are none.
+    pub admin: AdminAuth,
     pub service: ServiceSide,
     /// Checks to run; empty means all.
     pub only: Vec<CheckId>,
@@ -214,11 +207,8 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let want_connect = plan.selected(CheckId::Connect);
 
     // Round 1: one request per identity.
-    let admin_session = match &plan.admin {
-        AdminSide::Login { auth, .. } => client.session(auth.clone()),
-        AdminSide::Missing(_) => client.session(Auth::Anonymous),
-    };
-    let signed_in = matches!(plan.admin, AdminSide::Login { .. });
+    let admin_session = client.session(plan.admin.auth());
+    let signed_in = !matches!(plan.admin, AdminAuth::Missing(_));
     let identity_query = queries::identity(signed_in.then_some(plan.username.as_str()));
     let token_future = async {
         match (&plan.service, want_connect) {
@@ -240,10 +230,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         timed(admin_session.list(identity_query.table, &identity_query.request)),
         token_future
     );
-    let admin = match &plan.admin {
-        AdminSide::Login { login, .. } => login.clone(),
-        AdminSide::Missing(_) => instance::AdminLogin::None,
-    };
+    let admin = plan.admin.login();
     let answer = instance_answer(&identity, signed_in, &plan.username);
     let admin_ok = signed_in && matches!(answer, instance::Answer::SignedIn { .. });
     let page = identity.as_ref().ok();

@@ -4,7 +4,8 @@
 use crate::apply::PlanInputs;
 use crate::checks::{instance, oauth_app, run, Links};
 use crate::exit::UserError;
-use crate::facts::{self, AdminSide, Facts, ServiceSide};
+use crate::facts::{self, Facts, ServiceSide};
+use crate::inputs::AdminAuth;
 use crate::inputs::Inputs;
 use crate::model::CheckId;
 use crate::servicenow::{Client, Session};
@@ -17,7 +18,7 @@ fn read_plan(
     timeout_secs: u64,
 ) -> Result<facts::Plan, UserError> {
     let mut plan = super::verify::plan(inputs, only, timeout_secs);
-    if let AdminSide::Missing(why) = &plan.admin {
+    if let AdminAuth::Missing(why) = &plan.admin {
         return Err(no_admin(why));
     }
     plan.service = ServiceSide::Missing("apply reads as the admin only".into());
@@ -26,9 +27,9 @@ fn read_plan(
 
 /// The admin's session; a usage error (exit 2) when there are no admin credentials.
 pub fn admin_session(client: &Client, inputs: &Inputs) -> Result<Session, UserError> {
-    match super::verify::plan(inputs, &[], 0).admin {
-        AdminSide::Login { auth, .. } => Ok(client.session(auth)),
-        AdminSide::Missing(why) => Err(no_admin(&why)),
+    match &inputs.admin {
+        AdminAuth::Missing(why) => Err(no_admin(why)),
+        signed => Ok(client.session(signed.auth())),
     }
 }
 

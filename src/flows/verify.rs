@@ -4,27 +4,19 @@
 use anyhow::Result;
 
 use crate::apply::{self, PlanInputs};
-use crate::checks::instance::AdminLogin;
-use crate::checks::run::{self, AdminSide, Plan, ServiceSide};
+use crate::checks::run::{self, Plan, ServiceSide};
 use crate::checks::{CheckResult, Links, Severity, Status};
 use crate::facts::{self, Facts};
 use crate::inputs::{AdminAuth, Inputs};
 use crate::model::CheckId;
 use crate::report::Report;
-use crate::servicenow::{Auth, Client};
+use crate::servicenow::Client;
 
 /// Turns resolved inputs into the checks' plan. `only` empty means every check.
 pub fn plan(inputs: &Inputs, only: &[CheckId], timeout_secs: u64) -> Plan {
     let admin = match &inputs.admin {
-        AdminAuth::Basic { user, password } => AdminSide::Login {
-            auth: Auth::basic(user.clone(), password.clone()),
-            login: AdminLogin::Basic { user: user.clone() },
-        },
-        AdminAuth::Bearer(token) => AdminSide::Login {
-            auth: Auth::bearer(token.clone()),
-            login: AdminLogin::Bearer,
-        },
-        AdminAuth::Missing(why) => AdminSide::Missing(with_store_problem(why, inputs)),
+        AdminAuth::Missing(why) => AdminAuth::Missing(with_store_problem(why, inputs)),
+        signed => signed.duplicate(),
     };
     let service = match (&inputs.client_id, &inputs.client_secret, &inputs.password) {
         (Some(client_id), Some(client_secret), Some(password)) => ServiceSide::Credentials {

@@ -13,6 +13,7 @@ pub use resolve::{interactive, Prompter, Sources, StoredSecrets};
 
 use crate::instance::Instance;
 use crate::model::SetupPath;
+use crate::servicenow::Auth;
 
 /// The three secrets a run may need, in the order `--*-stdin` lines are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +137,49 @@ impl Inputs {
     }
 }
 
+impl AdminAuth {
+    /// How a request signs in as the admin; anonymously without admin credentials.
+    pub fn auth(&self) -> Auth {
+        match self {
+            AdminAuth::Basic { user, password } => Auth::basic(user.clone(), password.clone()),
+            AdminAuth::Bearer(token) => Auth::bearer(token.clone()),
+            AdminAuth::Missing(_) => Auth::Anonymous,
+        }
+    }
+
+    /// Who signs in, without the secret: what messages name.
+    pub fn login(&self) -> AdminLogin {
+        match self {
+            AdminAuth::Basic { user, .. } => AdminLogin::Basic { user: user.clone() },
+            AdminAuth::Bearer(_) => AdminLogin::Bearer,
+            AdminAuth::Missing(_) => AdminLogin::None,
+        }
+    }
+
+    /// A copy (the credentials hold secrets, so they are not `Clone` by accident).
+    pub fn duplicate(&self) -> AdminAuth {
+        match self {
+            AdminAuth::Basic { user, password } => AdminAuth::Basic {
+                user: user.clone(),
+                password: password.clone(),
+            },
+            AdminAuth::Bearer(t) => AdminAuth::Bearer(t.clone()),
+            AdminAuth::Missing(why) => AdminAuth::Missing(why.clone()),
+        }
+    }
+}
+
+/// How the admin signs in, without the secret: what the `instance` check's messages name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminLogin {
+    /// No admin credentials were given: only the instance's identity can be checked.
+    None,
+    /// User name and password (Basic).
+    Basic { user: String },
+    /// A bearer token from `SNCONNECT_ADMIN_TOKEN`, for SSO admins.
+    Bearer,
+}
+
 impl Inputs {
     /// A copy of resolved inputs (they hold secrets, so they are not `Clone` by accident).
     pub fn duplicate(&self) -> Inputs {
@@ -143,14 +187,7 @@ impl Inputs {
             instance: self.instance.clone(),
             profile: self.profile.clone(),
             path: self.path,
-            admin: match &self.admin {
-                AdminAuth::Basic { user, password } => AdminAuth::Basic {
-                    user: user.clone(),
-                    password: password.clone(),
-                },
-                AdminAuth::Bearer(t) => AdminAuth::Bearer(t.clone()),
-                AdminAuth::Missing(why) => AdminAuth::Missing(why.clone()),
-            },
+            admin: self.admin.duplicate(),
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
             username: self.username.clone(),

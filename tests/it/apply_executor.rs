@@ -9,11 +9,11 @@ use crate::support::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use snconnect::apply::{self, execute, plan, Outcome, Plan, PlanInputs, Secrets, State};
-use snconnect::checks::instance::AdminLogin;
-use snconnect::checks::run::{self, AdminSide, ServiceSide};
+use snconnect::checks::run::{self, ServiceSide};
 use snconnect::checks::{Links, Status};
+use snconnect::inputs::AdminAuth;
 use snconnect::model::{CheckId, SetupPath};
-use snconnect::sandbox::fixtures::ADMIN_USER;
+use snconnect::sandbox::fixtures::{ADMIN_PASSWORD, ADMIN_USER};
 use snconnect::sandbox::{Sandbox, SandboxConfig};
 use snconnect::servicenow::Client;
 
@@ -45,11 +45,9 @@ impl Run {
             path,
             username: USER.into(),
             client_id: None,
-            admin: AdminSide::Login {
-                auth: fixture_admin(),
-                login: AdminLogin::Basic {
-                    user: ADMIN_USER.into(),
-                },
+            admin: AdminAuth::Basic {
+                user: ADMIN_USER.into(),
+                password: SecretString::from(ADMIN_PASSWORD),
             },
             service: ServiceSide::Missing("admin only".into()),
             only: vec![],
@@ -95,11 +93,9 @@ impl Run {
             path,
             username: USER.into(),
             client_id: Some(client_id.into()),
-            admin: AdminSide::Login {
-                auth: fixture_admin(),
-                login: AdminLogin::Basic {
-                    user: ADMIN_USER.into(),
-                },
+            admin: AdminAuth::Basic {
+                user: ADMIN_USER.into(),
+                password: SecretString::from(ADMIN_PASSWORD),
             },
             service: ServiceSide::Credentials {
                 client_id: client_id.into(),
