@@ -27,6 +27,7 @@ pub mod db;
 pub mod faults;
 pub mod query;
 pub mod scenarios;
+mod schema;
 pub mod server;
 
 #[cfg(test)]

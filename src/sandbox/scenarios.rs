@@ -1,6 +1,9 @@
 //! Named starting states: a fresh instance, the two healthy setups, and one state per way a
 //! setup step can be wrong. Every scenario shares the fixture credentials in
 //! [`super::fixtures`], so the same environment variables work against all of them.
+//!
+//! Why one file of about 800 lines: it is a catalogue, a list of some forty scenarios and a short
+//! builder for each (a healthy setup plus one change); one place to read what the sandbox can be.
 
 use sha2::{Digest, Sha256};
 

@@ -3,6 +3,10 @@
 //!
 //! One fallback handler dispatches on the path by hand: ServiceNow answers unknown tables, bad
 //! bodies and wrong methods with its own JSON shapes, which generic routing would not give.
+//!
+//! Why one file of about 800 lines: the dispatcher and the renderers it calls (envelopes, `Link`,
+//! display values, errors) are the wire format of one server; split apart, each shape would be
+//! read far from the status code and headers it goes with.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -8,6 +8,10 @@
 //!
 //! Nothing is written anywhere until the end ([`credentials::store_all`]), so quitting or pressing
 //! Ctrl-C at any question leaves no trace but the failed logins a check may have cost.
+//!
+//! Why one file of about 900 lines: it is one conversation, read top to bottom in the order a
+//! person meets it; the steps' texts are in `steps.rs`, the hand-off in `handoff.rs`, and the
+//! checks, plans and storage it calls are the shared flows.
 
 use std::collections::HashMap;
 

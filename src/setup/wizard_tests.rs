@@ -1,5 +1,8 @@
 //! The wizard driven by a scripted prompter against the in-process sandbox, with the real checks,
 //! a memory keyring and a temporary config directory.
+//!
+//! Why one file of about 600 lines: each test is one scripted conversation, spelled out answer by
+//! answer so that it reads like the session it pins down.
 
 use secrecy::{ExposeSecret, SecretString};
 
