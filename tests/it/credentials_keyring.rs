@@ -27,7 +27,9 @@ fn secret_tool_count(user: &str) -> usize {
     text.lines().filter(|l| l.starts_with("secret = ")).count()
 }
 
-/// Entries of the write check (`.snconnect-write-check-<pid>-<n>`) still in the keyring.
+/// Entries of this process's write checks (`.snconnect-write-check-<pid>-<n>`) still in the
+/// keyring. Only this process's: the other tests' snconnect processes probe the same keyring at
+/// the same time, and counting their entries, present for a moment, made this test flaky.
 fn probe_entries_left() -> usize {
     let out = StdCommand::new("secret-tool")
         .args(["search", "--all", "service", SERVICE])
@@ -35,9 +37,18 @@ fn probe_entries_left() -> usize {
         .unwrap();
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    text.lines()
-        .filter(|l| l.starts_with("attribute.username = .snconnect-write-check"))
-        .count()
+    let ours = format!(
+        "attribute.username = .snconnect-write-check-{}-",
+        std::process::id()
+    );
+    text.lines().filter(|l| l.starts_with(&ours)).count()
+}
+
+/// Held by the tests of this process that run a write check, so that one's probe entry is never
+/// counted as left behind by the other.
+fn probing() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[test]
@@ -52,6 +63,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     let password = "pw-Tm4zB8nVe1";
 
     // Store, as setup/apply will: decide on the store first, then write.
+    let probe = probing();
     let store = open_store_with(StoreOptions::default(), &dir, Box::new(KeyringStore::new()))
         .expect("the Secret Service started by scripts/test must be usable");
     assert_eq!(store.backend(), "os-keyring (Secret Service)");
@@ -82,6 +94,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     );
     // The write check left nothing behind, and nothing went to a plain file.
     assert_eq!(probe_entries_left(), 0);
+    drop(probe);
     assert!(!dir.plain_secrets_path().exists());
 
     // Read back through the library, as verify will.
@@ -189,9 +202,12 @@ fn storing_again_replaces_the_entry_instead_of_adding_a_second() {
     }
     let profile = unique_profile("upd");
     let store = KeyringStore::new();
-    store
-        .check_available()
-        .expect("Secret Service must be usable");
+    {
+        let _probe = probing();
+        store
+            .check_available()
+            .expect("Secret Service must be usable");
+    }
     store
         .set(&profile, SecretKind::AdminPassword, &secret("first-value"))
         .unwrap();

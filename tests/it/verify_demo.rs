@@ -67,3 +67,22 @@ fn an_unknown_scenario_is_a_usage_error_naming_the_known_ones() {
         .code(2)
         .stderr(predicate::str::contains("healthy-app"));
 }
+
+#[test]
+fn off_a_terminal_no_spinner_is_drawn() {
+    // stderr is a pipe here, as in CI: progress must leave no frames, carriage returns or cursor
+    // codes in it (and stdout carries the report alone).
+    let out = demo().assert().success().get_output().clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for text in [&stderr, &stdout] {
+        assert!(
+            !text.contains('\r') && !text.contains('\u{1b}'),
+            "terminal control codes off a terminal: {text:?}"
+        );
+        assert!(
+            !text.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c)),
+            "spinner frames off a terminal: {text:?}"
+        );
+    }
+}
