@@ -729,7 +729,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__verify)
-            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --only --strict --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --format --no-input --color --verbose --timeout --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -760,6 +760,10 @@ _snconnect() {
                     return 0
                     ;;
                 --only)
+                    COMPREPLY=($(compgen -W "instance app oauth_app service_user roles task_acls connect" -- "${cur}"))
+                    return 0
+                    ;;
+                --checks)
                     COMPREPLY=($(compgen -W "instance app oauth_app service_user roles task_acls connect" -- "${cur}"))
                     return 0
                     ;;

@@ -78,7 +78,7 @@ admin\t'No app: the service user holds admin, and no ACLs are needed'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l only -d 'Run only these checks (the others are reported as skipped)' -r -f -a "instance\t''
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l only -l checks -d 'Run only these checks; the others are reported as not selected, and are not counted as unverified by --strict' -r -f -a "instance\t''
 app\t''
 oauth_app\t''
 service_user\t''
@@ -96,7 +96,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l strict -d 'Treat warnings as failures for the exit code'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l strict -d 'Fail (exit 1) on warnings, and on checks not verified because an input was missing'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'

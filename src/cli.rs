@@ -21,7 +21,8 @@ use crate::version::LONG_VERSION;
 #[derive(Debug, Parser)]
 #[command(name = "snconnect", version = LONG_VERSION, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 no check failed, 1 a check failed (or warned with --strict), \
+    after_help = "Exit codes: 0 no check failed, 1 a check failed (with --strict also: warned, or \
+not verified for a missing input), \
 2 usage or input error, 3 the checks could not run."
 )]
 pub struct Cli {
@@ -163,11 +164,12 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
-    /// Run only these checks (the others are reported as skipped).
-    #[arg(long, value_enum, num_args = 1.., value_delimiter = ',')]
+    /// Run only these checks; the others are reported as not selected, and are not counted as
+    /// unverified by --strict.
+    #[arg(long, visible_alias = "checks", value_enum, num_args = 1.., value_delimiter = ',')]
     pub only: Vec<CheckId>,
 
-    /// Treat warnings as failures for the exit code.
+    /// Fail (exit 1) on warnings, and on checks not verified because an input was missing.
     #[arg(long)]
     pub strict: bool,
 }

@@ -100,9 +100,39 @@ fn read_stdin_secrets(
     Ok(out)
 }
 
+/// The environment variables that carry a run's inputs. One that is set but empty is a mistake,
+/// never "not given": in CI a secret whose name is mistyped expands to an empty string, and taking
+/// that as absent turned a run that verified nothing into a green one.
+pub const INPUT_VARIABLES: [&str; 9] = [
+    "SNCONNECT_INSTANCE",
+    "SNCONNECT_PROFILE",
+    "SNCONNECT_ADMIN_USER",
+    "SNCONNECT_ADMIN_PASSWORD",
+    ADMIN_TOKEN_ENV,
+    "SNCONNECT_CLIENT_ID",
+    "SNCONNECT_CLIENT_SECRET",
+    "SNCONNECT_USERNAME",
+    "SNCONNECT_PASSWORD",
+];
+
+/// Refuses an input variable that is set but empty (or only white space), naming it.
+fn no_empty_variables(env: &dyn Fn(&str) -> Option<String>) -> Result<(), UserError> {
+    match INPUT_VARIABLES
+        .iter()
+        .find(|var| env(var).is_some_and(|v| v.trim().is_empty()))
+    {
+        Some(var) => Err(UserError::usage(format!(
+            "{var} is set but empty (in CI, a secret or variable that does not exist expands to \
+             nothing): set it to its value, or unset it"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Resolves the inputs of a run. Errors are usage errors (exit 2): an invalid instance, no
-/// instance at all, or unreadable stdin secrets.
+/// instance at all, an input variable set but empty, or unreadable stdin secrets.
 pub fn resolve(target: &TargetArgs, sources: &mut Sources<'_>) -> Result<Inputs, UserError> {
+    no_empty_variables(sources.env)?;
     let from_stdin = read_stdin_secrets(target, sources.stdin)?;
 
     // The instance decides the default profile; a named profile may supply the instance.
@@ -346,6 +376,22 @@ mod tests {
 
     fn expose(s: &Option<SecretString>) -> Option<&str> {
         s.as_ref().map(|s| s.expose_secret())
+    }
+
+    #[test]
+    fn a_variable_set_but_empty_is_an_input_error_naming_it() {
+        for var in INPUT_VARIABLES {
+            let err = run(&target(), &[(var, "")], "", &[], None).unwrap_err();
+            assert_eq!(err.exit, crate::exit::Exit::Usage, "{var}");
+            assert!(
+                err.message.starts_with(&format!("{var} is set but empty")),
+                "{err}"
+            );
+            assert!(
+                run(&target(), &[(var, "  ")], "", &[], None).is_err(),
+                "{var}"
+            );
+        }
     }
 
     #[test]

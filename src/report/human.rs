@@ -4,7 +4,7 @@
 use console::Style;
 
 use super::Report;
-use crate::checks::{Finding, Severity, Status};
+use crate::checks::{Finding, FindingCode, Severity, Status};
 use crate::exit::Exit;
 use crate::model::SetupPath;
 
@@ -141,6 +141,32 @@ pub fn render(report: &Report, opts: &Options) -> String {
         "\n{} passed, {} warned, {} failed, {} skipped\n",
         s.pass, s.warn, s.fail, s.skip
     ));
+    let unverified = report.not_verified();
+    if !unverified.is_empty() {
+        let ids: Vec<&str> = unverified.iter().map(|c| c.id.as_str()).collect();
+        let mut missing: Vec<&str> = Vec::new();
+        for f in unverified.iter().flat_map(|c| c.findings.iter()) {
+            let what = match f.code {
+                FindingCode::InputAdminMissing => "admin credentials",
+                FindingCode::InputServiceMissing => "the client id, client secret and password",
+                _ => continue,
+            };
+            if !missing.contains(&what) {
+                missing.push(what);
+            }
+        }
+        out.push_str(&format!(
+            "{} not verified ({}): missing {}{}\n",
+            unverified.len(),
+            ids.join(", "),
+            missing.join(" and "),
+            if report.strict {
+                "; --strict counts that as a failure"
+            } else {
+                ""
+            }
+        ));
+    }
     let next = opts.next.clone().unwrap_or_else(|| next_step(report));
     out.push_str(&format!("{} {next}\n", p.bold("Next:")));
     fit(out, opts.width)

@@ -3,7 +3,7 @@
 //! A [`Report`] is the finished run: the instance, the path and one [`CheckResult`] per check in
 //! contract order. It decides the exit code, so every format agrees on what `ok` means.
 
-use crate::checks::{instance, CheckResult, Status};
+use crate::checks::{instance, CheckResult, FindingCode, Status};
 use crate::exit::Exit;
 use crate::model::{CheckId, SetupPath};
 
@@ -53,12 +53,29 @@ impl Report {
             .any(|c| c.id == CheckId::Instance && instance::blocks_run(c))
     }
 
+    /// The checks skipped because an input was missing (admin or service credentials): not
+    /// verified, as opposed to not selected or not applicable. `--strict` fails on them.
+    pub fn not_verified(&self) -> Vec<&CheckResult> {
+        self.checks
+            .iter()
+            .filter(|c| {
+                c.status == Status::Skip
+                    && c.findings.iter().any(|f| {
+                        matches!(
+                            f.code,
+                            FindingCode::InputAdminMissing | FindingCode::InputServiceMissing
+                        )
+                    })
+            })
+            .collect()
+    }
+
     /// The contract's exit code for this run.
     pub fn exit(&self) -> Exit {
         let s = self.summary();
         if self.cannot_run() {
             Exit::CannotRun
-        } else if s.fail > 0 || (self.strict && s.warn > 0) {
+        } else if s.fail > 0 || (self.strict && (s.warn > 0 || !self.not_verified().is_empty())) {
             Exit::Failed
         } else {
             Exit::Ok

@@ -18,6 +18,7 @@ mod credentials_fail_closed;
 mod credentials_keyring;
 mod fault_matrix;
 mod generated_files;
+mod honest_exits;
 mod lockout_safety;
 mod properties;
 mod readme;
