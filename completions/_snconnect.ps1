@@ -87,6 +87,8 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--client-secret-stdin', '--client-secret-stdin', [CompletionResultType]::ParameterName, 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)')
             [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the service user''s password from stdin (or set SNCONNECT_PASSWORD)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Fail (exit 1) on warnings, and on checks not verified because an input was missing')
+            [CompletionResult]::new('--retry-refused', '--retry-refused', [CompletionResultType]::ParameterName, 'Request a token even with credentials an earlier run saw refused (they are otherwise not tried again, so that a stale password cannot lock the account run after run)')
+            [CompletionResult]::new('--accept-lockout-risk', '--accept-lockout-risk', [CompletionResultType]::ParameterName, 'Request a token even when one more failed login would lock the service user out')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted')

@@ -729,7 +729,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__verify)
-            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --format --no-input --color --verbose --timeout --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -82,6 +82,8 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --client-secret-stdin 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
             cand --password-stdin 'Read the service user''s password from stdin (or set SNCONNECT_PASSWORD)'
             cand --strict 'Fail (exit 1) on warnings, and on checks not verified because an input was missing'
+            cand --retry-refused 'Request a token even with credentials an earlier run saw refused (they are otherwise not tried again, so that a stale password cannot lock the account run after run)'
+            cand --accept-lockout-risk 'Request a token even when one more failed login would lock the service user out'
             cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
             cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
             cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'

@@ -97,6 +97,8 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-pas
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l strict -d 'Fail (exit 1) on warnings, and on checks not verified because an input was missing'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l retry-refused -d 'Request a token even with credentials an earlier run saw refused (they are otherwise not tried again, so that a stale password cannot lock the account run after run)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l accept-lockout-risk -d 'Request a token even when one more failed login would lock the service user out'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -172,6 +172,15 @@ pub struct VerifyArgs {
     /// Fail (exit 1) on warnings, and on checks not verified because an input was missing.
     #[arg(long)]
     pub strict: bool,
+
+    /// Request a token even with credentials an earlier run saw refused (they are otherwise not
+    /// tried again, so that a stale password cannot lock the account run after run).
+    #[arg(long)]
+    pub retry_refused: bool,
+
+    /// Request a token even when one more failed login would lock the service user out.
+    #[arg(long)]
+    pub accept_lockout_risk: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -252,6 +252,18 @@ finding_codes! {
     ConnectTableHidden => "connect.table_hidden",
     ConnectScopeBlocked => "connect.scope_blocked",
     ConnectTableFailed => "connect.table_failed",
+    /// No token was requested: the service user is locked out, so the grant could only fail.
+    ConnectNotAttemptedLocked => "connect.not_attempted_user_locked_out",
+    /// No token was requested: the service user is inactive.
+    ConnectNotAttemptedInactive => "connect.not_attempted_user_inactive",
+    /// No token was requested: the service user does not exist.
+    ConnectNotAttemptedNoUser => "connect.not_attempted_user_missing",
+    /// No token was requested: no active inbound OAuth entry holds the client id given.
+    ConnectNotAttemptedClientId => "connect.not_attempted_client_id_unknown",
+    /// No token was requested: one more failed login would lock the service user out.
+    ConnectLockoutRisk => "connect.lockout_risk",
+    /// No token was requested: the same credentials were refused on an earlier run.
+    ConnectRefusedBefore => "connect.refused_before",
 
     // reasons a check did not run
     InputAdminMissing => "input.admin_credentials_missing",
@@ -293,6 +305,11 @@ impl Remedy {
     pub fn is_apply(&self) -> bool {
         matches!(self, Remedy::Apply(_))
     }
+}
+
+/// A unix time for messages, as an HTTP date (`Wed, 02 Dec 2026 22:00:00 GMT`).
+pub fn utc_timestamp(secs: u64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// `1 write`, `3 writes`: a count with its noun, for messages that would otherwise say "write(s)".

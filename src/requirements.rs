@@ -42,11 +42,19 @@ pub const PROP_OAUTH_ACTIVE: &str = "com.snc.platform.security.oauth.is.active";
 pub const PROP_USERACCOUNT_SCOPE_ID: &str = "glide.oauth.token.scope.useraccount";
 
 /// Every property the `oauth_app` check reads, in one `nameIN` query.
-pub const OAUTH_PROPERTIES: [&str; 3] = [
+pub const OAUTH_PROPERTIES: [&str; 4] = [
     PROP_ROPC_DISABLED,
     PROP_OAUTH_ACTIVE,
     PROP_USERACCOUNT_SCOPE_ID,
+    PROP_LOCKOUT_THRESHOLD,
 ];
+
+/// Failed logins after which ServiceNow sets `locked_out` (facts sheet, Corrections 7). Read with
+/// the OAuth switches, in the same request.
+pub const PROP_LOCKOUT_THRESHOLD: &str = "glide.user.max_unlock_attempts";
+
+/// The threshold when the property is unset or unreadable: the platform's default.
+pub const DEFAULT_LOCKOUT_THRESHOLD: u32 = 5;
 
 /// The identity type the guide asks for on the service user (the stored choice value).
 pub const MACHINE_IDENTITY: &str = "machine";

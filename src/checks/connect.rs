@@ -5,9 +5,15 @@
 //! answer this check reads the other checks' findings to name the likely cause, or, when nothing
 //! explains it, lists the causes to look at in order.
 
-use super::{join_names, CheckResult, Context, Finding, FindingCode, Severity, Status, Verdict};
+use super::oauth_app::{Entry, Property};
+use super::service_user::User;
+use super::{
+    join_names, CheckResult, Context, Finding, FindingCode, Lookup, Severity, Status, Verdict,
+};
 use crate::model::CheckId;
-use crate::requirements::{APP_ROLE, AUTH_SCOPE, OAUTH_ENTRY_NAME};
+use crate::requirements::{
+    APP_ROLE, AUTH_SCOPE, DEFAULT_LOCKOUT_THRESHOLD, OAUTH_ENTRY_NAME, PROP_LOCKOUT_THRESHOLD,
+};
 
 /// What the single token request returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +61,143 @@ pub struct Facts {
     pub token: TokenOutcome,
     /// Empty when no token was minted.
     pub probes: Vec<Probe>,
+}
+
+/// What decides whether the password grant may be tried at all: the admin-side facts about the
+/// service user and the entry, the lockout threshold, and what earlier runs remember.
+#[derive(Debug, Clone, Copy)]
+pub struct Gate<'a> {
+    /// The admin side was read: the lookups below are real, not empty for want of a session.
+    pub admin_facts: bool,
+    pub user: &'a Lookup<User>,
+    pub entries: &'a Lookup<Entry>,
+    pub client_id: &'a str,
+    /// `glide.user.max_unlock_attempts`, or its default.
+    pub threshold: u32,
+    /// When these exact credentials were refused before (unix seconds), if they were.
+    pub refused_at: Option<u64>,
+    /// `--accept-lockout-risk`: try even when one more failure would lock the account.
+    pub accept_lockout_risk: bool,
+}
+
+/// Why the token request must not be made, or `None` when it may be. One decision, taken by the
+/// gather (which then sends nothing) and reported by the check: a login attempt whose outcome is
+/// already known, or that could lock the account, is never made.
+pub fn withheld(gate: &Gate<'_>, ctx: &Context) -> Option<Finding> {
+    let name = &ctx.username;
+    let not_sent = "no token was requested, so no failed login was spent";
+    if let Some(at) = gate.refused_at {
+        return Some(
+            Finding::error(
+                FindingCode::ConnectRefusedBefore,
+                format!(
+                    "the instance refused these credentials for user '{name}' at {}; not \
+                     retried, to protect the account from lockout ({not_sent})",
+                    crate::model::utc_timestamp(at)
+                ),
+            )
+            .fix(
+                "correct the client secret or the password, or, once the cause is fixed on the \
+                 instance, run again with --retry-refused",
+            )
+            .link(ctx.links.list("sys_user", &format!("user_name={name}"))),
+        );
+    }
+    if !gate.admin_facts {
+        return None;
+    }
+    let user_list = ctx.links.list("sys_user", &format!("user_name={name}"));
+    let users = gate.user.rows()?;
+    let Some(user) = users.iter().find(|u| &u.user_name == name) else {
+        return Some(
+            Finding::error(
+                FindingCode::ConnectNotAttemptedNoUser,
+                format!("user '{name}' does not exist, so the password grant could only be refused; {not_sent}"),
+            )
+            .fix("create the service user (see service_user), then run verify again")
+            .link(user_list),
+        );
+    };
+    let user_link = ctx.links.record("sys_user", &user.sys_id);
+    if user.locked_out == Some(true) {
+        return Some(
+            Finding::error(
+                FindingCode::ConnectNotAttemptedLocked,
+                format!("user '{name}' is locked out, so the password grant could only be refused; {not_sent}"),
+            )
+            .fix("unlock the user and reset its failed login count (see service_user), then run verify again")
+            .link(user_link),
+        );
+    }
+    if user.active == Some(false) {
+        return Some(
+            Finding::error(
+                FindingCode::ConnectNotAttemptedInactive,
+                format!("user '{name}' is inactive, so the password grant could only be refused; {not_sent}"),
+            )
+            .fix("activate the user (see service_user), then run verify again")
+            .link(user_link),
+        );
+    }
+    if let Some(entries) = gate.entries.rows() {
+        let usable = entries.iter().any(|e| {
+            e.client_id.as_deref() == Some(gate.client_id)
+                && e.is_inbound()
+                && e.active == Some(true)
+        });
+        if !usable {
+            return Some(
+                Finding::error(
+                    FindingCode::ConnectNotAttemptedClientId,
+                    format!(
+                        "no active inbound OAuth entry has client id {}, so the password grant \
+                         could only be refused; {not_sent}",
+                        gate.client_id
+                    ),
+                )
+                .fix(format!(
+                    "give the client id of the active '{OAUTH_ENTRY_NAME}' entry (see oauth_app), \
+                     then run verify again"
+                ))
+                .link(
+                    ctx.links
+                        .list("oauth_entity", &format!("name={OAUTH_ENTRY_NAME}")),
+                ),
+            );
+        }
+    }
+    // An empty count is a user who never failed a login (facts sheet, Corrections 5).
+    let failed = user.failed_attempts.unwrap_or(0);
+    if failed.saturating_add(1) >= u64::from(gate.threshold) && !gate.accept_lockout_risk {
+        return Some(
+            Finding::error(
+                FindingCode::ConnectLockoutRisk,
+                format!(
+                    "user '{name}' has {failed} failed logins and the instance locks accounts at \
+                     {}: one more wrong password would lock it (and end incident.io's sessions \
+                     if it is in use); {not_sent}",
+                    gate.threshold
+                ),
+            )
+            .fix(
+                "reset Failed login attempts to 0 on the user record and run verify again, or, if \
+                 you are sure of the password, run with --accept-lockout-risk",
+            )
+            .link(user_link),
+        );
+    }
+    None
+}
+
+/// The lockout threshold: `glide.user.max_unlock_attempts` when it is set to a positive number,
+/// else the platform's default, also when the property could not be read.
+pub fn lockout_threshold(properties: &Lookup<Property>) -> u32 {
+    properties
+        .rows()
+        .and_then(|props| props.iter().find(|p| p.name == PROP_LOCKOUT_THRESHOLD))
+        .and_then(|p| p.value.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_LOCKOUT_THRESHOLD)
 }
 
 /// Findings of the admin-side checks that explain an `access_denied`, likeliest first.

@@ -26,6 +26,25 @@ pub struct Entry {
     pub access_token_lifespan: Option<u64>,
     #[serde(default, deserialize_with = "fields::count")]
     pub refresh_token_lifespan: Option<u64>,
+    /// `client` for an inbound client application (an outside client calls the instance),
+    /// `oauth_provider` for an outbound one (the instance calls a third party); both live in
+    /// this table and the same registry list (facts sheet, Corrections 3).
+    #[serde(rename = "type", default, deserialize_with = "fields::non_empty")]
+    pub kind: Option<String>,
+}
+
+impl Entry {
+    /// An inbound client entry: what a password grant is judged against. A missing `type` (a
+    /// release or a reader that does not return it) counts as inbound, as it did before the
+    /// field was read; only a stated other type (`oauth_provider`) is left out.
+    pub fn is_inbound(&self) -> bool {
+        self.kind.as_deref().is_none_or(|k| k == "client")
+    }
+
+    /// The incident.io entry by name, inbound: the entries the setup guide asks for.
+    pub fn is_incident_io(&self) -> bool {
+        self.name == OAUTH_ENTRY_NAME && self.is_inbound()
+    }
 }
 
 /// One `oauth_entity_auth_scope_mapping` row: an entry linked to an auth scope.
@@ -76,7 +95,7 @@ pub fn active_client_id(entries: &Lookup<Entry>) -> Option<String> {
     let active: Vec<&Entry> = entries
         .rows()?
         .iter()
-        .filter(|e| e.name == OAUTH_ENTRY_NAME && e.active == Some(true))
+        .filter(|e| e.is_incident_io() && e.active == Some(true))
         .collect();
     match active.as_slice() {
         [one] => one.client_id.clone().filter(|id| !id.is_empty()),
@@ -133,7 +152,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
         .rows()
         .unwrap_or_default()
         .iter()
-        .filter(|e| e.name == OAUTH_ENTRY_NAME)
+        .filter(|e| e.is_incident_io())
         .collect();
     if entries.is_empty() {
         findings.push(

@@ -12,6 +12,7 @@ fn entry(sys_id: &str, client_id: &str, active: bool) -> Entry {
         active: Some(active),
         access_token_lifespan: Some(1800),
         refresh_token_lifespan: Some(8_640_000),
+        kind: Some("client".into()),
     }
 }
 

@@ -102,10 +102,17 @@ pub fn custom_app() -> FactQuery {
 }
 
 /// The OAuth registry entries named for incident.io.
-pub fn oauth_entries() -> FactQuery {
+/// With `client_id`, also the entry that holds that client id whatever its name (`^NQ`, an OR of
+/// whole queries): the one the token request will be judged against.
+pub fn oauth_entries(client_id: Option<&str>) -> FactQuery {
+    let by_name = Query::new().eq("name", OAUTH_ENTRY_NAME);
+    let query = match client_id {
+        Some(id) => by_name.new_query().eq("client_id", id).build(),
+        None => by_name.build(),
+    };
     list(
         "oauth_entity",
-        Query::new().eq("name", OAUTH_ENTRY_NAME).build(),
+        query,
         &[
             "sys_id",
             "name",
@@ -113,6 +120,7 @@ pub fn oauth_entries() -> FactQuery {
             "active",
             "access_token_lifespan",
             "refresh_token_lifespan",
+            "type",
         ],
     )
 }
@@ -236,7 +244,7 @@ mod tests {
         for q in [
             store_app(),
             custom_app(),
-            oauth_entries(),
+            oauth_entries(Some("cid")),
             scope_mappings(),
             auth_scope(),
             oauth_properties(),

@@ -171,6 +171,23 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
             )),
             0,
         ),
+        (ServiceSide::Credentials { client_id, .. }, None) => {
+            let gate = connect::Gate {
+                admin_facts: facts.admin_ok(),
+                user: &facts.user,
+                entries: &facts.entries,
+                client_id,
+                threshold: facts.lockout_threshold,
+                refused_at: facts.refused_at,
+                accept_lockout_risk: plan.accept_lockout_risk,
+            };
+            match connect::withheld(&gate, &ctx) {
+                Some(why) => {
+                    CheckResult::new(CheckId::Connect, Verdict::from_findings(vec![why]), 0)
+                }
+                None => CheckResult::new(CheckId::Connect, Verdict::skip(not_selected()), 0),
+            }
+        }
         (_, Some(token)) => {
             let connect_facts = connect::Facts {
                 token: token.clone(),
@@ -178,9 +195,6 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
             };
             let v = connect::evaluate(&connect_facts, &ctx, &results);
             CheckResult::new(CheckId::Connect, v, t.token + t.probes)
-        }
-        (ServiceSide::Credentials { .. }, None) => {
-            CheckResult::new(CheckId::Connect, Verdict::skip(not_selected()), 0)
         }
     };
     results.push(connect_result);

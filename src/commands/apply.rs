@@ -178,7 +178,8 @@ pub fn apply(
     inputs.client_id = client_id;
     inputs.client_secret = secrets.client_secret.clone();
     inputs.password = secrets.password.clone();
-    let check = verify::plan(&inputs, &[], global.timeout);
+    let mut check = verify::plan(&inputs, &[], global.timeout);
+    check.refusals = crate::credentials::Refusals::resolve();
     let verify_report = {
         let _spinner = Spinner::start("checking again");
         rt.block_on(verify::verify(&client, &check, false))

@@ -122,7 +122,10 @@ pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> R
 pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     let inputs = resolve_inputs(global, &args.target)?;
     let client = build_client(&inputs, global)?;
-    let plan = plan(&inputs, &args.only, global.timeout);
+    let mut plan = plan(&inputs, &args.only, global.timeout);
+    plan.refusals = crate::credentials::Refusals::resolve();
+    plan.retry_refused = args.retry_refused;
+    plan.accept_lockout_risk = args.accept_lockout_risk;
     let report = {
         let _spinner = Spinner::start(&format!("checking {}", inputs.instance.as_str()));
         runtime()?.block_on(verify(&client, &plan, args.strict))

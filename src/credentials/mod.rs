@@ -28,6 +28,7 @@ mod fsutil;
 mod keyring;
 mod memory;
 mod profile;
+pub mod refusals;
 pub mod transaction;
 
 /// What a secret is shown as when it is not revealed: the same width whatever its length.
@@ -42,6 +43,7 @@ pub use self::profile::{
     config_dir, list_profiles, load_profile, profile_for, save_profile, validate_profile_name,
     ConfigDir, Profile, CONFIG_DIR_ENV,
 };
+pub use refusals::Refusals;
 pub use transaction::{store_all, Stored, ToStore};
 
 /// The secrets snconnect keeps for a profile. The key strings are part of what users see in their

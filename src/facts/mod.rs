@@ -3,13 +3,23 @@
 //! checks all read an instance through [`gather`]; the checks then judge the same [`Facts`] and
 //! apply's plan is built from them, so the commands cannot disagree about what the instance holds.
 //!
-//! Two round trips. Round 1 sends one request per identity, together: the admin's credentials on
-//! the identity request (which proves them and also carries the service user's row, joined by
-//! `^NQ`) and the service user's on the token request. ServiceNow counts failed logins and locks
-//! accounts, so wrong credentials must cost exactly one attempt each, and nothing else may go out
-//! with them before they are known to work. Round 2 sends everything else at once: every
-//! admin-side query (dot-walked, so none waits for another's answer) and the service user's
-//! probes of the tables incident.io reads.
+//! The rounds. ServiceNow counts failed logins and locks accounts, so each identity's credentials
+//! go out in one request before anything else is sent with them, and the service user's password
+//! is tried only when nothing known says the try must fail or could lock the account:
+//!
+//! 1. The admin's one request: it proves the admin's credentials and also carries the service
+//!    user's row (a second query joined by `^NQ`, an OR of whole queries).
+//! 2. Every admin-side query at once (dot-walked, so none waits for another), among them the OAuth
+//!    entries (with the client id given) and the lockout threshold.
+//! 3. The token request, unless [`connect::withheld`] says no: the user is locked out, inactive or
+//!    missing, no active inbound entry has the client id, one more failure would lock the account,
+//!    or an earlier run saw these exact credentials refused ([`Refusals`]).
+//! 4. The service user's probes of the tables incident.io reads, with the token.
+//!
+//! Without admin credentials nothing can be learned first: the token request goes in round 1,
+//! beside the anonymous identity request, guarded by the memory of refusals alone, and the probes
+//! follow in round 2. The price of the safety is two more rounds when admin credentials are
+//! given; the benchmark's bound (`examples/bench_verify.rs`) counts four.
 //!
 //! Every lookup keeps "none", "hidden by ACLs" and "the query failed" apart ([`Lookup`]): a check
 //! reports a hidden row as "cannot see", and apply creates a record only on positive absence.
@@ -17,13 +27,14 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::checks::queries::{self, fetch_if};
 use crate::checks::{
     app, connect, instance, oauth_app, roles, service_user, task_acls, FailureKind, Lookup,
     QueryFailure,
 };
+use crate::credentials::Refusals;
 use crate::inputs::AdminAuth;
 use crate::model::{CheckId, SetupPath};
 use crate::requirements::{AUTH_SCOPE, TABLES_READ};
@@ -52,6 +63,13 @@ pub struct Plan {
     /// Checks to run; empty means all.
     pub only: Vec<CheckId>,
     pub timeout_secs: u64,
+    /// Where refused credentials are remembered across runs; `None` remembers nothing (the demo,
+    /// in-process tests).
+    pub refusals: Option<Refusals>,
+    /// `--retry-refused`: try credentials an earlier run saw refused.
+    pub retry_refused: bool,
+    /// `--accept-lockout-risk`: try even when one more failed login would lock the account.
+    pub accept_lockout_risk: bool,
 }
 
 impl Plan {
@@ -126,6 +144,10 @@ pub struct Facts {
     pub acl_roles: Lookup<task_acls::AclRole>,
     /// The token request, when one was made.
     pub token: Option<connect::TokenOutcome>,
+    /// `glide.user.max_unlock_attempts`, or its default.
+    pub lockout_threshold: u32,
+    /// When an earlier run saw these service credentials refused (unix seconds).
+    pub refused_at: Option<u64>,
     /// The service user's reads of the tables incident.io uses, in [`TABLES_READ`] order.
     pub probes: Vec<connect::Probe>,
     pub timings: Timings,
@@ -167,6 +189,8 @@ impl Facts {
             acls: Lookup::Rows(vec![]),
             acl_roles: Lookup::Rows(vec![]),
             token: None,
+            lockout_threshold: crate::requirements::DEFAULT_LOCKOUT_THRESHOLD,
+            refused_at: None,
             probes: Vec::new(),
             timings: Timings::default(),
         }
@@ -202,33 +226,61 @@ fn lookup<T>(
     }
 }
 
-/// Reads the instance for `plan`, in two round trips (see the module's notes).
-pub async fn gather(client: &Client, plan: &Plan) -> Facts {
-    let want_connect = plan.selected(CheckId::Connect);
+/// The service user's credentials when `connect` is to run.
+fn service_credentials(plan: &Plan) -> Option<(&str, &SecretString, &SecretString)> {
+    match (&plan.service, plan.selected(CheckId::Connect)) {
+        (
+            ServiceSide::Credentials {
+                client_id,
+                client_secret,
+                password,
+            },
+            true,
+        ) => Some((client_id.as_str(), client_secret, password)),
+        _ => None,
+    }
+}
 
-    // Round 1: one request per identity.
-    let admin_session = client.session(plan.admin.auth());
+/// Reads the instance for `plan` (see the module's notes for the rounds).
+pub async fn gather(client: &Client, plan: &Plan) -> Facts {
+    let service = service_credentials(plan);
     let signed_in = !matches!(plan.admin, AdminAuth::Missing(_));
-    let identity_query = queries::identity(signed_in.then_some(plan.username.as_str()));
-    let token_future = async {
-        match (&plan.service, want_connect) {
-            (
-                ServiceSide::Credentials {
-                    client_id,
-                    client_secret,
-                    password,
-                },
-                true,
-            ) => Some(
-                timed(client.password_grant(client_id, client_secret, &plan.username, password))
-                    .await,
-            ),
-            _ => None,
-        }
+    // What earlier runs remember about these exact credentials.
+    let fingerprint = match (&plan.refusals, service) {
+        (Some(memory), Some((client_id, secret, password))) => memory
+            .fingerprint(&[
+                client.instance().as_str().as_bytes(),
+                plan.username.as_bytes(),
+                client_id.as_bytes(),
+                secret.expose_secret().as_bytes(),
+                password.expose_secret().as_bytes(),
+            ])
+            .ok(),
+        _ => None,
     };
-    let ((identity, identity_time), token) = tokio::join!(
+    let refused_at = match (&plan.refusals, &fingerprint) {
+        (Some(memory), Some(fp)) if !plan.retry_refused => memory.refused_at(fp),
+        _ => None,
+    };
+    let grant = || async {
+        let (client_id, secret, password) = service?;
+        Some(timed(client.password_grant(client_id, secret, &plan.username, password)).await)
+    };
+
+    // Round 1: the admin's one request. Without admin credentials nothing can be learned first,
+    // so the token request goes with it (guarded by what earlier runs remember only).
+    let admin_session = client.session(plan.admin.auth());
+    let identity_query = queries::identity(signed_in.then_some(plan.username.as_str()));
+    let early = !signed_in && refused_at.is_none();
+    let ((identity, identity_time), mut token) = tokio::join!(
         timed(admin_session.list(identity_query.table, &identity_query.request)),
-        token_future
+        async {
+            if early {
+                grant().await
+            } else {
+                None
+            }
+        }
     );
     let admin = plan.admin.login();
     let answer = instance_answer(&identity, signed_in, &plan.username);
@@ -248,9 +300,12 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
             .is_none_or(|r| r.has("identity_type")),
     };
     let admin_user = admin_row.and_then(|r| r.str("user_name").map(str::to_string));
+    let user = service_user_lookup(&identity, &plan.username);
 
-    // Round 2: every admin-side query and the service user's probes, all at once.
+    // Round 2: every admin-side query at once (and, after an early token, the probes). The
+    // entries and the properties are also what decides whether the token may be requested.
     let need = |id: CheckId| admin_ok && plan.selected(id);
+    let need_gate = admin_ok && service.is_some();
     let need_acls = need(CheckId::TaskAcls) && plan.path == SetupPath::App;
     let need_held = need(CheckId::Roles) || need_acls;
     let session = &admin_session;
@@ -260,7 +315,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     };
     let store_q = queries::store_app();
     let custom_q = queries::custom_app();
-    let entries_q = queries::oauth_entries();
+    let entries_q = queries::oauth_entries(service.map(|(id, _, _)| id));
     let mappings_q = queries::scope_mappings();
     let scopes_q = queries::auth_scope();
     let properties_q = queries::oauth_properties();
@@ -279,29 +334,75 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         existing,
         acls,
         acl_roles,
-        (probes, probe_time),
+        (mut probes, mut probe_time),
     ) = tokio::join!(
         fetch_if(session, need(CheckId::App), &store_q),
         fetch_if(session, need(CheckId::App), &custom_q),
-        fetch_if(session, need(CheckId::OauthApp), &entries_q),
+        fetch_if(session, need(CheckId::OauthApp) || need_gate, &entries_q),
         fetch_if(session, need(CheckId::OauthApp), &mappings_q),
         // The sys_id a new scope mapping points at: what decides whether apply can add the
         // scope, so verify's promise of a repair rests on the same fact apply acts on.
         fetch_if(session, need(CheckId::OauthApp), &scopes_q),
-        fetch_if(session, need(CheckId::OauthApp), &properties_q),
+        fetch_if(session, need(CheckId::OauthApp) || need_gate, &properties_q),
         fetch_if(session, need_held, &held_q),
         fetch_if(session, need(CheckId::Roles) || need_acls, &roles_q),
         fetch_if(session, need_acls, &acls_q),
         fetch_if(session, need_acls, &acl_roles_q),
         probe_tables(bearer),
     );
+    let (entries, t_entries) = lookup(entries, entries_q.table, decoded);
+    let (properties, t_properties) = lookup(properties, properties_q.table, decoded);
+    let lockout_threshold = connect::lockout_threshold(&properties);
+
+    // Rounds 3 and 4: the token, only when nothing known says it would fail or lock the account,
+    // then the probes with it.
+    let usable = matches!(
+        answer,
+        instance::Answer::SignedIn { .. }
+            | instance::Answer::Rejected { .. }
+            | instance::Answer::AnonymousAccepted
+            | instance::Answer::AnonymousRejected
+    );
+    if token.is_none() && usable {
+        if let Some((client_id, _, _)) = service {
+            let gate = connect::Gate {
+                admin_facts: admin_ok,
+                user: &user,
+                entries: &entries,
+                client_id,
+                threshold: lockout_threshold,
+                refused_at,
+                accept_lockout_risk: plan.accept_lockout_risk,
+            };
+            let ctx = crate::checks::Context {
+                path: plan.path,
+                username: plan.username.clone(),
+                client_id: plan.client_id.clone(),
+                links: crate::checks::Links::new(client.instance().as_str()),
+            };
+            if connect::withheld(&gate, &ctx).is_none() {
+                token = grant().await;
+                let bearer = match &token {
+                    Some((Ok(t), _)) => Some(client.session(Auth::Bearer(t.access_token.clone()))),
+                    _ => None,
+                };
+                (probes, probe_time) = probe_tables(bearer).await;
+            }
+        }
+    }
+    // What this attempt teaches the next run.
+    if let (Some(memory), Some(fp), Some((result, _))) = (&plan.refusals, &fingerprint, &token) {
+        let _ = match token_outcome(result) {
+            connect::TokenOutcome::AccessDenied { .. } => memory.record(fp),
+            connect::TokenOutcome::Minted => memory.clear(fp),
+            connect::TokenOutcome::Failed { .. } => Ok(()),
+        };
+    }
 
     let (app, t_store) = lookup(store, store_q.table, decoded);
     let (custom, t_custom) = lookup(custom, custom_q.table, decoded);
-    let (entries, t_entries) = lookup(entries, entries_q.table, decoded);
     let (mappings, t_mappings) = lookup(mappings, mappings_q.table, decoded);
     let (auth_scopes, t_scopes) = lookup(scopes, scopes_q.table, decoded);
-    let (properties, t_properties) = lookup(properties, properties_q.table, decoded);
     let (held, t_held) = lookup(held, held_q.table, decoded);
     let (roles, t_roles) = lookup(existing, roles_q.table, decoded);
     let (acls, t_acls) = lookup(acls, acls_q.table, decoded);
@@ -321,7 +422,9 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         mappings,
         auth_scopes,
         properties,
-        user: service_user_lookup(&identity, &plan.username),
+        user,
+        lockout_threshold,
+        refused_at,
         held,
         roles,
         acls,

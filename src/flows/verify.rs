@@ -37,6 +37,9 @@ pub fn plan(inputs: &Inputs, only: &[CheckId], timeout_secs: u64) -> Plan {
         service,
         only: only.to_vec(),
         timeout_secs,
+        refusals: None,
+        retry_refused: false,
+        accept_lockout_risk: false,
     }
 }
 

@@ -777,7 +777,12 @@ impl Db {
             + 1;
         let attempts_text = attempts.to_string();
         let mut values = vec![("failed_attempts", attempts_text.as_str())];
-        if self.lockout_threshold > 0 && attempts >= self.lockout_threshold {
+        // As a real instance: glide.user.max_unlock_attempts when set, else the default.
+        let threshold = self
+            .property(LOCKOUT_PROPERTY)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(self.lockout_threshold);
+        if threshold > 0 && attempts >= threshold {
             values.push(("locked_out", "true"));
         }
         let _ = self.update("sys_user", user_sys_id, &values);
@@ -793,6 +798,9 @@ impl Db {
         );
     }
 }
+
+/// The property that holds the lockout threshold (facts sheet, Corrections 7).
+pub const LOCKOUT_PROPERTY: &str = "glide.user.max_unlock_attempts";
 
 /// Escapes a value for an encoded query (`^` becomes `^^`).
 pub fn escape(value: &str) -> String {

@@ -100,6 +100,11 @@ pub fn build_db(config: &SandboxConfig) -> Result<Db> {
     let mut db = Db::new();
     db.allow_acl_insert = config.allow_acl_insert;
     db.lockout_threshold = config.lockout_threshold;
+    // A threshold other than the platform's default is configured, as on a real instance, in
+    // the property the client reads; the default stays unset, as on most instances.
+    if config.lockout_threshold != 5 {
+        db.set_property(db::LOCKOUT_PROPERTY, &config.lockout_threshold.to_string());
+    }
     db.latency = config.latency;
     let mut db = match scenarios::build(&config.scenario, db) {
         Some(built) => built

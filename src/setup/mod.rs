@@ -91,7 +91,9 @@ impl LiveChecker {
 impl Checker for LiveChecker {
     fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report> {
         let client = self.client(inputs)?;
-        let plan = verify::plan(inputs, only, self.timeout_secs);
+        let mut plan = verify::plan(inputs, only, self.timeout_secs);
+        // The wizard's checks spend login attempts too: the same memory guards them.
+        plan.refusals = crate::credentials::Refusals::resolve();
         let _spinner = self.spinner(&format!("checking {}", inputs.instance.as_str()));
         Ok(self.runtime.block_on(verify::verify(&client, &plan, false)))
     }

@@ -52,6 +52,9 @@ impl Run {
             service: ServiceSide::Missing("admin only".into()),
             only: vec![],
             timeout_secs: 10,
+            refusals: None,
+            retry_refused: false,
+            accept_lockout_risk: false,
         };
         let facts = rt().block_on(snconnect::facts::gather(&self.client, &read));
         assert!(facts.admin_ok(), "instance blocked: {:?}", facts.answer);
@@ -104,6 +107,9 @@ impl Run {
             },
             only: vec![],
             timeout_secs: 10,
+            refusals: None,
+            retry_refused: false,
+            accept_lockout_risk: false,
         };
         rt().block_on(snconnect::flows::verify::verify(&self.client, &plan, false))
             .checks

@@ -29,12 +29,13 @@ fn refused_logins(log: &[LoggedRequest]) -> Vec<&LoggedRequest> {
 
 #[test]
 fn the_threshold_is_really_two() {
-    // The premise of every test here: two failed logins lock the account in this sandbox.
+    // The premise of every test here: two failed logins lock the account in this sandbox. Only a
+    // user who accepts the risk, on fresh state each time, gets snconnect to spend them.
     let sandbox = sandbox();
     for _ in 0..THRESHOLD {
         let _ = verify(
             &sandbox.url(),
-            &[],
+            &["--accept-lockout-risk"],
             &[("SNCONNECT_PASSWORD", "wrong-service-password")],
         );
     }
@@ -131,30 +132,131 @@ fn both_passwords_wrong_cost_one_attempt_each() {
     assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
 }
 
-/// A user one failure away from lockout (threshold 2, one failure already): verify with a
-/// wrong password locks it, as the instance would, but it took one attempt, not a retry loop;
-/// and verify says so on service_user the next time it looks.
+/// A user one failure away from lockout (threshold 2, one failure already): verify makes no
+/// attempt that could lock it, says why and how to reset the count; only with
+/// `--accept-lockout-risk` does it try, once, and the instance locks the account.
 #[test]
-fn a_user_near_the_threshold_is_locked_by_the_instance_not_by_retries() {
+fn at_one_below_the_threshold_no_attempt_is_made_unless_the_risk_is_accepted() {
     let sandbox = sandbox();
     sandbox.with_db(|db| {
         let id = db.id_of("sys_user", "user_name=incident.io").unwrap();
         db.record_failed_login(&id);
     });
     assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
-    let _ = verify(
+    let run = verify(
         &sandbox.url(),
         &[],
+        &[("SNCONNECT_PASSWORD", "wrong-service-password")],
+    );
+    let json = run.json();
+    assert_eq!(token_requests(&sandbox.requests()), 0, "{json:#}");
+    assert_eq!(json.status("connect"), "fail");
+    assert_eq!(json.codes("connect"), ["connect.lockout_risk"]);
+    let text = json.messages("connect");
+    assert!(
+        text.contains("has 1 failed logins and the instance locks accounts at 2"),
+        "{text}"
+    );
+    assert!(text.contains("--accept-lockout-risk"), "{text}");
+    assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+
+    let _ = verify(
+        &sandbox.url(),
+        &["--accept-lockout-risk"],
         &[("SNCONNECT_PASSWORD", "wrong-service-password")],
     );
     assert_eq!(token_requests(&sandbox.requests()), 1);
     assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (2, true));
     let run = verify(&sandbox.url(), &[], &[]);
     let json = run.json();
-    assert_eq!(json.status("service_user"), "fail", "{json:#}");
     assert!(json
         .codes("service_user")
         .contains(&"service_user.locked_out"));
+    // And now that the outcome is known, no token request is spent on it.
+    assert_eq!(
+        json.codes("connect"),
+        ["connect.not_attempted_user_locked_out"]
+    );
+    assert_eq!(token_requests(&sandbox.requests()), 1);
+}
+
+/// When the admin side already shows the grant must fail, no token is requested at all.
+#[test]
+fn a_locked_or_inactive_user_or_an_unknown_client_id_costs_no_token_request() {
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
+        ("user-locked", &[], "connect.not_attempted_user_locked_out"),
+        ("user-inactive", &[], "connect.not_attempted_user_inactive"),
+        ("user-missing", &[], "connect.not_attempted_user_missing"),
+        (
+            "healthy-app",
+            &[("SNCONNECT_CLIENT_ID", "not-a-client-id-of-this-instance")],
+            "connect.not_attempted_client_id_unknown",
+        ),
+    ];
+    for (scenario, env, code) in cases {
+        let sandbox = crate::support::sandbox(scenario);
+        let run = verify(&sandbox.url(), &[], env);
+        let json = run.json();
+        assert_eq!(
+            token_requests(&sandbox.requests()),
+            0,
+            "{scenario}: {json:#}"
+        );
+        assert!(
+            json.codes("connect").contains(&code),
+            "{scenario}: {json:#}"
+        );
+        assert_eq!(run.code, 1, "{scenario}");
+    }
+}
+
+/// A cron job with a stale password: twenty runs, one failed login. The refusal is remembered
+/// (keyed, in the state directory) and not tried again until the credentials change or the user
+/// says --retry-refused; a grant that works forgets it.
+#[test]
+fn twenty_scheduled_runs_with_a_stale_password_cost_one_failed_login() {
+    for with_admin in [true, false] {
+        let sandbox = crate::support::sandbox("healthy-app");
+        let dir = tempfile::tempdir().unwrap();
+        let stale = [("SNCONNECT_PASSWORD", "stale-password")];
+        let run_once = |args: &[&str], env: &[(&str, &str)]| {
+            let mut cmd = crate::support::verify_cmd(dir.path(), &sandbox.url(), args, env);
+            if !with_admin {
+                cmd.env_remove("SNCONNECT_ADMIN_USER")
+                    .env_remove("SNCONNECT_ADMIN_PASSWORD");
+            }
+            crate::support::Run::of(&mut cmd)
+        };
+        for i in 0..20 {
+            let run = run_once(&[], &stale);
+            let json = run.json();
+            let codes = json.codes("connect");
+            if i == 0 {
+                assert_eq!(codes, ["connect.access_denied"], "{with_admin}");
+            } else {
+                assert_eq!(codes, ["connect.refused_before"], "{with_admin} run {i}");
+                assert!(run
+                    .json()
+                    .messages("connect")
+                    .contains("not retried, to protect the account from lockout"));
+            }
+        }
+        assert_eq!(token_requests(&sandbox.requests()), 1, "{with_admin}");
+        assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (1, false));
+
+        // --retry-refused tries again (and fails again); the right password works at once, and
+        // a grant that works forgets the refusal.
+        run_once(&["--retry-refused"], &stale);
+        assert_eq!(token_requests(&sandbox.requests()), 2);
+        let good = run_once(&[], &[]);
+        assert_eq!(good.json().status("connect"), "pass", "{with_admin}");
+        assert_eq!(token_requests(&sandbox.requests()), 3);
+        assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (0, false));
+        // No secret and no plain hash of one is kept: only keyed fingerprints.
+        let ledger = std::fs::read_to_string(dir.path().join("state/refused.json")).unwrap();
+        assert!(!ledger.contains("stale-password"), "{ledger}");
+    }
 }
 
 // ---- setup --no-input and apply ----

@@ -17,11 +17,11 @@ fn default_demo_shows_several_diagnoses_and_exits_0() {
         "service_user.locked_out",
         "roles.missing",
         "task_acls.missing",
-        "connect.access_denied",
+        "connect.not_attempted_user_locked_out",
     ] {
         assert!(stdout.contains(code), "{code} missing from:\n{stdout}");
     }
-    assert!(stdout.contains("likely cause"));
+    assert!(stdout.contains("no failed login was spent"));
     assert!(stdout.contains("Next: try `snconnect demo --scenario healthy-app`"));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("simulated ServiceNow instance"), "{stderr}");

@@ -42,8 +42,7 @@ impl Builder<'_> {
             ));
             return;
         };
-        let entries: Vec<&oauth_app::Entry> =
-            rows.iter().filter(|e| e.name == OAUTH_ENTRY_NAME).collect();
+        let entries: Vec<&oauth_app::Entry> = rows.iter().filter(|e| e.is_incident_io()).collect();
         let scope_id = useraccount_scope_id(state);
 
         if entries.is_empty() {

@@ -88,6 +88,7 @@ const INPUTS: &[&str] = &[
     "SNCONNECT_PASSWORD",
     "SNCONNECT_FORMAT",
     "SNCONNECT_CONFIG_DIR",
+    "SNCONNECT_STATE_DIR",
 ];
 
 /// Every variable that could lead a process to a D-Bus session bus, and so to a keyring: the
@@ -116,7 +117,18 @@ pub fn without_session_bus(cmd: &mut StdCommand) -> &mut StdCommand {
 pub fn snconnect_process() -> StdCommand {
     let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("snconnect"));
     without_session_bus(&mut cmd);
+    // Refused credentials are remembered in the state directory: never the developer's own.
+    cmd.env("SNCONNECT_STATE_DIR", shared_state_dir());
     cmd
+}
+
+/// A state directory for the runs that have no config directory of their own, one per test
+/// process. Every sandbox listens on its own port, so remembered refusals of one test never
+/// match another's instance.
+fn shared_state_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
 }
 
 /// The binary with a scrubbed environment and no config directory of its own: for commands that
@@ -129,7 +141,8 @@ pub fn snconnect_bare() -> Command {
 /// what the tests seed) and its own config directory.
 pub fn snconnect(config_dir: &Path) -> Command {
     let mut cmd = snconnect_bare();
-    cmd.env("SNCONNECT_CONFIG_DIR", config_dir);
+    cmd.env("SNCONNECT_CONFIG_DIR", config_dir)
+        .env("SNCONNECT_STATE_DIR", config_dir.join("state"));
     cmd
 }
 

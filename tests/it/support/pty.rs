@@ -51,6 +51,7 @@ impl Pty {
             super::restore_session_bus(&mut cmd);
         }
         cmd.env("SNCONNECT_CONFIG_DIR", config_dir)
+            .env("SNCONNECT_STATE_DIR", config_dir.join("state"))
             .env("TERM", "xterm")
             .env("NO_COLOR", "1");
         for (name, value) in env {
