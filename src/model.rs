@@ -252,6 +252,10 @@ finding_codes! {
     ConnectTableHidden => "connect.table_hidden",
     ConnectScopeBlocked => "connect.scope_blocked",
     ConnectTableFailed => "connect.table_failed",
+    /// Some rows of a table are hidden from the service user by row-level ACLs (a note).
+    ConnectRowsPartlyHidden => "connect.rows_partly_hidden",
+    /// A token minted a moment ago was refused with 401: access policies or token restrictions.
+    ConnectTokenRejected => "connect.token_rejected",
     /// No token was requested: the service user is locked out, so the grant could only fail.
     ConnectNotAttemptedLocked => "connect.not_attempted_user_locked_out",
     /// No token was requested: the service user is inactive.

@@ -35,9 +35,20 @@ pub enum TokenOutcome {
 pub enum ProbeOutcome {
     /// Readable (an empty table with a zero count also reads fine).
     Readable,
-    /// Empty body but `X-Total-Count` > 0: ACLs hide every row from the user.
+    /// A full page came back empty although `X-Total-Count` > 0: ACLs hide the rows.
     Hidden {
         total: u64,
+    },
+    /// Some rows of the page are hidden by row-level ACLs (restricted records): `visible` of
+    /// the `of` the page should have held came back. Readable, with a note.
+    PartlyHidden {
+        visible: u64,
+        of: u64,
+    },
+    /// 401 on a token just minted: a REST API access policy, the entry's token restriction or its
+    /// settings reject it (facts sheet, Corrections 2); never the password.
+    TokenRejected {
+        message: String,
     },
     /// 403, with the server's message.
     Denied {
@@ -248,7 +259,18 @@ pub fn evaluate(facts: &Facts, ctx: &Context, others: &[CheckResult]) -> Verdict
         let table = &probe.table;
         let list = ctx.links.page(&format!("{table}_list.do"));
         let finding = match &probe.outcome {
-            ProbeOutcome::Readable => None,
+            ProbeOutcome::Readable | ProbeOutcome::TokenRejected { .. } => None,
+            ProbeOutcome::PartlyHidden { visible, of } => Some(
+                Finding::note(
+                    FindingCode::ConnectRowsPartlyHidden,
+                    format!(
+                        "as '{name}', {visible} of the first {of} rows of table '{table}' are \
+                         visible: row-level ACLs hide the others (restricted records, for \
+                         example), and incident.io will not see them either"
+                    ),
+                )
+                .link(list),
+            ),
             ProbeOutcome::Hidden { total } => Some(
                 Finding::error(
                     FindingCode::ConnectTableHidden,
@@ -280,6 +302,39 @@ pub fn evaluate(facts: &Facts, ctx: &Context, others: &[CheckResult]) -> Verdict
             ),
         };
         findings.extend(finding);
+    }
+    let rejected: Vec<(&str, &str)> = facts
+        .probes
+        .iter()
+        .filter_map(|p| match &p.outcome {
+            ProbeOutcome::TokenRejected { message } => Some((p.table.as_str(), message.as_str())),
+            _ => None,
+        })
+        .collect();
+    if let Some((_, message)) = rejected.first() {
+        let tables: Vec<&str> = rejected.iter().map(|(t, _)| *t).collect();
+        let said = if message.is_empty() {
+            String::new()
+        } else {
+            format!(" (\"{message}\")")
+        };
+        findings.push(
+            Finding::error(
+                FindingCode::ConnectTokenRejected,
+                format!(
+                    "the instance granted a token for '{name}' and then refused it on {} with \
+                     401{said}: the password is right (the grant just proved it); what rejects \
+                     the token is on the instance",
+                    tables_label(&tables)
+                ),
+            )
+            .fix(format!(
+                "check System Web Services > REST API Access Policies for a policy that covers \
+                 the Table API, and 'Enforce token restriction' and the allowed APIs on OAuth \
+                 entry '{OAUTH_ENTRY_NAME}'"
+            ))
+            .link(ctx.links.page("sys_api_access_policy_list.do")),
+        );
     }
     let blocked: Vec<&str> = facts
         .probes

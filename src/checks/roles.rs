@@ -76,14 +76,19 @@ pub fn holds_admin(facts: &Facts) -> bool {
 
 pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
     let name = &ctx.username;
-    let user_sys_id = match &facts.user {
-        UserState::Found { sys_id } => sys_id,
+    let user_link = match &facts.user {
+        UserState::Found { sys_id } => ctx.links.record("sys_user", sys_id),
         UserState::Missing => {
             return Verdict::skip(Finding::note(
                 FindingCode::RolesNoUser,
                 format!("user '{name}' does not exist, so it holds no roles (see service_user)"),
             ))
         }
+        // The user's own row is hidden from the admin, but its role rows came back (they are
+        // dot-walked by user name, so they do not need the row): judge the roles from them.
+        UserState::Unknown if facts.held.rows().is_some_and(|rows| !rows.is_empty()) => ctx
+            .links
+            .list("sys_user", &format!("user_name={name}")),
         UserState::Unknown => {
             return Verdict::skip(Finding::note(
                 FindingCode::RolesNoUser,
@@ -91,7 +96,6 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             ))
         }
     };
-    let user_link = ctx.links.record("sys_user", user_sys_id);
     let list = ctx.links.list("sys_user_has_role", &held_query(name));
     if let Some(f) = unusable(
         &facts.held,
@@ -293,7 +297,7 @@ mod tests {
                 vec![C::RolesNoUser],
             ),
             (
-                "user unknown: skip",
+                "user unknown and no role rows: skip",
                 SetupPath::App,
                 Facts {
                     user: UserState::Unknown,
@@ -301,6 +305,16 @@ mod tests {
                 },
                 Status::Skip,
                 vec![C::RolesNoUser],
+            ),
+            (
+                "user row hidden, role rows back: judged from them",
+                SetupPath::App,
+                Facts {
+                    user: UserState::Unknown,
+                    ..facts(app_roles())
+                },
+                Status::Pass,
+                vec![],
             ),
             (
                 "role rows hidden",

@@ -445,6 +445,12 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
 }
 
 /// Reads each table incident.io uses, once, as the service user; all at once.
+/// Rows each probe asks for. ServiceNow applies `sysparm_limit` before row-level ACLs (facts
+/// sheet, Corrections 1): a one-row page is emptied by one restricted first row although most rows
+/// are readable. A page this size cannot be emptied by a few restricted rows, and costs little
+/// with only `sys_id` in it.
+pub const PROBE_PAGE: u32 = 100;
+
 async fn probe_tables(session: Option<Session>) -> (Vec<connect::Probe>, Duration) {
     let Some(session) = session else {
         return (Vec::new(), Duration::ZERO);
@@ -456,7 +462,7 @@ async fn probe_tables(session: Option<Session>) -> (Vec<connect::Probe>, Duratio
         set.spawn(async move {
             let req = ListRequest::new()
                 .fields(&["sys_id"])
-                .limit(1)
+                .limit(PROBE_PAGE)
                 .exclude_reference_link(true);
             (i, *table, session.list(table, &req).await)
         });
@@ -605,12 +611,28 @@ pub fn token_outcome(
 pub fn probe_outcome(result: &Result<Page, SnError>) -> connect::ProbeOutcome {
     use connect::ProbeOutcome;
     match result {
-        Ok(page) if page.hidden_rows() => ProbeOutcome::Hidden {
-            total: page.total_count.unwrap_or(0),
-        },
-        Ok(_) => ProbeOutcome::Readable,
+        Ok(page) => {
+            let total = page.total_count.unwrap_or(0);
+            // What a full page would hold: the limit, or fewer when fewer rows exist.
+            let page_rows = total.min(u64::from(PROBE_PAGE));
+            let visible = page.records.len() as u64;
+            if visible == 0 && total > 0 {
+                ProbeOutcome::Hidden { total }
+            } else if visible < page_rows {
+                ProbeOutcome::PartlyHidden {
+                    visible,
+                    of: page_rows,
+                }
+            } else {
+                ProbeOutcome::Readable
+            }
+        }
         Err(e) => match &e.kind {
             ErrorKind::Forbidden(ForbiddenKind::ApiAccessScope) => ProbeOutcome::ScopeBlocked,
+            // A token minted a moment ago and refused: not the password (the grant proved it).
+            ErrorKind::Unauthorized { .. } => ProbeOutcome::TokenRejected {
+                message: e.server_message.clone().unwrap_or_default(),
+            },
             ErrorKind::Forbidden(_) => ProbeOutcome::Denied {
                 message: e
                     .server_message

@@ -116,6 +116,9 @@ fn basic(db: &mut Db, user_name: &str, password: &str) -> Result<Caller, AuthFai
 }
 
 fn bearer(db: &mut Db, token: &str) -> Result<Caller, AuthFailure> {
+    if db.basic_only_policy {
+        return Err(AuthFailure::Rejected);
+    }
     let minted = db
         .access_tokens
         .get(token)

@@ -116,6 +116,13 @@ pub struct Db {
     pub acl_hidden: bool,
     /// Roles that grant read on a table to a non-admin caller (`admin` always reads).
     pub read_roles: BTreeMap<String, Vec<String>>,
+    /// Records a non-admin may not read although it may read their table (row-level ACLs, e.g.
+    /// restricted incidents), by sys_id. A list page is cut to `sysparm_limit` first and these
+    /// are taken out after, as on a real instance (facts sheet, Corrections 1).
+    pub restricted_rows: std::collections::BTreeSet<String>,
+    /// A REST API access policy that admits only Basic authentication to the Table API: bearer
+    /// tokens, though minted, are refused with 401 (facts sheet, Corrections 2).
+    pub basic_only_policy: bool,
     pub(crate) access_tokens: HashMap<String, Token>,
     pub(crate) refresh_tokens: HashMap<String, Token>,
     /// Key for the at-rest encryption of secret columns.
@@ -246,6 +253,8 @@ impl Db {
             faults: Faults::default(),
             allow_acl_insert: false,
             lockout_threshold: 5,
+            restricted_rows: std::collections::BTreeSet::new(),
+            basic_only_policy: false,
             latency: Duration::ZERO,
             acl_hidden: false,
             read_roles,

@@ -44,7 +44,10 @@ impl Default for Faults {
 }
 
 /// The page a sleeping developer instance serves instead of any API answer.
-pub const HIBERNATING_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Instance Hibernating page</title></head>\n<body><h1>Your instance is hibernating</h1>\n<p>This developer instance is asleep to save resources. Sign in to the developer portal to wake it up, then try again.</p></body></html>\n";
+/// The page a sleeping developer instance answers every route with, with the markers seen on real
+/// ones (facts sheet, Corrections 4: the `instance-hibernating-page` class, the title, the text,
+/// and one "Sign in" link to the developer portal).
+pub const HIBERNATING_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Instance Hibernating page</title></head>\n<body class=\"instance-hibernating-page\"><div class=\"hibernating-content\"><h1>Your instance is hibernating</h1>\n<p>This developer instance is asleep to save resources. Sign in to the developer portal to wake it up, then try again.</p>\n<a href=\"https://developer.servicenow.com/dev.do#!/home?wu=true\">Sign in</a></div></body></html>\n";
 
 /// A sign-in page, as served by SSO or a proxy in front of the instance.
 pub const LOGIN_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Log in | ServiceNow</title></head>\n<body><form id=\"loginPage\" method=\"POST\" action=\"login.do\">\n<input name=\"user_name\" id=\"user_name\"/><input type=\"password\" name=\"user_password\" id=\"user_password\"/>\n<button type=\"submit\" name=\"not_important\" id=\"sysverb_login\">Log in</button></form></body></html>\n";

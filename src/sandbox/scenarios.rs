@@ -48,6 +48,9 @@ const SCENARIOS: &[(&str, &str, Build)] = &[
     ("acl-no-admin-overrides", "the task ACLs have Admin overrides unticked", acl_no_admin_overrides),
     ("acl-not-global", "the task ACLs belong to the app's scope, not Global", acl_not_global),
     ("acl-hidden", "the task ACLs exist but sys_security_acl is unreadable even for admin (security_admin only)", acl_hidden),
+    ("access-policy-basic-only", "a REST API access policy admits only Basic auth to the Table API: a freshly minted token is refused with 401", access_policy_basic_only),
+    ("oauth-outbound-decoy", "besides the inbound entry, an outbound OAuth provider record is also named incident.io", oauth_outbound_decoy),
+    ("incident-restricted-first", "the first incident in the default order is restricted from the service user by a row-level ACL; the rest are readable", incident_restricted_first),
     ("table-denied", "the service user cannot read cmdb_ci despite its roles", table_denied),
     ("scope-blocked", "a REST API auth scope guards the Table API and the OAuth entry lacks useraccount", scope_blocked),
     ("mfa-admin", "the admin is MFA-enrolled and MFA is enforced for integrations: Basic auth fails", mfa_admin),
@@ -744,6 +747,47 @@ fn table_denied(db: &mut Db) -> Result<(), DbError> {
     healthy_app(db)?;
     // Only admin reads cmdb_ci on this instance: a local ACL customisation.
     db.read_roles.insert("cmdb_ci".to_string(), Vec::new());
+    Ok(())
+}
+
+/// Tokens minted and then refused: what REST API access policies and "Enforce token restriction"
+/// do (facts sheet, Corrections 2; KB3041645, KB1710801).
+fn access_policy_basic_only(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    db.basic_only_policy = true;
+    Ok(())
+}
+
+/// An outbound provider of the same name (type `oauth_provider`: the instance calling a third
+/// party), which shares the table and the registry list with inbound entries (facts sheet,
+/// Corrections 3; `global.OauthTokenChecker`).
+fn oauth_outbound_decoy(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    insert(
+        db,
+        "oauth_entity",
+        "oauth:outbound_decoy",
+        &[
+            ("name", "incident.io"),
+            ("type", "oauth_provider"),
+            ("active", "true"),
+            ("client_id", "outbound-client-of-a-third-party"),
+        ],
+    )?;
+    Ok(())
+}
+
+/// One restricted incident first in the default order. The Table API applies `sysparm_limit`
+/// before row-level ACLs (facts sheet, Corrections 1; KB3047115): a one-row probe comes back
+/// empty with `X-Total-Count` > 0 although the other incidents are readable.
+fn incident_restricted_first(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    let first = db
+        .find("incident", "")
+        .first()
+        .and_then(|row| row.get("sys_id").cloned())
+        .ok_or_else(|| DbError::InvalidTable("incident".into()))?;
+    db.restricted_rows.insert(first);
     Ok(())
 }
 

@@ -550,6 +550,13 @@ fn list(db: &Db, ctx: &Ctx, caller: &Caller, table: &str, version: Option<&str>)
             .iter()
             .skip(offset)
             .take(limit)
+            // Row-level ACLs, after the limit: a restricted row leaves a hole in the page.
+            .filter(|row| {
+                caller.is_admin()
+                    || !row
+                        .get("sys_id")
+                        .is_some_and(|id| db.restricted_rows.contains(id))
+            })
             .map(|row| render_row(db, ctx, &params, table, row))
             .collect()
     } else {

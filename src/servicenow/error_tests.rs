@@ -546,3 +546,32 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn the_real_hibernation_page_is_recognised_by_any_of_its_markers() {
+    // As captured from a sleeping developer instance (facts sheet, Corrections 4), and with only
+    // one marker left each time.
+    let real = r#"<!DOCTYPE html><html><head><title>Instance Hibernating page</title></head>
+<body class="instance-hibernating-page"><div><h1>Your instance is hibernating</h1>
+<a href="https://developer.servicenow.com/dev.do#!/home?wu=true">Sign in</a></div></body></html>"#;
+    for page in [
+        real,
+        r#"<html><body class="instance-hibernating-page"><p>zzz</p></body></html>"#,
+        "<html><title>INSTANCE HIBERNATING PAGE</title></html>",
+        "<p>Your instance is hibernating.</p>",
+    ] {
+        assert!(is_hibernation_page(page), "{page}");
+        for status in [200, 503] {
+            let e = table(
+                status,
+                &[("content-type", "text/html; charset=UTF-8")],
+                page,
+            )
+            .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Hibernating, "{status}: {page}");
+        }
+    }
+    assert!(!is_hibernation_page(
+        "<html><title>Log in | ServiceNow</title></html>"
+    ));
+}

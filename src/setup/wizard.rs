@@ -220,6 +220,21 @@ fn findings_text(check: &CheckResult) -> String {
     crate::report::human::findings(&check.findings, false)
 }
 
+/// What a passing step may claim. The OAuth and user steps read configuration only: their secret
+/// (the client secret, the password) is proved at the connect step, so they say so instead of
+/// "passes", which a wrong secret would otherwise have earned.
+fn passed_line(step: CheckId, title: &str) -> String {
+    match step {
+        CheckId::OauthApp => {
+            format!("  ✓ {title} is configured; the client secret is proved at the connect step.")
+        }
+        CheckId::ServiceUser => {
+            format!("  ✓ {title} is configured; the password is proved at the connect step.")
+        }
+        _ => format!("  ✓ {title} passes."),
+    }
+}
+
 fn instance_result(report: &Report) -> Option<&CheckResult> {
     report.check(CheckId::Instance)
 }
@@ -680,7 +695,7 @@ impl Wizard<'_, '_> {
         match result.status {
             Status::Pass => {
                 let notes = findings_text(&result);
-                self.p().say(&format!("  ✓ {} passes.", result.title));
+                self.p().say(&passed_line(step, &result.title));
                 if !notes.is_empty() {
                     self.p().say(notes.trim_end());
                 }

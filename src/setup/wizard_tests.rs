@@ -190,8 +190,8 @@ fn happy_path_checks_each_step_stores_the_credentials_and_hands_off() {
         t.contains("Step 1 of 6: Install the incident.io app: already done"),
         "{t}"
     );
-    assert!(t.contains("OAuth application passes"), "{t}");
-    assert!(t.contains("Service user passes"), "{t}");
+    assert!(t.contains("OAuth application is configured"), "{t}");
+    assert!(t.contains("Service user is configured"), "{t}");
     assert!(t.contains("credentials work"), "{t}");
     assert!(
         t.contains("Settings → Integrations → ServiceNow → Connect"),
@@ -292,7 +292,7 @@ fn a_broken_step_shows_its_fix_and_passes_once_fixed_by_hand() {
     assert_eq!(p.inner.remaining(), 0, "{t}");
     assert!(t.contains("service_user.locked_out"), "{t}");
     assert!(t.contains("fix:"), "{t}");
-    assert!(t.contains("Service user passes"), "{t}");
+    assert!(t.contains("Service user is configured"), "{t}");
     assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
     assert!(outcome.stored.is_some());
     assert_no_secret(t);
@@ -566,7 +566,7 @@ fn let_snconnect_do_it_creates_the_user_with_a_stored_generated_password() {
     let t = p.transcript();
     assert_eq!(p.remaining(), 0, "{t}");
     assert!(t.contains("Generated a new service user password"), "{t}");
-    assert!(t.contains("Service user passes"), "{t}");
+    assert!(t.contains("Service user is configured"), "{t}");
     assert!(t.contains("Roles passes"), "{t}");
     assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
     let generated = h
@@ -603,7 +603,7 @@ fn declining_the_plan_brings_the_step_menu_back_without_asking_or_checking() {
     let asked = next.find("Service user name").expect("asked once, later");
     assert!(menu < asked, "{t}");
     assert_eq!(t.matches("Service user name").count(), 1, "{t}");
-    assert!(t.contains("Service user passes"), "{t}");
+    assert!(t.contains("Service user is configured"), "{t}");
     assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
     let patches = h
         .sandbox

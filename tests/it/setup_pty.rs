@@ -68,12 +68,12 @@ fn give_service_credentials(p: &mut Pty) {
     p.choose("What next?", 0);
     p.answer("OAuth client ID", fixtures::CLIENT_ID);
     p.secret("OAuth client secret", fixtures::CLIENT_SECRET);
-    p.expect("OAuth application passes");
+    p.expect("OAuth application is configured");
     p.expect("Step 3 of 6: Create the service user");
     p.choose("What next?", 0);
     p.answer("Service user name", "");
     p.secret("Service user password", fixtures::SERVICE_PASSWORD);
-    p.expect("Service user passes");
+    p.expect("Service user is configured");
 }
 
 fn profile_of(sandbox: &Sandbox) -> String {
@@ -152,7 +152,7 @@ fn a_broken_step_is_found_fixed_by_hand_and_checked_again() {
     p.send("\r");
     p.answer("Service user name", "");
     p.secret("Service user password (Enter keeps", "");
-    p.expect("Service user passes");
+    p.expect("Service user is configured");
     p.expect("credentials work");
     answer_keep_admin_and_finish(&mut p, "n");
     assert_no_secret(&p);
@@ -316,7 +316,7 @@ fn up_to_the_locked_user_step(p: &mut Pty) {
     p.choose("What next?", 0);
     p.answer("OAuth client ID", fixtures::CLIENT_ID);
     p.secret("OAuth client secret", fixtures::CLIENT_SECRET);
-    p.expect("OAuth application passes");
+    p.expect("OAuth application is configured");
     p.expect("Step 3 of 6: Create the service user");
     p.expect("What next?");
     p.expect("Let snconnect do it");
@@ -338,7 +338,7 @@ fn let_snconnect_do_it_unlocks_the_user_with_one_patch_and_checks_again() {
     p.send("\r");
     p.secret("Service user password", fixtures::SERVICE_PASSWORD);
     p.expect("Checking");
-    p.expect("Service user passes");
+    p.expect("Service user is configured");
     p.expect("Step 4 of 6: Give the service user its roles: already done");
     p.expect("Step 5 of 6: Let the app's role work on task records: already done");
     p.expect("Step 6 of 6: Connect as incident.io");
@@ -348,7 +348,7 @@ fn let_snconnect_do_it_unlocks_the_user_with_one_patch_and_checks_again() {
 
     let text = console::strip_ansi_codes(&p.text()).into_owned();
     let asked = text.find("Make this change to").unwrap();
-    let checked = text.find("Service user passes").unwrap();
+    let checked = text.find("Service user is configured").unwrap();
     assert!(
         text[asked..checked].contains("✓ updated")
             && text[asked..checked].contains("sys_user: repair the existing user")

@@ -708,3 +708,41 @@ fn the_admin_queries_of_round_two_go_out_at_once() {
         sandbox.max_in_flight()
     );
 }
+
+// ---- verdicts on responses shaped like real instances' (issue 11) ----
+
+/// The limit is applied before row-level ACLs: with the first incident restricted, a one-row
+/// probe would have come back empty and failed `connect`; a full page shows the rest readable.
+#[test]
+fn one_restricted_row_first_does_not_make_a_table_unreadable() {
+    let run = verify_scenario("incident-restricted-first", &[]);
+    assert_eq!(run.code, 0, "{}", run.report());
+    assert_eq!(run.status("connect"), "pass");
+    let f = run.finding("connect", "connect.rows_partly_hidden");
+    assert_eq!(f["severity"], "note");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("table 'incident' are visible"),
+        "{f}"
+    );
+}
+
+#[test]
+fn a_token_refused_right_after_its_grant_points_at_the_instance_not_the_password() {
+    let run = verify_scenario("access-policy-basic-only", &[]);
+    assert_eq!(run.status("connect"), "fail");
+    assert_eq!(run.codes("connect"), ["connect.token_rejected"]);
+    let text = run.messages("connect");
+    assert!(text.contains("the password is right"), "{text}");
+    assert!(text.contains("REST API Access Policies"), "{text}");
+    assert!(!text.contains("wrong password"), "{text}");
+}
+
+#[test]
+fn an_outbound_provider_of_the_same_name_is_not_a_duplicate_entry() {
+    let run = verify_scenario("oauth-outbound-decoy", &[]);
+    assert_eq!(run.status("oauth_app"), "pass", "{}", run.report());
+    assert_eq!(run.code, 0);
+}

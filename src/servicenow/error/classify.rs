@@ -50,8 +50,19 @@ fn is_json(content_type: &str) -> bool {
     content_type.contains("json")
 }
 
+/// The page a hibernating developer instance answers every route with (facts sheet, Corrections
+/// 4: measured, from public code): `class="instance-hibernating-page"`, the title "Instance
+/// Hibernating page" and the text "Your instance is hibernating". Any one marker is enough, in any
+/// case, since the page's markup has changed over releases and only one of them may survive.
 pub(super) fn is_hibernation_page(body: &str) -> bool {
-    body.contains("Instance Hibernating page") || body.contains("instance is hibernating")
+    let lower = body.to_ascii_lowercase();
+    [
+        "instance-hibernating-page",
+        "instance hibernating page",
+        "your instance is hibernating",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker))
 }
 
 /// Markers of ServiceNow's login form or of an SSO identity provider's page.
