@@ -95,6 +95,21 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
             eprintln!("\nInterrupted: nothing was stored");
             std::process::exit(interrupt::EXIT_INTERRUPTED);
         }
+        Err(WizardError::Interrupted {
+            error: PromptError::Interrupted,
+            written,
+        }) => {
+            interrupt::restore_terminal();
+            eprintln!("\nInterrupted: already written: {}", written.join("; "));
+            eprintln!(
+                "Run setup again to go on from there: what was kept is offered as the default."
+            );
+            std::process::exit(interrupt::EXIT_INTERRUPTED);
+        }
+        Err(e @ WizardError::Interrupted { .. }) => {
+            interrupt::restore_terminal();
+            Err(UserError::usage(e.to_string()).into())
+        }
         Err(WizardError::Prompt(e)) => {
             interrupt::restore_terminal();
             Err(UserError::usage(format!("{e}; nothing was stored")).into())

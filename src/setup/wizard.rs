@@ -75,6 +75,12 @@ pub struct Outcome {
 pub enum WizardError {
     #[error("{0}; nothing was stored")]
     Prompt(#[from] PromptError),
+    /// Interrupted after something was written: what, and where, as it was recorded.
+    #[error("{error}; already written: {}", written.join("; "))]
+    Interrupted {
+        error: PromptError,
+        written: Vec<String>,
+    },
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -110,6 +116,9 @@ struct Wizard<'e, 'a> {
     /// A step was visited (not skipped as already done): the connection must be checked again.
     changed: bool,
     skipped: Vec<CheckId>,
+    /// Everything written so far, on the instance or locally, as it happened: what an
+    /// interrupted run reports.
+    written: Vec<String>,
 }
 
 /// Runs the wizard to the end. `target` holds what flags and the environment gave.
@@ -152,45 +161,66 @@ pub fn run(env: &mut WizardEnv<'_>, target: &TargetArgs, opts: WizardOptions) ->
         survey_report: None,
         changed: false,
         skipped: Vec::new(),
+        written: Vec::new(),
     };
-    if target.path.is_none() {
-        w.choose_path()?;
+    match w.walk(target) {
+        Err(WizardError::Prompt(error)) if !w.written.is_empty() => Err(WizardError::Interrupted {
+            error,
+            written: w.written.clone(),
+        }),
+        done => done,
     }
-    w.admin_credentials()?;
-    w.take_survey()?;
-    let path_steps = steps::steps(w.st.path);
-    let of = path_steps.len() + 1;
-    let connected = w.survey.get(&CheckId::Connect) == Some(&Status::Pass);
-    let walk = if connected && !w.has_admin() {
-        w.p().say(
-            "incident.io's credentials already work with the values snconnect knows. Without \
+}
+
+impl Wizard<'_, '_> {
+    /// Records a write as it happens, and keeps the interrupt message true to it.
+    fn wrote(&mut self, what: String) {
+        self.written.push(what);
+        interrupt::set_message(&format!("already written: {}", self.written.join("; ")));
+    }
+
+    /// Every step after the instance and the survey, to the hand-off.
+    fn walk(&mut self, target: &TargetArgs) -> Result<Outcome> {
+        let w = self;
+        if target.path.is_none() {
+            w.choose_path()?;
+        }
+        w.admin_credentials()?;
+        w.take_survey()?;
+        let path_steps = steps::steps(w.st.path);
+        let of = path_steps.len() + 1;
+        let connected = w.survey.get(&CheckId::Connect) == Some(&Status::Pass);
+        let walk = if connected && !w.has_admin() {
+            w.p().say(
+                "incident.io's credentials already work with the values snconnect knows. Without \
              admin credentials the steps cannot be checked one by one.",
-        );
-        w.p().confirm("Walk through the steps anyway?", false)?
-    } else {
-        true
-    };
-    if walk {
-        for (i, step) in path_steps.iter().enumerate() {
-            w.step(*step, i + 1, of)?;
+            );
+            w.p().confirm("Walk through the steps anyway?", false)?
+        } else {
+            true
+        };
+        if walk {
+            for (i, step) in path_steps.iter().enumerate() {
+                w.step(*step, i + 1, of)?;
+            }
         }
+        let report = match w.survey_report.take() {
+            Some(report) if connected && !w.changed => {
+                let heading = steps::heading(CheckId::Connect, w.st.path);
+                w.p()
+                    .say(&format!("✓ Step {of} of {of}: {heading}: already works.\n"));
+                report
+            }
+            _ => w.connect(of)?,
+        };
+        let stored = w.store(&report)?;
+        w.hand_off(&report, stored.as_ref());
+        Ok(Outcome {
+            report,
+            stored,
+            skipped: std::mem::take(&mut w.skipped),
+        })
     }
-    let report = match w.survey_report.take() {
-        Some(report) if connected && !w.changed => {
-            let heading = steps::heading(CheckId::Connect, w.st.path);
-            w.p()
-                .say(&format!("✓ Step {of} of {of}: {heading}: already works.\n"));
-            report
-        }
-        _ => w.connect(of)?,
-    };
-    let stored = w.store(&report)?;
-    w.hand_off(&report, stored.as_ref());
-    Ok(Outcome {
-        report,
-        stored,
-        skipped: w.skipped,
-    })
 }
 
 fn bold(color: bool, text: &str) -> String {
@@ -597,8 +627,17 @@ impl Wizard<'_, '_> {
                 let _critical = interrupt::critical();
                 credentials::store_all(Some(self.env.store), self.env.dir, &what)?
             };
-            interrupt::set_message("the secrets snconnect generated had already been stored");
             let labels = stored.labels();
+            self.wrote(format!(
+                "the generated {} in {}",
+                labels.join(" and the generated "),
+                stored.backend
+            ));
+            self.wrote(format!(
+                "profile '{}' in {}",
+                what.profile.name,
+                stored.profile_path.display()
+            ));
             let msg = format!(
                 "  Generated a new {} and stored it in {} before changing anything.",
                 labels.join(" and a new "),
@@ -610,9 +649,36 @@ impl Wizard<'_, '_> {
             return Ok(false);
         };
         let outcome = fixer.execute(&self.st, &plan, &secrets)?;
+        let instance = self.st.instance.as_str().to_string();
+        for result in &outcome.results {
+            if matches!(
+                result.outcome,
+                apply::StepOutcome::Created { .. } | apply::StepOutcome::Updated { .. }
+            ) {
+                self.wrote(format!("on {instance}: {}", result.summary));
+            }
+        }
         if step == CheckId::OauthApp || self.st.client_id.is_none() {
+            let Some(fixer) = self.env.fixer.as_deref_mut() else {
+                return Ok(false);
+            };
             if let Some(id) = fixer.client_id(&self.st)? {
-                self.st.client_id = Some(id);
+                let known = self.st.client_id.as_deref() == Some(id.as_str());
+                self.st.client_id = Some(id.clone());
+                // Kept at once, so a run stopped after this resumes with the entry just made.
+                if !known {
+                    let what = ToStore {
+                        profile: self.profile_now(),
+                        secrets: Vec::new(),
+                        remove: Vec::new(),
+                    };
+                    let stored = credentials::store_all(None, self.env.dir, &what)?;
+                    self.wrote(format!(
+                        "client id {id} in profile '{}' ({})",
+                        what.profile.name,
+                        stored.profile_path.display()
+                    ));
+                }
             }
         }
         self.st.client_secret = secrets.client_secret;

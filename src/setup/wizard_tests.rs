@@ -613,3 +613,75 @@ fn declining_the_plan_brings_the_step_menu_back_without_asking_or_checking() {
         .count();
     assert_eq!(patches, 1, "only the accepted plan wrote");
 }
+
+/// Issue 11: after "let snconnect do it" created the OAuth entry, Ctrl-C reports exactly what was
+/// written where (never "nothing was stored"), the created entry's client id is already in the
+/// profile, and the next run resumes from it.
+#[test]
+fn an_interrupted_run_reports_what_it_wrote_and_the_next_run_resumes_from_it() {
+    let h = Harness::new("oauth-missing");
+    let mut answers = admin_sign_in();
+    answers.push(Answer::pick("let snconnect do it")); // the missing OAuth entry
+    answers.push(Answer::Yes); // make the changes
+    answers.push(Answer::Interrupt); // Ctrl-C at the next question
+    let mut p = ScriptedPrompter::new(answers);
+    let err = h
+        .run(&mut p, &h.target(), WizardOptions::default())
+        .expect_err("interrupted");
+    let t = p.transcript().to_string();
+    let WizardError::Interrupted { written, .. } = &err else {
+        panic!("expected an interrupted run that wrote things, got {err}\n{t}");
+    };
+    let said = err.to_string();
+    assert!(!said.contains("nothing was stored"), "{said}");
+    assert!(
+        written
+            .iter()
+            .any(|w| w.starts_with("the generated OAuth client secret in memory")),
+        "{written:?}"
+    );
+    assert!(
+        written
+            .iter()
+            .any(|w| w.contains("create the OAuth application registry entry")),
+        "{written:?}"
+    );
+    let generated = h
+        .stored(SecretKind::ClientSecret)
+        .expect("the generated client secret is stored");
+    assert!(!said.contains(&generated) && !t.contains(&generated));
+    let created = h
+        .sandbox
+        .with_db(|db| {
+            db.find("oauth_entity", "name=incident.io")
+                .first()
+                .and_then(|row| row.get("client_id").cloned())
+        })
+        .expect("the entry was created");
+    assert!(
+        written
+            .iter()
+            .any(|w| w.contains(&format!("client id {created}"))),
+        "{written:?}"
+    );
+    let profile = h.dir.load_profile(&h.profile()).unwrap().unwrap();
+    assert_eq!(profile.client_id.as_deref(), Some(created.as_str()));
+
+    // The next run knows the entry: the OAuth step is already done, and the connection works
+    // with the kept client id and the stored secret.
+    let mut answers = admin_sign_in();
+    // The service user's password was never given to this profile: the one step to do.
+    answers.push(Answer::pick("check now"));
+    answers.extend(user_values());
+    answers.push(Answer::No); // keep the admin password? no
+    let mut p = ScriptedPrompter::new(answers);
+    let outcome = h
+        .run(&mut p, &h.target(), WizardOptions::default())
+        .unwrap_or_else(|e| panic!("{e}\n{}", p.transcript()));
+    let t = p.transcript();
+    assert!(
+        t.contains("Step 2 of 6: Create the OAuth application: already done"),
+        "{t}"
+    );
+    assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
+}
