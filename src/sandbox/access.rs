@@ -14,6 +14,7 @@ pub enum Operation {
     Read,
     Create,
     Write,
+    Delete,
 }
 
 impl Operation {
@@ -22,6 +23,7 @@ impl Operation {
             Operation::Read => "read",
             Operation::Create => "create",
             Operation::Write => "write",
+            Operation::Delete => "delete",
         }
     }
 
@@ -31,6 +33,7 @@ impl Operation {
             Operation::Read => "Read",
             Operation::Create => "Insert",
             Operation::Write => "Update",
+            Operation::Delete => "Delete",
         }
     }
 }

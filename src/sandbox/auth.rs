@@ -92,6 +92,29 @@ pub fn authenticate(db: &mut Db, authorization: Option<&str>) -> Result<Caller, 
     }
 }
 
+/// Client credentials sent to the token endpoint in a Basic `Authorization` header, as RFC 6749
+/// section 2.3.1 describes (each part form-urlencoded, then `id:secret` in base64): what
+/// requests-oauthlib, and so pysnc's password flow, sends. ServiceNow accepts them there as well
+/// as in the form body.
+pub fn client_credentials_header(authorization: Option<&str>) -> Option<(String, String)> {
+    let (scheme, credentials) = authorization?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |part: &str| -> String {
+        url::form_urlencoded::parse(format!("x={part}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((unescape(id), unescape(secret)))
+}
+
 fn basic(db: &mut Db, user_name: &str, password: &str) -> Result<Caller, AuthFailure> {
     let row = db
         .user_by_name(user_name)
@@ -287,8 +310,17 @@ pub fn token_grant(db: &mut Db, form: &HashMap<String, String>) -> Result<Grante
             if !is_true(&user, "active") || is_true(&user, "locked_out") {
                 return Err(GrantDenied::UserInactiveOrLocked);
             }
-            let (access, expires_in) =
-                current_or_new_access_token(db, &minted.user, &entity_id, access_lifespan);
+            // A refresh hands out a new access token (the password grant re-serves a live one).
+            let access = random_token(86);
+            db.access_tokens.insert(
+                access.clone(),
+                Token {
+                    user: minted.user.clone(),
+                    entity: entity_id.clone(),
+                    expires: Instant::now() + Duration::from_secs(access_lifespan),
+                },
+            );
+            let expires_in = access_lifespan - 1;
             Ok(Granted {
                 body: json!({
                     "access_token": access,

@@ -449,6 +449,14 @@ impl Db {
                 row.insert(k.clone(), v.clone());
             }
         }
+        // Task-family records get their number from the table's counter, as the platform's
+        // number maintenance gives them: prefix, then seven digits (INC0010001).
+        if row.get("number").is_some_and(String::is_empty) {
+            if let Some(prefix) = number_prefix(table) {
+                let taken = self.rows.get(table).map(|rows| rows.len()).unwrap_or(0);
+                row.insert("number".into(), format!("{prefix}{:07}", 10_001 + taken));
+            }
+        }
         // The platform accepts a caller-chosen sys_id on insert; fixtures use it for the records
         // whose sys_id is a word on real instances (`global`, the ACL operations `read`, …).
         let sys_id = values
@@ -805,6 +813,15 @@ impl Db {
             user_sys_id,
             &[("failed_attempts", "0"), ("last_login_time", &now)],
         );
+    }
+}
+
+/// The number prefix of a table with number maintenance.
+fn number_prefix(table: &str) -> Option<&'static str> {
+    match table {
+        "incident" => Some("INC"),
+        "task" => Some("TASK"),
+        _ => None,
     }
 }
 

@@ -15,7 +15,7 @@ fn insert_fills_defaults_and_system_fields() {
     let row = db.get("sys_user", &user).unwrap();
     assert_eq!(row["active"], "true");
     assert_eq!(row["locked_out"], "false");
-    assert_eq!(row["failed_attempts"], "0");
+    assert_eq!(row["failed_attempts"], "", "empty until a login fails");
     assert_eq!(row["sys_id"].len(), 32);
     assert!(row["sys_id"].chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(row["sys_created_on"].len(), 19);

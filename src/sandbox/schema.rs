@@ -275,7 +275,8 @@ pub(crate) fn table_defaults(table: &str) -> &'static [(&'static str, &'static s
             ("web_service_access_only", "false"),
             ("internal_integration_user", "false"),
             ("enable_multifactor_authn", "false"),
-            ("failed_attempts", "0"),
+            // Empty, not 0, on a user who never failed a login (facts sheet, Corrections 5).
+            ("failed_attempts", ""),
         ],
         "oauth_entity" => &[
             ("type", "client"),
@@ -292,6 +293,15 @@ pub(crate) fn table_defaults(table: &str) -> &'static [(&'static str, &'static s
             ("inh_count", "0"),
         ],
         "sys_group_has_role" => &[("inherits", "true")],
+        // incident's out-of-box defaults: New, active, impact and urgency 3 - Low, so priority
+        // 5 - Planning.
+        "incident" | "task" => &[
+            ("active", "true"),
+            ("state", "1"),
+            ("impact", "3"),
+            ("urgency", "3"),
+            ("priority", "5"),
+        ],
         "sys_security_acl" => &[
             ("type", "record"),
             ("active", "true"),

@@ -374,6 +374,9 @@ fn dispatch(db: &mut Db, ctx: &Ctx) -> (Response, Option<String>) {
         ["now", "table", table, id] => (None, *table, Some(*id)),
         ["now", v @ ("v1" | "v2"), "table", table] => (Some(*v), *table, None),
         ["now", v @ ("v1" | "v2"), "table", table, id] => (Some(*v), *table, Some(*id)),
+        ["now", "stats", table] | ["now", "v1", "stats", table] => {
+            return (stats(db, ctx, &caller, table), Some(caller.label()));
+        }
         // Other REST APIs (CI/CD, scripted APIs, …) are not installed on the sandbox.
         _ => return (no_resource(), Some(caller.label())),
     };
@@ -394,12 +397,53 @@ fn dispatch(db: &mut Db, ctx: &Ctx) -> (Response, Option<String>) {
         (Method::GET, Some(id)) => get_one(db, ctx, &caller, table, id),
         (Method::POST, None) => create(db, ctx, &caller, table),
         (Method::PATCH | Method::PUT, Some(id)) => update(db, ctx, &caller, table, id),
-        (Method::DELETE, Some(_)) => method_not_allowed(
-            "the sandbox never deletes records; change a field or use another scenario instead",
-        ),
+        (Method::DELETE, Some(id)) => delete(db, &caller, table, id),
         _ => method_not_allowed(&format!("{} is not supported on this resource", ctx.method)),
     };
     (response, label)
+}
+
+/// The Aggregate API's count, `GET /api/now/stats/{table}?sysparm_count=true&sysparm_query=…`:
+/// `{"result":{"stats":{"count":"N"}}}`, the count as a string as the API sends it. Only the count
+/// is modelled (no avg/min/max/sum or group-by); a caller that cannot read the table counts none.
+fn stats(db: &Db, ctx: &Ctx, caller: &Caller, table: &str) -> Response {
+    if db.schema(table).is_none() {
+        return invalid_table(table);
+    }
+    if ctx.method != Method::GET {
+        return method_not_allowed("the Aggregate API accepts GET only");
+    }
+    let query = ctx.param("sysparm_query").unwrap_or("");
+    let count = if access::can_read(db, caller, table) {
+        db.find_as(table, query, Some(&caller.sys_id))
+            .iter()
+            .filter(|row| {
+                caller.is_admin()
+                    || !row
+                        .get("sys_id")
+                        .is_some_and(|id| db.restricted_rows.contains(id))
+            })
+            .count()
+    } else {
+        0
+    };
+    json_response(
+        StatusCode::OK,
+        json!({"result": {"stats": {"count": count.to_string()}}}),
+    )
+}
+
+/// `DELETE /api/now/table/{table}/{sys_id}`: 204 with no body, as the Table API answers. snconnect
+/// itself never deletes; scripts rehearsing against the sandbox do.
+fn delete(db: &mut Db, caller: &Caller, table: &str, sys_id: &str) -> Response {
+    if db.get(table, sys_id).is_none() {
+        return no_record();
+    }
+    if !access::can_write(db, caller, table, Operation::Delete) {
+        return acl_exception(Operation::Delete);
+    }
+    db.remove_where(table, &format!("sys_id={sys_id}"));
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// How reference and other values are rendered (`sysparm_display_value`).
@@ -448,12 +492,17 @@ fn render_field(
     row: &Row,
     path: &str,
 ) -> Option<Value> {
-    let (_, field) = db.resolve_path(table, path)?;
+    let (owner, field) = db.resolve_path(table, path)?;
     let raw = db.value_at(table, row, path);
     Some(match field.kind {
         FieldKind::Ref(target) => {
             if raw.is_empty() {
-                return Some(Value::String(String::new()));
+                // An empty reference keeps the shape its mode gives every other reference
+                // [inferred from captured records: pysnc and pysnow read both shapes].
+                return Some(match params.display {
+                    DisplayMode::All => json!({"display_value": "", "value": ""}),
+                    _ => Value::String(String::new()),
+                });
             }
             let link = format!("{}/api/now/table/{target}/{raw}", ctx.base);
             let display = db.display_of(target, &raw);
@@ -480,7 +529,11 @@ fn render_field(
             Value::Object(object)
         }
         _ => {
-            let label = || choice_label(&field.name, &raw).unwrap_or(&raw).to_string();
+            let label = || {
+                choice_label(&owner.name, &field.name, &raw)
+                    .unwrap_or(&raw)
+                    .to_string()
+            };
             match params.display {
                 DisplayMode::Value => Value::String(raw),
                 DisplayMode::Display => Value::String(label()),
@@ -490,8 +543,11 @@ fn render_field(
     })
 }
 
-/// The labels of choice fields whose stored value differs from what the form shows.
-fn choice_label(field: &str, value: &str) -> Option<&'static str> {
+/// The labels of choice fields whose stored value differs from what the form shows: the
+/// out-of-box choices of the fields the sandbox's tables use (task's state, priority, impact and
+/// urgency as incident inherits them; the integration's own fields).
+fn choice_label(table: &str, field: &str, value: &str) -> Option<&'static str> {
+    let task_like = matches!(table, "task" | "incident");
     Some(match (field, value) {
         ("identity_type", "human") => "Human",
         ("identity_type", "machine") => "Machine",
@@ -499,6 +555,20 @@ fn choice_label(field: &str, value: &str) -> Option<&'static str> {
         ("decision_type", "allow") => "Allow If",
         ("decision_type", "deny") => "Deny Unless",
         ("state", "active") => "Active",
+        ("state", "1") if task_like => "New",
+        ("state", "2") if task_like => "In Progress",
+        ("state", "3") if task_like => "On Hold",
+        ("state", "6") if task_like => "Resolved",
+        ("state", "7") if task_like => "Closed",
+        ("state", "8") if task_like => "Canceled",
+        ("priority", "1") if task_like => "1 - Critical",
+        ("priority", "2") if task_like => "2 - High",
+        ("priority", "3") if task_like => "3 - Moderate",
+        ("priority", "4") if task_like => "4 - Low",
+        ("priority", "5") if task_like => "5 - Planning",
+        ("impact" | "urgency", "1") if task_like => "1 - High",
+        ("impact" | "urgency", "2") if task_like => "2 - Medium",
+        ("impact" | "urgency", "3") if task_like => "3 - Low",
         _ => return None,
     })
 }
@@ -524,8 +594,65 @@ fn render_row(db: &Db, ctx: &Ctx, params: &ReadParams, table: &str, row: &Row) -
     Value::Object(out)
 }
 
+/// A JSON answer with the headers a real instance's REST answers carry (facts sheet, Corrections
+/// 6): `application/json;charset=UTF-8`, no-cache headers, `X-Is-Logged-In`, a transaction id,
+/// `Server-Timing`, and the session and routing cookies (which a client without a cookie store,
+/// as snconnect's, ignores; scripts that keep them must not be thrown by them).
 fn json_response(status: StatusCode, body: Value) -> Response {
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    let transaction = super::db::random_token(32).to_ascii_lowercase();
+    let node = super::db::random_token(32).to_ascii_lowercase();
+    let pairs: [(header::HeaderName, String); 7] = [
+        (
+            header::CONTENT_TYPE,
+            "application/json;charset=UTF-8".into(),
+        ),
+        (
+            header::CACHE_CONTROL,
+            "no-cache,no-store,must-revalidate,max-age=-1".into(),
+        ),
+        (header::PRAGMA, "no-store,no-cache".into()),
+        (header::EXPIRES, "0".into()),
+        (
+            header::HeaderName::from_static("x-is-logged-in"),
+            "true".into(),
+        ),
+        (
+            header::HeaderName::from_static("x-transaction-id"),
+            transaction[..12].to_string(),
+        ),
+        (
+            header::HeaderName::from_static("server-timing"),
+            "sem_wait;dur=0, ses_wait;dur=0".into(),
+        ),
+    ];
+    for (name, value) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    for cookie in [
+        format!(
+            "JSESSIONID={}; Path=/; HttpOnly; SameSite=None; Secure",
+            &node[..32]
+        ),
+        format!(
+            "glide_user_route=glide.{}; Path=/; HttpOnly; SameSite=None; Secure",
+            &node[..16]
+        ),
+        format!(
+            "glide_node_id_for_js={}; Path=/; SameSite=None; Secure",
+            &node[16..32]
+        ),
+        "BIGipServerpool_sandbox=2936078090.52542.0000; path=/; Httponly; Secure; SameSite=None"
+            .to_string(),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    response
 }
 
 fn list(db: &Db, ctx: &Ctx, caller: &Caller, table: &str, version: Option<&str>) -> Response {
@@ -610,8 +737,9 @@ fn link_header(
                 serializer.append_pair(k, v);
             }
         }
-        serializer.append_pair("sysparm_limit", &limit.to_string());
+        // As a real instance writes them: the request's parameters, then offset and limit.
         serializer.append_pair("sysparm_offset", &page_offset.to_string());
+        serializer.append_pair("sysparm_limit", &limit.to_string());
         format!("{}{path}?{}", ctx.base, serializer.finish())
     };
     let last = if total == 0 {
@@ -795,8 +923,16 @@ fn token_endpoint(db: &mut Db, ctx: &Ctx) -> (Response, Option<String>) {
             .into_response();
         return (response, None);
     }
-    let form: HashMap<String, String> =
+    let mut form: HashMap<String, String> =
         url::form_urlencoded::parse(ctx.body).into_owned().collect();
+    let authorization = ctx
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some((id, secret)) = auth::client_credentials_header(authorization) {
+        form.entry("client_id".into()).or_insert(id);
+        form.entry("client_secret".into()).or_insert(secret);
+    }
     match auth::token_grant(db, &form) {
         Ok(granted) => (
             json_response(StatusCode::OK, granted.body),

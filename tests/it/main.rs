@@ -21,6 +21,7 @@ mod generated_files;
 mod honest_exits;
 mod lockout_safety;
 mod properties;
+mod pysnc;
 mod readme;
 mod report_formats;
 mod sandbox_cli;
