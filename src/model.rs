@@ -177,6 +177,8 @@ finding_codes! {
     InstanceNotServiceNow => "instance.not_servicenow",
     /// The admin user name and password (or token) were refused.
     InstanceAdminRejected => "instance.admin_rejected",
+    /// The admin's credentials were refused on an earlier run and were not tried again.
+    InstanceAdminRefusedBefore => "instance.admin_refused_before",
     /// The admin is enrolled in MFA and the instance enforces it for API logins.
     InstanceAdminMfa => "instance.admin_mfa_required",
     /// 5xx after the bounded retries.

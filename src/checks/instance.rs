@@ -40,6 +40,10 @@ pub enum Answer {
     Rejected {
         mfa_required: bool,
     },
+    /// Not asked: an earlier run saw these exact admin credentials refused (unix seconds).
+    RefusedBefore {
+        at: u64,
+    },
     ServerError {
         status: u16,
     },
@@ -168,6 +172,21 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 ),
             }),
         ),
+        Answer::RefusedBefore { at } => Some(
+            Finding::error(
+                FindingCode::InstanceAdminRefusedBefore,
+                format!(
+                    "the instance refused {} at {}; not tried again, to protect the account \
+                     from lockout (no request was sent)",
+                    admin_name(&facts.admin),
+                    crate::model::utc_timestamp(*at)
+                ),
+            )
+            .fix(format!(
+                "correct the admin credentials ({ADMIN_INPUTS}), or, once the account is right \
+                 on the instance, run again with --retry-refused"
+            )),
+        ),
         Answer::ServerError { status } => Some(
             Finding::error(
                 FindingCode::InstanceServerError,
@@ -226,6 +245,7 @@ pub fn blocks_run(result: &CheckResult) -> bool {
                 | FindingCode::InstanceLoginPage
                 | FindingCode::InstanceNotServiceNow
                 | FindingCode::InstanceAdminRejected
+                | FindingCode::InstanceAdminRefusedBefore
                 | FindingCode::InstanceAdminMfa
                 | FindingCode::InstanceServerError
                 | FindingCode::InstanceRateLimited

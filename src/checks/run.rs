@@ -46,7 +46,10 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
     let t = facts.timings;
     let instance_result = instance_result(facts, plan, instance);
     let blocked = instance::blocks_run(&instance_result);
-    let admin_rejected = matches!(facts.answer, instance::Answer::Rejected { .. });
+    let admin_rejected = matches!(
+        facts.answer,
+        instance::Answer::Rejected { .. } | instance::Answer::RefusedBefore { .. }
+    );
 
     let skip_reason = |id: CheckId| -> Option<Finding> {
         if !plan.selected(id) {

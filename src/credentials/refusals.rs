@@ -57,13 +57,20 @@ impl Refusals {
         self.dir.join("refused.json")
     }
 
+    /// This installation's key, if it has one yet (none exists before the first refusal).
+    fn existing_key(&self) -> std::io::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.key_path()) {
+            Ok(key) if key.len() == 32 => Ok(Some(key)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// This installation's key, made on first use from the OS random source.
     fn key(&self) -> std::io::Result<Vec<u8>> {
-        match std::fs::read(self.key_path()) {
-            Ok(key) if key.len() == 32 => return Ok(key),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+        if let Some(key) = self.existing_key()? {
+            return Ok(key);
         }
         let mut key = vec![0u8; 32];
         OsRng
@@ -77,9 +84,8 @@ impl Refusals {
 
     /// The keyed fingerprint of what a login tries. Each part is length-prefixed, so no two
     /// different lists of parts can give the same input.
-    pub fn fingerprint(&self, parts: &[&[u8]]) -> std::io::Result<String> {
-        let key = self.key()?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key)
+    fn mac(key: &[u8], parts: &[&[u8]]) -> std::io::Result<String> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         for part in parts {
             mac.update(&(part.len() as u64).to_be_bytes());
@@ -91,6 +97,11 @@ impl Refusals {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect())
+    }
+
+    /// The fingerprint of `parts`, making the key if there is none yet.
+    pub fn fingerprint(&self, parts: &[&[u8]]) -> std::io::Result<String> {
+        Refusals::mac(&self.key()?, parts)
     }
 
     fn read(&self) -> Ledger {
@@ -107,25 +118,33 @@ impl Refusals {
             .map_err(|e| std::io::Error::other(e.to_string()))
     }
 
-    /// When `fingerprint` was refused, if it was.
-    pub fn refused_at(&self, fingerprint: &str) -> Option<u64> {
-        self.read().get(fingerprint).copied()
+    /// When what `parts` describe was refused, if it was. Writes nothing: before the first
+    /// refusal there is no key and no list, and a run that is never refused leaves no trace.
+    pub fn refused_at(&self, parts: &[&[u8]]) -> Option<u64> {
+        let key = self.existing_key().ok()??;
+        let fingerprint = Refusals::mac(&key, parts).ok()?;
+        self.read().get(&fingerprint).copied()
     }
 
-    /// Remembers that `fingerprint` was refused now.
-    pub fn record(&self, fingerprint: &str) -> std::io::Result<()> {
+    /// Remembers that what `parts` describe was refused now.
+    pub fn record(&self, parts: &[&[u8]]) -> std::io::Result<()> {
+        let fingerprint = self.fingerprint(parts)?;
         let mut ledger = self.read();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        ledger.insert(fingerprint.to_string(), now);
+        ledger.insert(fingerprint, now);
         self.write(&ledger)
     }
 
-    /// Forgets `fingerprint` (its credentials just worked).
-    pub fn clear(&self, fingerprint: &str) -> std::io::Result<()> {
+    /// Forgets what `parts` describe (its credentials just worked).
+    pub fn clear(&self, parts: &[&[u8]]) -> std::io::Result<()> {
+        let Some(key) = self.existing_key()? else {
+            return Ok(());
+        };
+        let fingerprint = Refusals::mac(&key, parts)?;
         let mut ledger = self.read();
-        if ledger.remove(fingerprint).is_some() {
+        if ledger.remove(&fingerprint).is_some() {
             self.write(&ledger)?;
         }
         Ok(())
@@ -145,15 +164,15 @@ mod tests {
     fn a_refusal_is_remembered_by_a_keyed_fingerprint_and_forgotten_on_success() {
         let tmp = tempfile::tempdir().unwrap();
         let r = Refusals::at(tmp.path().join("state"));
-        let fp = r
-            .fingerprint(&[b"https://acme", b"incident.io", b"pw"])
-            .unwrap();
-        assert_eq!(fp.len(), 64);
-        assert_eq!(
-            r.fingerprint(&[b"https://acme", b"incident.io", b"pw"])
-                .unwrap(),
-            fp
+        let parts: [&[u8]; 3] = [b"https://acme", b"incident.io", b"pw"];
+        assert_eq!(r.refused_at(&parts), None);
+        assert!(
+            !r.dir().exists(),
+            "a lookup before any refusal writes nothing"
         );
+        let fp = r.fingerprint(&parts).unwrap();
+        assert_eq!(fp.len(), 64);
+        assert_eq!(r.fingerprint(&parts).unwrap(), fp);
         assert_ne!(
             r.fingerprint(&[b"https://acme", b"incident.io", b"pw2"])
                 .unwrap(),
@@ -164,13 +183,16 @@ mod tests {
             r.fingerprint(&[b"ab", b"c"]).unwrap(),
             r.fingerprint(&[b"a", b"bc"]).unwrap()
         );
-        assert_eq!(r.refused_at(&fp), None);
-        r.record(&fp).unwrap();
-        assert!(r.refused_at(&fp).is_some());
+        r.record(&parts).unwrap();
+        assert!(r.refused_at(&parts).is_some());
+        assert_eq!(
+            r.refused_at(&[b"https://acme", b"incident.io", b"pw2"]),
+            None
+        );
         let ledger = std::fs::read_to_string(r.ledger_path()).unwrap();
-        assert!(!ledger.contains("pw"), "{ledger}");
-        r.clear(&fp).unwrap();
-        assert_eq!(r.refused_at(&fp), None);
+        assert!(ledger.contains(&fp) && !ledger.contains("pw"), "{ledger}");
+        r.clear(&parts).unwrap();
+        assert_eq!(r.refused_at(&parts), None);
     }
 
     #[test]
@@ -192,8 +214,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let r = Refusals::at(tmp.path().join("state"));
-        let fp = r.fingerprint(&[b"x"]).unwrap();
-        r.record(&fp).unwrap();
+        r.record(&[b"x"]).unwrap();
         for p in [r.key_path(), r.ledger_path()] {
             let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}", p.display());

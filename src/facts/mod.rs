@@ -245,26 +245,46 @@ fn service_credentials(plan: &Plan) -> Option<(&str, &SecretString, &SecretStrin
 pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let service = service_credentials(plan);
     let signed_in = !matches!(plan.admin, AdminAuth::Missing(_));
-    // What earlier runs remember about these exact credentials.
-    let fingerprint = match (&plan.refusals, service) {
-        (Some(memory), Some((client_id, secret, password))) => memory
-            .fingerprint(&[
-                client.instance().as_str().as_bytes(),
-                plan.username.as_bytes(),
-                client_id.as_bytes(),
-                secret.expose_secret().as_bytes(),
-                password.expose_secret().as_bytes(),
-            ])
-            .ok(),
-        _ => None,
-    };
-    let refused_at = match (&plan.refusals, &fingerprint) {
-        (Some(memory), Some(fp)) if !plan.retry_refused => memory.refused_at(fp),
+    // What earlier runs remember about these exact credentials: the parts of the fingerprint.
+    let instance_bytes = client.instance().as_str().as_bytes();
+    let service_parts: Option<[&[u8]; 6]> = service.map(|(client_id, secret, password)| {
+        [
+            b"service".as_slice(),
+            instance_bytes,
+            plan.username.as_bytes(),
+            client_id.as_bytes(),
+            secret.expose_secret().as_bytes(),
+            password.expose_secret().as_bytes(),
+        ]
+    });
+    let refused_at = match (&plan.refusals, &service_parts) {
+        (Some(memory), Some(parts)) if !plan.retry_refused => memory.refused_at(parts),
         _ => None,
     };
     let grant = || async {
         let (client_id, secret, password) = service?;
         Some(timed(client.password_grant(client_id, secret, &plan.username, password)).await)
+    };
+
+    // The admin's credentials are remembered the same way: a cron job with a stale admin
+    // password must not lock the admin out either.
+    let admin_parts: Option<Vec<&[u8]>> = match &plan.admin {
+        AdminAuth::Basic { user, password } => Some(vec![
+            b"admin-basic".as_slice(),
+            instance_bytes,
+            user.as_bytes(),
+            password.expose_secret().as_bytes(),
+        ]),
+        AdminAuth::Bearer(token) => Some(vec![
+            b"admin-bearer".as_slice(),
+            instance_bytes,
+            token.expose_secret().as_bytes(),
+        ]),
+        AdminAuth::Missing(_) => None,
+    };
+    let admin_refused_at = match (&plan.refusals, &admin_parts) {
+        (Some(memory), Some(parts)) if !plan.retry_refused => memory.refused_at(parts),
+        _ => None,
     };
 
     // Round 1: the admin's one request. Without admin credentials nothing can be learned first,
@@ -273,7 +293,16 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let identity_query = queries::identity(signed_in.then_some(plan.username.as_str()));
     let early = !signed_in && refused_at.is_none();
     let ((identity, identity_time), mut token) = tokio::join!(
-        timed(admin_session.list(identity_query.table, &identity_query.request)),
+        timed(async {
+            match admin_refused_at {
+                Some(_) => None,
+                None => Some(
+                    admin_session
+                        .list(identity_query.table, &identity_query.request)
+                        .await,
+                ),
+            }
+        }),
         async {
             if early {
                 grant().await
@@ -283,9 +312,22 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         }
     );
     let admin = plan.admin.login();
-    let answer = instance_answer(&identity, signed_in, &plan.username);
+    let answer = match (&identity, admin_refused_at) {
+        (Some(result), _) => instance_answer(result, signed_in, &plan.username),
+        (None, Some(at)) => instance::Answer::RefusedBefore { at },
+        (None, None) => instance::Answer::Unexpected {
+            detail: "no identity request was made".into(),
+        },
+    };
+    if let (Some(memory), Some(parts)) = (&plan.refusals, &admin_parts) {
+        let _ = match answer {
+            instance::Answer::Rejected { .. } => memory.record(parts),
+            instance::Answer::SignedIn { .. } => memory.clear(parts),
+            _ => Ok(()),
+        };
+    }
     let admin_ok = signed_in && matches!(answer, instance::Answer::SignedIn { .. });
-    let page = identity.as_ref().ok();
+    let page = identity.as_ref().and_then(|r| r.as_ref().ok());
     let admin_row = page.and_then(|p| {
         p.records
             .iter()
@@ -300,7 +342,10 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
             .is_none_or(|r| r.has("identity_type")),
     };
     let admin_user = admin_row.and_then(|r| r.str("user_name").map(str::to_string));
-    let user = service_user_lookup(&identity, &plan.username);
+    let user = match &identity {
+        Some(result) => service_user_lookup(result, &plan.username),
+        None => Lookup::Rows(Vec::new()),
+    };
 
     // Round 2: every admin-side query at once (and, after an early token, the probes). The
     // entries and the properties are also what decides whether the token may be requested.
@@ -360,6 +405,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         answer,
         instance::Answer::SignedIn { .. }
             | instance::Answer::Rejected { .. }
+            | instance::Answer::RefusedBefore { .. }
             | instance::Answer::AnonymousAccepted
             | instance::Answer::AnonymousRejected
     );
@@ -391,10 +437,11 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         }
     }
     // What this attempt teaches the next run.
-    if let (Some(memory), Some(fp), Some((result, _))) = (&plan.refusals, &fingerprint, &token) {
+    if let (Some(memory), Some(parts), Some((result, _))) = (&plan.refusals, &service_parts, &token)
+    {
         let _ = match token_outcome(result) {
-            connect::TokenOutcome::AccessDenied { .. } => memory.record(fp),
-            connect::TokenOutcome::Minted => memory.clear(fp),
+            connect::TokenOutcome::AccessDenied { .. } => memory.record(parts),
+            connect::TokenOutcome::Minted => memory.clear(parts),
             connect::TokenOutcome::Failed { .. } => Ok(()),
         };
     }

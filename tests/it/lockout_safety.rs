@@ -366,3 +366,38 @@ fn apply_with_a_wrong_service_password_makes_one_token_attempt() {
         .codes("connect")
         .contains(&"connect.access_denied"));
 }
+
+/// The admin's credentials are remembered too: a scheduled run with a stale admin password costs
+/// the admin account one failed login, not one per run.
+#[test]
+fn a_stale_admin_password_costs_one_failed_login_across_runs() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = [("SNCONNECT_ADMIN_PASSWORD", "stale-admin-password")];
+    let run_once = |args: &[&str], env: &[(&str, &str)]| {
+        crate::support::Run::of(&mut crate::support::verify_cmd(
+            dir.path(),
+            &sandbox.url(),
+            args,
+            env,
+        ))
+    };
+    let first = run_once(&[], &wrong);
+    assert_eq!(first.code, 3);
+    assert_eq!(first.json().codes("instance"), ["instance.admin_rejected"]);
+    for _ in 0..5 {
+        let again = run_once(&[], &wrong);
+        assert_eq!(again.code, 3);
+        assert_eq!(
+            again.json().codes("instance"),
+            ["instance.admin_refused_before"]
+        );
+    }
+    assert_eq!(refused_logins(&sandbox.requests()).len(), 1);
+    assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
+    // The right password is tried at once; --retry-refused retries the stale one.
+    let good = run_once(&[], &[]);
+    assert_eq!(good.json().status("instance"), "pass", "{}", good.stdout);
+    run_once(&["--retry-refused"], &wrong);
+    assert_eq!(refused_logins(&sandbox.requests()).len(), 2);
+}
