@@ -37,6 +37,28 @@ pub struct Facts {
     pub user: Lookup<User>,
 }
 
+/// What is wrong with the account itself, as finding codes: inactive, locked out, must reset its
+/// password, not a Machine identity (only where the release has the field). The one decision the
+/// check reports and apply's plan repairs.
+pub fn account_problems(user: &User) -> Vec<FindingCode> {
+    let mut problems = Vec::new();
+    if user.active == Some(false) {
+        problems.push(FindingCode::UserInactive);
+    }
+    if user.locked_out == Some(true) {
+        problems.push(FindingCode::UserLockedOut);
+    }
+    if user.password_needs_reset == Some(true) {
+        problems.push(FindingCode::UserPasswordNeedsReset);
+    }
+    match &user.identity_type {
+        FieldValue::Absent => {}
+        FieldValue::Value(v) if v == MACHINE_IDENTITY => {}
+        _ => problems.push(FindingCode::UserNotMachine),
+    }
+    problems
+}
+
 pub fn user_query(username: &str) -> String {
     format!("user_name={username}")
 }
@@ -75,7 +97,8 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
 
     let link = ctx.links.record("sys_user", &user.sys_id);
     let mut findings = Vec::new();
-    if user.active == Some(false) {
+    let problems = account_problems(user);
+    if problems.contains(&FindingCode::UserInactive) {
         findings.push(
             Finding::error(
                 FindingCode::UserInactive,
@@ -85,7 +108,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             .link(link.clone()),
         );
     }
-    if user.locked_out == Some(true) {
+    if problems.contains(&FindingCode::UserLockedOut) {
         findings.push(
             Finding::error(
                 FindingCode::UserLockedOut,
@@ -95,7 +118,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             .link(link.clone()),
         );
     }
-    if user.password_needs_reset == Some(true) {
+    if problems.contains(&FindingCode::UserPasswordNeedsReset) {
         findings.push(
             Finding::error(
                 FindingCode::UserPasswordNeedsReset,

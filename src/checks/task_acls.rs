@@ -144,19 +144,51 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
 }
 
 /// The errors and warnings of one ACL against the spec.
+/// The roles `acl` requires, by name, out of the role rows.
+fn required_roles<'a>(acl: &Acl, rows: &'a [AclRole]) -> Vec<&'a str> {
+    rows.iter()
+        .filter(|r| r.acl == acl.sys_id)
+        .filter_map(|r| r.role.as_deref())
+        .collect()
+}
+
+/// What keeps `acl` from granting incident.io its operation on task, as finding codes: inactive,
+/// Deny Unless, no role, or another role than the app's (the last two only when the role rows
+/// could be read). Empty means the ACL works. The one decision the check reports and apply's
+/// plan repairs.
+pub fn blocking_problems(acl: &Acl, role_rows: Option<&[AclRole]>) -> Vec<FindingCode> {
+    let mut problems = Vec::new();
+    if acl.active == Some(false) {
+        problems.push(FindingCode::AclInactive);
+    }
+    if acl.decision_type.as_deref() == Some("deny") {
+        problems.push(FindingCode::AclDenyUnless);
+    }
+    if let Some(rows) = role_rows {
+        let roles = required_roles(acl, rows);
+        if roles.is_empty() {
+            problems.push(FindingCode::AclNoRole);
+        } else if !roles.contains(&APP_ROLE) {
+            problems.push(FindingCode::AclWrongRole);
+        }
+    }
+    problems
+}
+
 fn assess(acl: &Acl, role_rows: Option<&[AclRole]>, ctx: &Context) -> (Vec<Finding>, Vec<Finding>) {
     let link = ctx.links.record("sys_security_acl", &acl.sys_id);
     let label = format!("the {} ACL on task ({})", acl.operation, acl.sys_id);
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    if acl.active == Some(false) {
+    let problems = blocking_problems(acl, role_rows);
+    if problems.contains(&FindingCode::AclInactive) {
         errors.push(
             Finding::error(FindingCode::AclInactive, format!("{label} is not active"))
                 .fix("open the ACL (elevated to security_admin) and tick Active")
                 .link(link.clone()),
         );
     }
-    if acl.decision_type.as_deref() == Some("deny") {
+    if problems.contains(&FindingCode::AclDenyUnless) {
         errors.push(
             Finding::error(
                 FindingCode::AclDenyUnless,
@@ -167,12 +199,8 @@ fn assess(acl: &Acl, role_rows: Option<&[AclRole]>, ctx: &Context) -> (Vec<Findi
         );
     }
     if let Some(rows) = role_rows {
-        let roles: Vec<&str> = rows
-            .iter()
-            .filter(|r| r.acl == acl.sys_id)
-            .filter_map(|r| r.role.as_deref())
-            .collect();
-        if roles.is_empty() {
+        let roles = required_roles(acl, rows);
+        if problems.contains(&FindingCode::AclNoRole) {
             errors.push(
                 Finding::error(
                     FindingCode::AclNoRole,
@@ -183,7 +211,7 @@ fn assess(acl: &Acl, role_rows: Option<&[AclRole]>, ctx: &Context) -> (Vec<Findi
                 ))
                 .link(link.clone()),
             );
-        } else if !roles.contains(&APP_ROLE) {
+        } else if problems.contains(&FindingCode::AclWrongRole) {
             errors.push(
                 Finding::error(
                     FindingCode::AclWrongRole,

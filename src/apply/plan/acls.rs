@@ -22,17 +22,14 @@ impl Builder<'_> {
                 .iter()
                 .filter(|a| a.operation == spec.operation)
                 .collect();
+            // The check's own decision: what keeps each ACL from working.
+            let problems =
+                |acl: &task_acls::Acl| task_acls::blocking_problems(acl, Some(acl_roles));
             let requires_app_role = |acl: &task_acls::Acl| {
-                acl_roles
-                    .iter()
-                    .any(|r| r.acl == acl.sys_id && r.role.as_deref() == Some(APP_ROLE))
+                let p = problems(acl);
+                !p.contains(&FindingCode::AclNoRole) && !p.contains(&FindingCode::AclWrongRole)
             };
-            let good = |acl: &task_acls::Acl| {
-                acl.active != Some(false)
-                    && acl.decision_type.as_deref() != Some("deny")
-                    && requires_app_role(acl)
-            };
-            if candidates.iter().any(|a| good(a)) {
+            if candidates.iter().any(|a| problems(a).is_empty()) {
                 continue;
             }
             let Some(role_id) = role_id.clone() else {
@@ -46,22 +43,7 @@ impl Builder<'_> {
                 .copied();
             match best {
                 None => self.create_acl(&spec, role_id, &links),
-                Some(acl) => {
-                    // Another role on the ACL is "wrong role" in the check; none is "no role".
-                    let role_code = if acl_roles.iter().any(|r| r.acl == acl.sys_id) {
-                        FindingCode::AclWrongRole
-                    } else {
-                        FindingCode::AclNoRole
-                    };
-                    self.repair_acl(
-                        &spec,
-                        acl,
-                        requires_app_role(acl),
-                        role_code,
-                        role_id,
-                        &links,
-                    )
-                }
+                Some(acl) => self.repair_acl(&spec, acl, &problems(acl), role_id, &links),
             }
         }
     }
@@ -134,27 +116,35 @@ impl Builder<'_> {
         });
     }
 
+    /// Repairs `acl` of what [`task_acls::blocking_problems`] found, each write answering the
+    /// finding the check named.
     fn repair_acl(
         &mut self,
         spec: &AclSpec,
         acl: &task_acls::Acl,
-        has_role: bool,
-        role_code: FindingCode,
+        problems: &[FindingCode],
         role_id: String,
         links: &Links,
     ) {
         let op = spec.operation;
+        let role_code = if problems.contains(&FindingCode::AclWrongRole) {
+            FindingCode::AclWrongRole
+        } else {
+            FindingCode::AclNoRole
+        };
+        let has_role = !problems.contains(&role_code);
         let mut todo = Vec::new();
         if !has_role {
             todo.push(format!("add {} under Requires role", spec.role));
         }
         let mut fields = Vec::new();
-        let deny = acl.decision_type.as_deref() == Some("deny");
+        let deny = problems.contains(&FindingCode::AclDenyUnless);
         if deny {
             fields.push(("decision_type".to_string(), Value::text("allow")));
             todo.push("set Decision Type to Allow If".to_string());
         }
-        if acl.active == Some(false) {
+        let inactive = problems.contains(&FindingCode::AclInactive);
+        if inactive {
             fields.push(("active".to_string(), Value::Bool(true)));
             todo.push("tick Active".to_string());
         }
@@ -163,7 +153,7 @@ impl Builder<'_> {
         } else {
             FindingCode::AclInactive
         };
-        if deny && acl.active == Some(false) {
+        if deny && inactive {
             self.plan.also_answers.push((
                 format!("acl_repair:{op}"),
                 CheckId::TaskAcls,

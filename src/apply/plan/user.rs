@@ -75,27 +75,26 @@ impl Builder<'_> {
         let mut what = Vec::new();
         let mut reasons: Vec<FindingCode> = Vec::new();
         let mut reason = |code: FindingCode| reasons.push(code);
-        if user.locked_out == Some(true) {
+        // The check's own decision about the account.
+        let problems = service_user::account_problems(user);
+        if problems.contains(&FindingCode::UserLockedOut) {
             fields.push(("locked_out".to_string(), Value::Bool(false)));
             fields.push(("failed_attempts".to_string(), Value::text("0")));
             what.push("unlock it (and reset its failed login count)");
             reason(FindingCode::UserLockedOut);
         }
-        if user.password_needs_reset == Some(true) {
+        if problems.contains(&FindingCode::UserPasswordNeedsReset) {
             fields.push(("password_needs_reset".to_string(), Value::Bool(false)));
             what.push("clear Password needs reset");
             reason(FindingCode::UserPasswordNeedsReset);
         }
-        if state.identity_type_field
-            && !matches!(&user.identity_type, service_user::FieldValue::Absent)
-            && user.identity_type != service_user::FieldValue::Value(MACHINE_IDENTITY.into())
-        {
+        if state.identity_type_field && problems.contains(&FindingCode::UserNotMachine) {
             fields.push(("identity_type".to_string(), Value::text(MACHINE_IDENTITY)));
             fields.push(("web_service_access_only".to_string(), Value::Bool(true)));
             what.push("make it a machine identity (web-service only)");
             reason(FindingCode::UserNotMachine);
         }
-        let inactive = user.active == Some(false);
+        let inactive = problems.contains(&FindingCode::UserInactive);
         // An inactive user is activated together with its password when one is held: that is
         // also how a creation interrupted before its password was set gets finished.
         let activate_with_password = inactive && self.inputs.password_held;
