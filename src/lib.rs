@@ -32,5 +32,6 @@ pub mod requirements;
 pub mod sandbox;
 pub mod servicenow;
 pub mod setup;
+pub mod text;
 pub mod ui;
 pub mod version;

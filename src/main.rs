@@ -27,9 +27,17 @@ fn main() -> ExitCode {
             // Printed by hand: returning the error from main would add a backtrace under
             // RUST_BACKTRACE=1, which these machines set.
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err}");
+            // Errors echo input and server text: each line escaped, so nothing in them reaches the
+            // terminal as a control sequence.
+            let shown = |text: String| -> String {
+                text.lines()
+                    .map(snconnect::text::for_terminal)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let _ = writeln!(stderr, "error: {}", shown(err.to_string()));
             for cause in err.chain().skip(1) {
-                let _ = writeln!(stderr, "  caused by: {cause}");
+                let _ = writeln!(stderr, "  caused by: {}", shown(cause.to_string()));
             }
             if let Some(hint) = snconnect::commands::hint::for_chain(&err) {
                 let _ = writeln!(stderr, "  hint: {hint}");

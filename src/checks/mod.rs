@@ -40,7 +40,8 @@ impl Finding {
         Finding {
             code,
             severity,
-            message: message.into(),
+            // Messages carry instance data: never more of it than a report should show.
+            message: crate::text::bounded(message.into()),
             fix: None,
             link: None,
             remedy: Remedy::None,
@@ -60,12 +61,12 @@ impl Finding {
     }
 
     pub fn fix(mut self, fix: impl Into<String>) -> Finding {
-        self.fix = Some(fix.into());
+        self.fix = Some(crate::text::bounded(fix.into()));
         self
     }
 
     pub fn link(mut self, link: impl Into<String>) -> Finding {
-        self.link = Some(link.into());
+        self.link = Some(crate::text::bounded(link.into()));
         self
     }
 

@@ -7,6 +7,7 @@ use super::Report;
 use crate::checks::{Finding, FindingCode, Severity, Status};
 use crate::exit::Exit;
 use crate::model::SetupPath;
+use crate::text::escaped;
 
 /// How to render: colour and width are decided by the caller (terminal, `--color`, `NO_COLOR`).
 #[derive(Debug, Clone, Default)]
@@ -81,7 +82,7 @@ pub fn render(report: &Report, opts: &Options) -> String {
     out.push_str(&format!(
         "{} {} ({} path)\n\n",
         p.bold("snconnect verify"),
-        report.instance,
+        escaped(&report.instance),
         report.path.as_str()
     ));
     let width = report
@@ -183,18 +184,19 @@ pub fn findings(findings: &[Finding], color: bool) -> String {
     out
 }
 
+/// One finding; its text comes from the instance in part, so it is escaped on the way out.
 fn push_finding(out: &mut String, p: &Palette, f: &Finding) {
     out.push_str(&format!(
         "    {} {} {}\n",
         p.severity(f.severity),
-        f.message,
+        escaped(&f.message),
         p.dim(&format!("({})", f.code))
     ));
     if let Some(fix) = &f.fix {
-        out.push_str(&format!("      fix:  {fix}\n"));
+        out.push_str(&format!("      fix:  {}\n", escaped(fix)));
     }
     if let Some(link) = &f.link {
-        out.push_str(&format!("      link: {link}\n"));
+        out.push_str(&format!("      link: {}\n", escaped(link)));
     }
 }
 

@@ -11,6 +11,7 @@ use quick_xml::Writer;
 
 use super::Report;
 use crate::checks::{CheckResult, Finding, Status};
+use crate::text::escaped;
 
 /// The report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
@@ -36,7 +37,7 @@ fn write(w: &mut Writer<Vec<u8>>, report: &Report) -> io::Result<()> {
     let time = seconds(total_ms);
     let suite_name = format!(
         "snconnect verify {} ({} path)",
-        report.instance,
+        escaped(&report.instance),
         report.path.as_str()
     );
     let counts = [
@@ -85,7 +86,7 @@ fn write_case(w: &mut Writer<Vec<u8>>, check: &CheckResult) -> io::Result<()> {
     let first = check
         .findings
         .first()
-        .map(|f| f.message.clone())
+        .map(|f| escaped(&f.message).into_owned())
         .unwrap_or_default();
     let first_code = check
         .findings
@@ -102,10 +103,10 @@ fn write_case(w: &mut Writer<Vec<u8>>, check: &CheckResult) -> io::Result<()> {
                     .collect();
                 let message = errors
                     .first()
-                    .map_or(first.as_str(), |f| f.message.as_str());
+                    .map_or(first.clone(), |f| escaped(&f.message).into_owned());
                 let code = errors.first().map_or(first_code, |f| f.code.as_str());
                 w.create_element("failure")
-                    .with_attribute(("message", message))
+                    .with_attribute(("message", message.as_str()))
                     .with_attribute(("type", code))
                     .write_text_content(BytesText::new(&details))?;
             }
@@ -124,13 +125,20 @@ fn write_case(w: &mut Writer<Vec<u8>>, check: &CheckResult) -> io::Result<()> {
     Ok(())
 }
 
+/// A finding as text, its untrusted parts escaped: XML 1.0 forbids most control characters, and
+/// a dashboard shows this text to people.
 fn describe(f: &Finding) -> String {
-    let mut s = format!("[{}] {}: {}", f.severity.as_str(), f.code, f.message);
+    let mut s = format!(
+        "[{}] {}: {}",
+        f.severity.as_str(),
+        f.code,
+        escaped(&f.message)
+    );
     if let Some(fix) = &f.fix {
-        s.push_str(&format!("\n  fix: {fix}"));
+        s.push_str(&format!("\n  fix: {}", escaped(fix)));
     }
     if let Some(link) = &f.link {
-        s.push_str(&format!("\n  link: {link}"));
+        s.push_str(&format!("\n  link: {}", escaped(link)));
     }
     s
 }

@@ -19,6 +19,7 @@ mod credentials_keyring;
 mod fault_matrix;
 mod generated_files;
 mod honest_exits;
+mod hostile_text;
 mod lockout_safety;
 mod properties;
 mod pysnc;
