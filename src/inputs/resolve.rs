@@ -129,6 +129,25 @@ fn no_empty_variables(env: &dyn Fn(&str) -> Option<String>) -> Result<(), UserEr
     }
 }
 
+/// `sys_user.user_name`'s length on real instances; longer values are silently truncated there.
+pub const MAX_USER_NAME: usize = 40;
+/// Client ids are 32 hex characters; a generous bound for other shapes.
+pub const MAX_CLIENT_ID: usize = 255;
+/// Passwords, client secrets and tokens.
+pub const MAX_SECRET: usize = 4096;
+
+/// An input longer than `max` characters is an input error naming it; the value is not echoed
+/// (it may be a secret).
+fn check_length(what: &str, value: &str, max: usize) -> Result<(), UserError> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(UserError::usage(format!(
+            "{what} is {n} characters long; at most {max} are accepted"
+        )));
+    }
+    Ok(())
+}
+
 /// Resolves the inputs of a run. Errors are usage errors (exit 2): an invalid instance, no
 /// instance at all, an input variable set but empty, or unreadable stdin secrets.
 pub fn resolve(target: &TargetArgs, sources: &mut Sources<'_>) -> Result<Inputs, UserError> {
@@ -257,6 +276,38 @@ pub fn resolve(target: &TargetArgs, sources: &mut Sources<'_>) -> Result<Inputs,
     // A secret that only exists as whitespace is no secret.
     let non_blank = |s: Option<SecretString>| s.filter(|v| !v.expose_secret().trim().is_empty());
 
+    // Lengths no real value reaches: a longer one is a mistake, and would either be cut silently
+    // by the instance (user names: sys_user.user_name holds 40 characters, KB2029092) or make a
+    // request header the instance refuses.
+    check_length(
+        "--username (or SNCONNECT_USERNAME)",
+        &username,
+        MAX_USER_NAME,
+    )?;
+    if let AdminAuth::Basic { user, password } = &admin {
+        check_length(
+            "--admin-user (or SNCONNECT_ADMIN_USER)",
+            user,
+            MAX_USER_NAME,
+        )?;
+        check_length(
+            &Secret::AdminPassword.how(),
+            password.expose_secret(),
+            MAX_SECRET,
+        )?;
+    }
+    if let Some(id) = &client_id {
+        check_length("--client-id (or SNCONNECT_CLIENT_ID)", id, MAX_CLIENT_ID)?;
+    }
+    for (secret, value) in [
+        (Secret::ClientSecret, &client_secret),
+        (Secret::Password, &password),
+    ] {
+        if let Some(v) = value {
+            check_length(&secret.how(), v.expose_secret(), MAX_SECRET)?;
+        }
+    }
+
     Ok(Inputs {
         instance,
         profile: profile_name,
@@ -376,6 +427,29 @@ mod tests {
 
     fn expose(s: &Option<SecretString>) -> Option<&str> {
         s.as_ref().map(|s| s.expose_secret())
+    }
+
+    #[test]
+    fn an_overlong_input_is_an_input_error_naming_it_without_echoing_it() {
+        let long_name = "u".repeat(41);
+        // The user name comes from --username (clap also reads SNCONNECT_USERNAME into it).
+        let mut t = target();
+        t.username = Some(long_name.clone());
+        let err = run(&t, &[], "", &[], None).unwrap_err();
+        assert!(
+            err.message.contains("--username") && err.message.contains("41 characters"),
+            "{err}"
+        );
+        assert!(!err.message.contains(&long_name));
+        let huge = "p".repeat(5000);
+        let err = run(&target(), &[("SNCONNECT_PASSWORD", &huge)], "", &[], None).unwrap_err();
+        assert!(
+            err.message.contains("SNCONNECT_PASSWORD") && !err.message.contains(&huge),
+            "{err}"
+        );
+        let forty: String = "u".repeat(40);
+        t.username = Some(forty);
+        assert!(run(&t, &[], "", &[], None).is_ok());
     }
 
     #[test]

@@ -188,7 +188,7 @@ impl Client {
                 e.server_detail = Some(detail);
                 e
             };
-            let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
+            let pem = read_small_file(path, MAX_LOCAL_FILE).map_err(ca_err)?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| ca_err(format!("not a PEM certificate file: {e}")))?;
             if certs.is_empty() {
@@ -343,7 +343,9 @@ impl Client {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
                         let headers = resp.headers().clone();
-                        resp.bytes().await.map(|b| (status, headers, b))
+                        read_bounded(resp, MAX_BODY)
+                            .await
+                            .map(|b| (status, headers, b))
                     }
                     Err(e) => Err(e),
                 }
@@ -351,7 +353,22 @@ impl Client {
             let ms = started.elapsed().as_millis();
 
             let (status, headers, bytes) = match outcome {
-                Ok(parts) => parts,
+                Ok((_, _, BoundedBody::TooLarge(seen))) => {
+                    let mut err = SnError::new(
+                        ErrorKind::TooLarge {
+                            limit: MAX_BODY as u64,
+                        },
+                        call.target.clone(),
+                    );
+                    err.server_detail = Some(format!("at least {seen} bytes"));
+                    err.attempts = attempt;
+                    inner.logger.line(&format!(
+                        "snconnect: {shown} -> answer over {} MiB, not read ({ms} ms)",
+                        MAX_BODY >> 20
+                    ));
+                    return Err(err);
+                }
+                Ok((status, headers, BoundedBody::Read(bytes))) => (status, headers, bytes),
                 Err(e) => {
                     let mut err = classify_transport(&e, &call.target);
                     err.attempts = attempt;
@@ -664,6 +681,64 @@ fn record_from(value: &Value, target: &RequestTarget) -> Result<Record, SnError>
         },
         _ => Err(malformed(target, "\"result\" is not a record")),
     }
+}
+
+/// The most of one answer that is read: a Table API page of rows limited to the fields the checks
+/// read is a few kilobytes; 16 MiB is generous, and bounds memory against an instance or proxy
+/// that answers with hundreds of megabytes.
+pub const MAX_BODY: usize = 16 << 20;
+
+/// The most of a local file (`--ca-cert`) that is read.
+pub const MAX_LOCAL_FILE: u64 = 1 << 20;
+
+/// An answer's body, or how much of it arrived before it passed the limit.
+enum BoundedBody {
+    Read(Vec<u8>),
+    TooLarge(usize),
+}
+
+/// Reads `resp`'s body chunk by chunk, stopping as soon as it passes `limit` bytes (or at once,
+/// when `Content-Length` already says it will).
+async fn read_bounded(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<BoundedBody, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Ok(BoundedBody::TooLarge(
+            resp.content_length().unwrap_or(0) as usize
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(BoundedBody::TooLarge(body.len() + chunk.len()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(BoundedBody::Read(body))
+}
+
+/// A regular file of at most `limit` bytes, read whole; anything else (a device such as
+/// `/dev/zero`, a directory, a file too large) is refused before it is read.
+fn read_small_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > limit {
+        return Err(format!("larger than {} KiB", limit >> 10));
+    }
+    let mut out = Vec::new();
+    std::fs::File::open(path)
+        .map_err(|e| e.to_string())?
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| e.to_string())?;
+    if out.len() as u64 > limit {
+        return Err(format!("larger than {} KiB", limit >> 10));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

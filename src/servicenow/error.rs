@@ -103,6 +103,12 @@ pub enum ErrorKind {
     Proxy,
     /// A success status with a body that is not the JSON it should be (truncated, wrong shape).
     MalformedJson,
+    /// 431: a request header (Authorization carries the user name and password) was too large.
+    HeaderTooLarge,
+    /// The answer was larger than the client reads (`limit` bytes); it was abandoned unread.
+    TooLarge {
+        limit: u64,
+    },
     /// The extra CA certificate file could not be read or holds no PEM certificate.
     CaCert {
         path: PathBuf,
@@ -259,6 +265,13 @@ impl SnError {
             ErrorKind::MalformedJson => {
                 "the instance's answer was not the JSON expected (truncated or malformed)".into()
             }
+            ErrorKind::HeaderTooLarge => {
+                "the instance refused a request header as too large (431)".into()
+            }
+            ErrorKind::TooLarge { limit } => format!(
+                "the answer was larger than {} MiB, so it was not read",
+                limit >> 20
+            ),
             ErrorKind::CaCert { path } => {
                 format!("cannot use the CA certificate file {}", path.display())
             }
@@ -353,6 +366,16 @@ impl SnError {
                     .into()
             }
             ErrorKind::MalformedJson => "The connection may have been cut; run again.".into(),
+            ErrorKind::HeaderTooLarge => {
+                "The credentials sent in the Authorization header are far longer than any real \
+                 user name or password; check the values given."
+                    .into()
+            }
+            ErrorKind::TooLarge { .. } => {
+                "A proxy in between, or the instance, is sending far more than a Table API page; \
+                 look at what answers at this address."
+                    .into()
+            }
             ErrorKind::CaCert { .. } => {
                 "The file must be readable and hold at least one PEM certificate.".into()
             }

@@ -575,3 +575,17 @@ fn the_real_hibernation_page_is_recognised_by_any_of_its_markers() {
         "<html><title>Log in | ServiceNow</title></html>"
     ));
 }
+
+#[test]
+fn a_431_names_the_oversized_header_not_the_address() {
+    for ct in ["text/html", "application/json"] {
+        let e = table(
+            431,
+            &[("content-type", ct)],
+            "<html>Request Header Fields Too Large</html>",
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::HeaderTooLarge, "{ct}");
+        assert!(e.to_string().contains("too large (431)"), "{e}");
+    }
+}

@@ -8,6 +8,7 @@ mod apply_cli;
 mod apply_confirm;
 mod apply_executor;
 mod apply_keyring;
+mod bounds;
 mod cli;
 mod client_http;
 mod client_sandbox;

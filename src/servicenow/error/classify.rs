@@ -233,6 +233,9 @@ pub(crate) fn classify(
         }
         403 if html => ErrorKind::NotServiceNow,
         403 => ErrorKind::Forbidden(forbidden_kind(message.as_deref(), detail.as_deref())),
+        // Before the HTML rule: a front end answers 431 with a page of its own, and the cause is an
+        // oversized header (a huge password or user name in Basic auth), not the address.
+        431 => ErrorKind::HeaderTooLarge,
         404 if html => ErrorKind::NotServiceNow,
         404 => ErrorKind::NotFound,
         429 => ErrorKind::RateLimited {
