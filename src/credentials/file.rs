@@ -1,6 +1,8 @@
 //! The plain-file backend behind `--insecure-storage`: secrets in a 0600 TOML file, one table per
-//! profile. Used only when the user asked for it and no keyring is reachable; it announces itself on
-//! stderr before its first write so it is never chosen silently.
+//! profile. Used only when the user asked for it and no keyring is reachable; it says on stderr
+//! where the secrets went once its first write succeeded, so it is never chosen silently. Writes
+//! lock the file against other processes, re-read and merge, and go through a 0600 temporary file
+//! renamed into place; a symbolic link, or a file or directory others may write, is refused.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -94,6 +96,72 @@ impl PlainFileStore {
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
         self.lock.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The lock between processes: an advisory lock on `<file>.lock` beside the file, exclusive
+    /// for a read-modify-write, shared for a read. Several applies to several instances sharing one
+    /// file otherwise read the same old contents and each wrote back its own profile alone,
+    /// losing the others' secrets after the instances had been set to them.
+    fn file_lock(&self, exclusive: bool) -> Result<fs::File, StoreError> {
+        let lock_path = self.path.with_extension("toml.lock");
+        let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
+        super::fsutil::ensure_private_dir(dir)?;
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let io = |action: &'static str| {
+            let path = lock_path.clone();
+            move |source| StoreError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let file = options.open(&lock_path).map_err(io("open the lock"))?;
+        if exclusive {
+            file.lock().map_err(io("lock"))?;
+        } else {
+            file.lock_shared().map_err(io("lock"))?;
+        }
+        Ok(file)
+    }
+
+    /// Refuses a secrets file that is a symbolic link (it would be replaced, and its target's
+    /// contents copied into the new file), and a file or directory others may write (as ssh does
+    /// with its keys: someone else could swap the secrets under the user).
+    fn refuse_unsafe(&self) -> Result<(), StoreError> {
+        if let Ok(meta) = fs::symlink_metadata(&self.path) {
+            if meta.file_type().is_symlink() {
+                return Err(StoreError::Config(format!(
+                    "{} is a symbolic link; snconnect does not follow one for its secrets file: \
+                     remove it, or point --insecure-storage's file elsewhere",
+                    self.path.display()
+                )));
+            }
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = self.path.parent().unwrap_or_else(|| Path::new("."));
+            for (what, path) in [("file", self.path.as_path()), ("directory", dir)] {
+                let Ok(meta) = fs::metadata(path) else {
+                    continue;
+                };
+                if meta.permissions().mode() & 0o022 != 0 {
+                    return Err(StoreError::Config(format!(
+                        "the secrets {what} {} is writable by other users; make it private \
+                         (chmod go-w {}) and run again",
+                        path.display(),
+                        path.display()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl SecretStore for PlainFileStore {
@@ -103,6 +171,10 @@ impl SecretStore for PlainFileStore {
 
     fn get(&self, profile: &str, kind: SecretKind) -> Result<Option<SecretString>, StoreError> {
         let _g = self.guard();
+        if !self.path.exists() {
+            return Ok(None);
+        }
+        let _lock = self.file_lock(false)?;
         let table = self.read()?;
         Ok(table
             .get(profile)
@@ -112,22 +184,32 @@ impl SecretStore for PlainFileStore {
 
     fn set(&self, profile: &str, kind: SecretKind, value: &SecretString) -> Result<(), StoreError> {
         let _g = self.guard();
-        if !self.announced.swap(true, Ordering::SeqCst) {
-            (self.notice)(&format!(
-                "writing secrets to {} in plain text because --insecure-storage was given",
-                self.path.display()
-            ));
-        }
+        self.refuse_unsafe()?;
+        // Lock, re-read, merge, write beside, rename: what another process wrote meanwhile stays.
+        let _lock = self.file_lock(true)?;
         let mut table = self.read()?;
         table
             .entry(profile.to_owned())
             .or_default()
             .insert(kind.as_str().to_owned(), value.expose_secret().to_owned());
-        self.write(&table)
+        self.write(&table)?;
+        // Said once the write succeeded, never before.
+        if !self.announced.swap(true, Ordering::SeqCst) {
+            (self.notice)(&format!(
+                "stored secrets in {} in plain text because --insecure-storage was given",
+                self.path.display()
+            ));
+        }
+        Ok(())
     }
 
     fn delete(&self, profile: &str, kind: SecretKind) -> Result<bool, StoreError> {
         let _g = self.guard();
+        if !self.path.exists() {
+            return Ok(false);
+        }
+        self.refuse_unsafe()?;
+        let _lock = self.file_lock(true)?;
         let mut table = self.read()?;
         let Some(entries) = table.get_mut(profile) else {
             return Ok(false);
@@ -146,6 +228,7 @@ impl SecretStore for PlainFileStore {
     /// writing, and writing before the decision is what this must not do.
     fn check_available(&self) -> Result<(), StoreError> {
         let _g = self.guard();
+        self.refuse_unsafe()?;
         self.read().map(|_| ())
     }
 }
@@ -160,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn announces_on_stderr_once_and_before_the_file_exists() {
+    fn announces_on_stderr_once_and_only_after_the_write_succeeded() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("cfg/insecure-secrets.toml");
         let seen: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
@@ -180,8 +263,9 @@ mod tests {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1, "{seen:?}");
         let (line, existed) = &seen[0];
-        assert!(!existed, "the file was written before the notice");
+        assert!(existed, "the notice came before the file was written");
         assert!(line.contains(&path.display().to_string()), "{line}");
+        assert!(line.starts_with("stored secrets in "), "{line}");
         assert!(line.contains("plain text because --insecure-storage was given"));
         assert!(!line.contains("one") && !line.contains("two"));
     }
@@ -247,5 +331,65 @@ mod tests {
             .to_string();
         assert!(err.contains("s.toml"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    /// Six writers that share nothing but the file (as six processes would: each its own store,
+    /// so the in-process mutex does not help), a hundred rounds: nothing is lost.
+    #[test]
+    fn concurrent_writers_sharing_one_file_lose_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("insecure-secrets.toml");
+        for round in 0..100 {
+            std::thread::scope(|scope| {
+                for w in 0..6 {
+                    let path = path.clone();
+                    scope.spawn(move || {
+                        let store = PlainFileStore::new(path).with_notice(|_| {});
+                        store
+                            .set(
+                                &format!("p{w}"),
+                                SecretKind::Password,
+                                &secret(&format!("r{round}-w{w}")),
+                            )
+                            .unwrap();
+                    });
+                }
+            });
+            let store = PlainFileStore::new(path.clone()).with_notice(|_| {});
+            for w in 0..6 {
+                let got = store.get(&format!("p{w}"), SecretKind::Password).unwrap();
+                assert_eq!(
+                    got.map(|s| s.expose_secret().to_owned()).as_deref(),
+                    Some(format!("r{round}-w{w}").as_str()),
+                    "round {round}: writer {w}'s secret was lost"
+                );
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_or_group_writable_secrets_file_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("elsewhere");
+        fs::write(&target, "not snconnect's").unwrap();
+        let link = tmp.path().join("s.toml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let store = PlainFileStore::new(link).with_notice(|_| {});
+        let err = store
+            .set("acme", SecretKind::Password, &secret("pw"))
+            .unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "not snconnect's");
+
+        let open = tmp.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let store = PlainFileStore::new(open.join("s.toml")).with_notice(|_| {});
+        let err = store
+            .set("acme", SecretKind::Password, &secret("pw"))
+            .unwrap_err();
+        assert!(err.to_string().contains("writable by other users"), "{err}");
     }
 }

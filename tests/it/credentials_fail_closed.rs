@@ -125,7 +125,7 @@ fn without_a_session_bus_storing_fails_closed_and_writes_nothing() {
 }
 
 #[test]
-fn with_insecure_storage_and_no_keyring_a_0600_file_is_written_after_saying_so() {
+fn with_insecure_storage_and_no_keyring_a_0600_file_is_written_and_then_said() {
     if in_child("insecure") {
         let store = open_store(StoreOptions {
             insecure_storage: true,
@@ -151,7 +151,7 @@ fn with_insecure_storage_and_no_keyring_a_0600_file_is_written_after_saying_so()
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("cfg");
     let out = run_child(
-        "with_insecure_storage_and_no_keyring_a_0600_file_is_written_after_saying_so",
+        "with_insecure_storage_and_no_keyring_a_0600_file_is_written_and_then_said",
         "insecure",
         &cfg,
     );
@@ -164,7 +164,7 @@ fn with_insecure_storage_and_no_keyring_a_0600_file_is_written_after_saying_so()
     );
     let file = cfg.join("insecure-secrets.toml");
     let notice = format!(
-        "writing secrets to {} in plain text because --insecure-storage was given",
+        "stored secrets in {} in plain text because --insecure-storage was given",
         file.display()
     );
     assert!(stderr.contains(&notice), "no notice on stderr:\n{stderr}");
