@@ -77,6 +77,22 @@ pub fn apply(
     let client = verify::build_client(&inputs, global)?;
     let session = admin_session(&client, &inputs)?;
     let rt = verify::runtime()?;
+    // One changing run per profile on this machine: a second waits, then finds what the first
+    // made. A dry run changes nothing and does not wait.
+    let _run_lock = match (args.dry_run, credentials::refusals::state_dir()) {
+        (false, Some(dir)) => Some(
+            credentials::RunLock::acquire(&dir, &inputs.profile, |msg| eprintln!("{msg}"))
+                .map_err(|e| {
+                    UserError::cannot_run(format!(
+                        "could not take the run lock for profile '{}' in {}: {e}; nothing was \
+                         changed",
+                        inputs.profile,
+                        dir.display()
+                    ))
+                })?,
+        ),
+        _ => None,
+    };
     let state = {
         let _spinner = Spinner::start(&format!("reading {}", inputs.instance.as_str()));
         rt.block_on(read_state(&client, &inputs, global.timeout))?

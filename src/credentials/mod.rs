@@ -29,6 +29,7 @@ mod keyring;
 mod memory;
 mod profile;
 pub mod refusals;
+pub mod run_lock;
 pub mod transaction;
 
 /// What a secret is shown as when it is not revealed: the same width whatever its length.
@@ -44,6 +45,7 @@ pub use self::profile::{
     ConfigDir, Profile, CONFIG_DIR_ENV,
 };
 pub use refusals::Refusals;
+pub use run_lock::RunLock;
 pub use transaction::{store_all, Stored, ToStore};
 
 /// The secrets snconnect keeps for a profile. The key strings are part of what users see in their

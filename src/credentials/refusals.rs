@@ -24,6 +24,20 @@ use super::fsutil::{ensure_private_dir, write_private_atomically};
 /// Overrides the state directory (tests; installations that keep state elsewhere).
 pub const STATE_DIR_ENV: &str = "SNCONNECT_STATE_DIR";
 
+/// snconnect's state directory: `SNCONNECT_STATE_DIR` if set, else the platform's
+/// (`~/.local/state/snconnect`; where a platform has none, its local data directory).
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "snconnect")?;
+    Some(
+        dirs.state_dir()
+            .unwrap_or_else(|| dirs.data_local_dir())
+            .to_path_buf(),
+    )
+}
+
 /// The refusals remembered in one state directory.
 #[derive(Debug, Clone)]
 pub struct Refusals {
@@ -37,12 +51,7 @@ impl Refusals {
     /// `SNCONNECT_STATE_DIR` if set, else the platform's state directory for snconnect
     /// (`~/.local/state/snconnect`; where a platform has none, its local data directory).
     pub fn resolve() -> Option<Refusals> {
-        if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
-            return Some(Refusals::at(PathBuf::from(dir)));
-        }
-        let dirs = directories::ProjectDirs::from("", "", "snconnect")?;
-        let dir = dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir());
-        Some(Refusals::at(dir.to_path_buf()))
+        state_dir().map(Refusals::at)
     }
 
     pub fn at(dir: PathBuf) -> Refusals {

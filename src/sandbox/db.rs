@@ -494,6 +494,19 @@ impl Db {
                     row.insert("client_secret".into(), random_token(16));
                 }
             }
+            // sys_user.user_name is a unique field on real instances (facts sheet, Corrections 8),
+            // so a second insert of the same name fails; oauth_entity names are not unique, and a
+            // race there makes a duplicate, as it would on an instance.
+            "sys_user" => {
+                let name = row.get("user_name").cloned().unwrap_or_default();
+                if !name.is_empty() && self.user_by_name(&name).is_some() {
+                    return Err(DbError::BusinessRule {
+                        table: table.to_string(),
+                        rule: "Unique Key violation detected by database".to_string(),
+                        detail: format!("user_name '{name}' already exists"),
+                    });
+                }
+            }
             "sys_user_has_role" => {
                 self.check_reference(table, row, "user", "sys_user", "Validate user role")?;
                 self.check_reference(table, row, "role", "sys_user_role", "Validate user role")?;

@@ -494,3 +494,58 @@ fn a_repair_without_the_service_credentials_says_how_to_prove_the_connection() {
     // Nothing was generated or stored, so revealing stored secrets would show nothing.
     assert!(!all.contains("credentials show"), "{all}");
 }
+
+/// Issue 12: two applies at once on one machine leave exactly one OAuth entry and one user, and
+/// both runs end agreeing with the instance.
+#[test]
+fn two_concurrent_applies_make_one_entry_and_one_user() {
+    // Latency on every request makes each run take a second or more, so the two overlap however
+    // the threads are scheduled (without the lock, both then create an entry and a user).
+    let sandbox = snconnect::sandbox::Sandbox::start(snconnect::sandbox::SandboxConfig {
+        allow_acl_insert: true,
+        latency: std::time::Duration::from_millis(60),
+        ..snconnect::sandbox::SandboxConfig::scenario("empty")
+    })
+    .unwrap();
+    crate::support::install_app_by_hand(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let url = sandbox.url();
+    let runs: Vec<crate::support::Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    crate::support::Run::of(&mut crate::support::apply_cmd(
+                        dir.path(),
+                        &url,
+                        &[],
+                        &[],
+                    ))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert!(run.code == 0 || run.code == 1, "{}", run.all());
+    }
+    let (entries, users) = sandbox.with_db(|db| {
+        (
+            db.find("oauth_entity", "name=incident.io").len(),
+            db.find("sys_user", "user_name=incident.io").len(),
+        )
+    });
+    assert_eq!(
+        (entries, users),
+        (1, 1),
+        "{}\n{}",
+        runs[0].all(),
+        runs[1].all()
+    );
+    assert!(
+        runs.iter()
+            .any(|r| r.stderr.contains("waiting for it to finish")),
+        "one run waited for the other:\n{}\n{}",
+        runs[0].stderr,
+        runs[1].stderr
+    );
+}
