@@ -118,6 +118,8 @@ struct Inner {
     instance: Instance,
     max_attempts: u32,
     backoff_base: Duration,
+    /// The longest any wait may be: the request timeout (`--timeout`).
+    timeout: Duration,
     logger: Logger,
     counters: Counters,
 }
@@ -207,6 +209,7 @@ impl Client {
                 instance: instance.clone(),
                 max_attempts: opts.max_attempts.max(1),
                 backoff_base: opts.backoff_base,
+                timeout: opts.timeout,
                 logger: Logger::new(opts.verbose, opts.log.clone()),
                 counters: Counters::default(),
             }),
@@ -387,9 +390,13 @@ impl Client {
                 Ok(value) => return Ok(Answer { value, headers }),
                 Err(mut err) => {
                     err.attempts = attempt;
-                    if attempt < max && call.policy.allows(&err.kind) {
+                    let retry_after = parse_retry_after(&headers);
+                    // A Retry-After longer than the timeout is not waited out: the run ends now
+                    // and says until when the instance asked to be left alone.
+                    let beyond = retry_after.is_some_and(|d| d > inner.timeout);
+                    if attempt < max && call.policy.allows(&err.kind) && !beyond {
                         let wait =
-                            backoff(attempt, parse_retry_after(&headers), inner.backoff_base);
+                            backoff(attempt, retry_after, inner.backoff_base).min(inner.timeout);
                         inner
                             .logger
                             .line(&format!("snconnect: retrying in {} ms", wait.as_millis()));

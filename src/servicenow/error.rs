@@ -240,10 +240,23 @@ impl SnError {
                 "no record found: it does not exist, or ACLs hide it from this account (404)".into()
             }
             ErrorKind::RateLimited { retry_after } => match retry_after {
-                Some(d) => format!(
-                    "the instance's rate limit was exceeded (429, retry after {} s)",
-                    d.as_secs()
-                ),
+                Some(d) => {
+                    let until = std::time::SystemTime::now()
+                        .checked_add(*d)
+                        .filter(|t| {
+                            t.duration_since(std::time::UNIX_EPOCH)
+                                .is_ok_and(|since| since.as_secs() < 253_402_300_800)
+                        })
+                        .map_or(
+                            "a date past the year 9999".to_string(),
+                            httpdate::fmt_http_date,
+                        );
+                    format!(
+                        "the instance's rate limit was exceeded (429, retry after {} s: rate \
+                         limited until {until})",
+                        d.as_secs()
+                    )
+                }
                 None => "the instance's rate limit was exceeded (429)".into(),
             },
             ErrorKind::Server { status } => format!("the instance failed with HTTP {status}"),

@@ -208,6 +208,41 @@ async fn a_429_with_retry_after_is_retried_then_succeeds() {
     assert_eq!(c.stats().requests, 2);
 }
 
+/// Issue 12: a Retry-After beyond the timeout is not waited out (it once took 90 s with
+/// `--timeout 5` and a Retry-After of 10^9); the run ends at once and says until when.
+#[tokio::test]
+async fn a_retry_after_beyond_the_timeout_ends_at_once_saying_until_when() {
+    let router = Router::new().route(
+        "/api/now/table/incident",
+        get(|| async {
+            let mut r = json_response(429, error_body("Rate limit exceeded", None));
+            r.headers_mut()
+                .insert("Retry-After", HeaderValue::from_static("1000000000"));
+            r
+        }),
+    );
+    let (url, seen) = serve(router).await;
+    let opts = ClientOptions {
+        timeout: Duration::from_secs(5),
+        ..options()
+    };
+    let c = client_for(&url, &opts);
+    let started = Instant::now();
+    let err = c
+        .session(admin())
+        .list("incident", &ListRequest::new().limit(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::RateLimited { .. }), "{err:?}");
+    assert_eq!(seen.hits(), 1, "not retried");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains("rate limited until"), "{err}");
+}
+
 #[tokio::test]
 async fn a_503_is_retried_up_to_max_attempts_then_classified_as_server() {
     let router = Router::new().route(

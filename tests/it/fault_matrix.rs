@@ -424,7 +424,9 @@ fn row_429_on_the_token_endpoint() {
     assert_eq!(json.codes("connect"), ["connect.token_failed"], "{json:#}");
     let text = json.messages("connect");
     assert!(
-        text.contains("the instance's rate limit was exceeded (429, retry after 1 s)"),
+        text.contains(
+            "the instance's rate limit was exceeded (429, retry after 1 s: rate limited until"
+        ),
         "{text}"
     );
     assert_eq!(front.requests().iter().filter(|r| r.is_token()).count(), 1);
