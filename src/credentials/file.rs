@@ -64,7 +64,10 @@ impl PlainFileStore {
         toml::from_str(&text).map_err(|e| StoreError::Corrupt {
             path: self.path.clone(),
             detail: match e.span() {
-                Some(span) => format!("not valid TOML near byte {}", span.start),
+                Some(span) => {
+                    let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                    format!("not valid TOML at line {line}")
+                }
                 None => "not valid TOML".to_owned(),
             },
         })
@@ -330,6 +333,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("s.toml"), "{err}");
+        assert!(err.contains("not valid TOML at line 2"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
     }
 
