@@ -96,7 +96,9 @@ enum SecretState {
         value: secrecy::SecretString,
     },
     NotStored,
+    /// Could not be read; `corrupt` when the plain file is broken rather than the keyring away.
     Unknown(String),
+    Corrupt(String),
 }
 
 /// Prints the profile and where each of its secrets is stored.
@@ -109,6 +111,9 @@ pub fn show(opts: &mut CredentialsOptions<'_>, profile: &str, reveal: bool) -> R
             let state = match opts.secrets.lookup(profile, kind) {
                 Lookup::Found { value, backend } => SecretState::Stored { backend, value },
                 Lookup::NotStored => SecretState::NotStored,
+                Lookup::Unreadable(e @ crate::credentials::StoreError::Corrupt { .. }) => {
+                    SecretState::Corrupt(e.to_string())
+                }
                 Lookup::Unreadable(e) => SecretState::Unknown(e.to_string()),
             };
             (kind, state)
@@ -174,7 +179,7 @@ fn show_json(
                 entry.insert("stored".into(), false.into());
                 entry.insert("backend".into(), Value::Null);
             }
-            SecretState::Unknown(why) => {
+            SecretState::Unknown(why) | SecretState::Corrupt(why) => {
                 entry.insert("stored".into(), Value::Null);
                 entry.insert("backend".into(), Value::Null);
                 entry.insert("problem".into(), why.clone().into());
@@ -259,6 +264,8 @@ fn show_human(
             }
             SecretState::NotStored => "not stored".to_owned(),
             SecretState::Unknown(_) => "unknown: the keyring could not be read".to_owned(),
+            // The broken file is named, with the line, not blamed on the keyring.
+            SecretState::Corrupt(why) => format!("unknown: {why}"),
         };
         s.push_str(&format!("  {:<22} {line}\n", kind.label()));
     }
@@ -452,6 +459,20 @@ mod tests {
         let (_, text) = run_show(&f.dir, keyring_with_secrets(), Format::Json, true);
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["secrets"]["password"]["value"], "pw-Kx7m2");
+    }
+
+    #[test]
+    fn show_names_a_corrupt_secrets_file_and_its_line_instead_of_blaming_the_keyring() {
+        let f = fixture();
+        save_acme(&f.dir);
+        let path = f.dir.plain_secrets_path();
+        std::fs::write(&path, "[acme]\nclient_secret = \"hunter2-unterminated\n").unwrap();
+        let keyring = MemoryStore::unavailable(Unavailable::NoSessionBus);
+        let (_, text) = run_show(&f.dir, keyring, Format::Human, false);
+        assert!(text.contains("not valid TOML at line 2"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(!text.contains("the keyring could not be read"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
     }
 
     #[test]
