@@ -354,10 +354,14 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let need_acls = need(CheckId::TaskAcls) && plan.path == SetupPath::App;
     let need_held = need(CheckId::Roles) || need_acls;
     let session = &admin_session;
-    let bearer = match &token {
-        Some((Ok(t), _)) => Some(client.session(Auth::Bearer(t.access_token.clone()))),
-        _ => None,
-    };
+    // The service user's session, once a token was minted.
+    let bearer_of =
+        |token: &Option<(Result<crate::servicenow::TokenResponse, SnError>, Duration)>| match token
+        {
+            Some((Ok(t), _)) => Some(client.session(Auth::Bearer(t.access_token.clone()))),
+            _ => None,
+        };
+    let bearer = bearer_of(&token);
     let store_q = queries::store_app();
     let custom_q = queries::custom_app();
     let entries_q = queries::oauth_entries(service.map(|(id, _, _)| id));
@@ -420,19 +424,10 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
                 refused_at,
                 accept_lockout_risk: plan.accept_lockout_risk,
             };
-            let ctx = crate::checks::Context {
-                path: plan.path,
-                username: plan.username.clone(),
-                client_id: plan.client_id.clone(),
-                links: crate::checks::Links::new(client.instance().as_str()),
-            };
+            let ctx = crate::checks::run::context(plan, client.instance().as_str());
             if connect::withheld(&gate, &ctx).is_none() {
                 token = grant().await;
-                let bearer = match &token {
-                    Some((Ok(t), _)) => Some(client.session(Auth::Bearer(t.access_token.clone()))),
-                    _ => None,
-                };
-                (probes, probe_time) = probe_tables(bearer).await;
+                (probes, probe_time) = probe_tables(bearer_of(&token)).await;
             }
         }
     }
