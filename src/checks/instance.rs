@@ -53,6 +53,22 @@ pub enum Answer {
     },
 }
 
+impl Answer {
+    /// The instance itself answered as ServiceNow, whatever became of the admin's credentials:
+    /// the service user's side may still go ahead. Everything else blocks the whole run (see
+    /// [`blocks_run`], which also stops the admin-side checks when the admin was refused).
+    pub fn instance_usable(&self) -> bool {
+        matches!(
+            self,
+            Answer::SignedIn { .. }
+                | Answer::Rejected { .. }
+                | Answer::RefusedBefore { .. }
+                | Answer::AnonymousAccepted
+                | Answer::AnonymousRejected
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
     pub admin: AdminLogin,

@@ -46,10 +46,8 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
     let t = facts.timings;
     let instance_result = instance_result(facts, plan, instance);
     let blocked = instance::blocks_run(&instance_result);
-    let admin_rejected = matches!(
-        facts.answer,
-        instance::Answer::Rejected { .. } | instance::Answer::RefusedBefore { .. }
-    );
+    // Blocked although the instance answered: the admin's credentials were the problem.
+    let admin_rejected = blocked && facts.answer.instance_usable();
 
     let skip_reason = |id: CheckId| -> Option<Finding> {
         if !plan.selected(id) {

@@ -405,15 +405,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
 
     // Rounds 3 and 4: the token, only when nothing known says it would fail or lock the account,
     // then the probes with it.
-    let usable = matches!(
-        answer,
-        instance::Answer::SignedIn { .. }
-            | instance::Answer::Rejected { .. }
-            | instance::Answer::RefusedBefore { .. }
-            | instance::Answer::AnonymousAccepted
-            | instance::Answer::AnonymousRejected
-    );
-    if token.is_none() && usable {
+    if token.is_none() && answer.instance_usable() {
         if let Some((client_id, _, _)) = service {
             let gate = connect::Gate {
                 admin_facts: admin_ok,
