@@ -296,8 +296,8 @@ fn setup_with_a_wrong_admin_password_makes_one_login_attempt() {
     let log = sandbox.requests();
     assert_eq!(refused_logins(&log).len(), 1, "{log:#?}");
     assert_eq!(account(&sandbox, fixtures::ADMIN_USER), (1, false));
-    // The service user's identity is separate and right: its one token request went out in
-    // the same round trip and worked.
+    // The service user's identity is separate and right: with the admin refused nothing says
+    // its try must fail, so its one token request went out (after the admin's) and worked.
     assert_eq!(token_requests(&log), 1, "{log:#?}");
     assert_eq!(account(&sandbox, fixtures::SERVICE_USER), (0, false));
 }

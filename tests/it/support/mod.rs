@@ -159,26 +159,19 @@ pub fn snconnect_with_keyring(config_dir: &Path) -> Command {
 /// Puts back the session bus variables [`snconnect`] removed, as this process has them, when the
 /// bus is `scripts/test`'s private one (see [`snconnect_with_keyring`]).
 pub fn keep_session_bus(cmd: &mut Command) -> &mut Command {
-    if std::env::var("SNCONNECT_TEST_SECRET_SERVICE").as_deref() != Ok("1") {
-        return cmd;
-    }
-    for var in SESSION_BUS {
-        if let Some(value) = std::env::var_os(var) {
-            cmd.env(var, value);
-        }
-    }
-    cmd
+    cmd.envs(private_session_bus())
 }
 
-/// [`keep_session_bus`] for a plain process (the pty driver's), without the check: the caller
-/// decides that the bus is the private one.
-pub fn restore_session_bus(cmd: &mut StdCommand) -> &mut StdCommand {
-    for var in SESSION_BUS {
-        if let Some(value) = std::env::var_os(var) {
-            cmd.env(var, value);
-        }
+/// The session bus variables of this process when its bus is `scripts/test`'s private one (with
+/// the throwaway keyring), else none: what a child may be given back after [`without_session_bus`].
+pub fn private_session_bus() -> Vec<(&'static str, std::ffi::OsString)> {
+    if std::env::var("SNCONNECT_TEST_SECRET_SERVICE").as_deref() != Ok("1") {
+        return Vec::new();
     }
-    cmd
+    SESSION_BUS
+        .iter()
+        .filter_map(|var| std::env::var_os(var).map(|value| (*var, value)))
+        .collect()
 }
 
 /// What one run of the binary produced.

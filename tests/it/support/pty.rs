@@ -46,10 +46,7 @@ impl Pty {
         // The same scrub as every other run of the binary; the session bus comes back only when
         // it is scripts/test's private one with its throwaway keyring, so a developer's own
         // keyring never receives the fixture secrets.
-        super::without_session_bus(&mut cmd);
-        if std::env::var("SNCONNECT_TEST_SECRET_SERVICE").as_deref() == Ok("1") {
-            super::restore_session_bus(&mut cmd);
-        }
+        super::without_session_bus(&mut cmd).envs(super::private_session_bus());
         cmd.env("SNCONNECT_CONFIG_DIR", config_dir)
             .env("SNCONNECT_STATE_DIR", config_dir.join("state"))
             .env("TERM", "xterm")
