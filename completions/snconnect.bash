@@ -101,7 +101,7 @@ _snconnect() {
 
     case "${cmd}" in
         snconnect)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --ca-cert --help --version setup verify apply credentials demo sandbox completions man help"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version setup verify apply credentials demo sandbox completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,6 +119,10 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -131,7 +135,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__apply)
-            opts="-y -v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --dry-run --yes --email --insecure-storage --reveal --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-y -v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --dry-run --yes --email --insecure-storage --reveal --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +181,10 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -189,7 +197,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__completions)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --ca-cert --help --version bash elvish fish powershell zsh"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,6 +212,10 @@ _snconnect() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -219,7 +231,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --ca-cert --help --version show forget help"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version show forget help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,6 +249,10 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -249,7 +265,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials__subcmd__forget)
-            opts="-v -h -V --profile --instance --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --profile --instance --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +288,10 @@ _snconnect() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -343,7 +363,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials__subcmd__show)
-            opts="-v -h -V --profile --instance --reveal --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --profile --instance --reveal --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +389,10 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -381,7 +405,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__demo)
-            opts="-v -h -V --scenario --path --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --scenario --path --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +428,10 @@ _snconnect() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -587,7 +615,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__man)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -605,6 +633,10 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -617,7 +649,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__sandbox)
-            opts="-v -h -V --port --scenario --list-scenarios --allow-acl-insert --lockout-threshold --latency-ms --rate-limit --server-errors --server-error-status --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --port --scenario --list-scenarios --allow-acl-insert --lockout-threshold --latency-ms --rate-limit --server-errors --server-error-status --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,6 +695,10 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -675,7 +711,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__setup)
-            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --apply --yes --insecure-storage --reveal --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --apply --yes --insecure-storage --reveal --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -717,6 +753,10 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -729,7 +769,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__verify)
-            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --format --no-input --color --verbose --timeout --ca-cert --help --version"
+            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -776,6 +816,10 @@ _snconnect() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_snconnect_global_optspecs
-    string join \n format= no-input color= v/verbose timeout= ca-cert= h/help V/version
+    string join \n format= no-input color= v/verbose timeout= deadline= ca-cert= h/help V/version
 end
 
 function __fish_snconnect_needs_command
@@ -31,6 +31,7 @@ complete -c snconnect -n "__fish_snconnect_needs_command" -l color -d 'When to u
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_needs_command" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_needs_command" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_needs_command" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_needs_command" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_needs_command" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -59,6 +60,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l color -d '
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
@@ -92,6 +94,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l color -d 
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
@@ -118,6 +121,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l color -d '
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
@@ -137,6 +141,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -154,6 +159,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __f
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l reveal -d 'Print the secrets, for pasting into incident.io'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
@@ -169,6 +175,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __f
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -187,6 +194,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l color -d 'W
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -206,6 +214,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l color -d
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l list-scenarios -d 'Print the scenario names with a line each, then exit'
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l allow-acl-insert -d 'Let REST inserts into sys_security_acl succeed (real instances refuse them without elevation)'
@@ -220,6 +229,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l colo
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -232,6 +242,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'

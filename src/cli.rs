@@ -56,6 +56,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
 
+    /// Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no
+    /// such limit, since it waits for you.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
+    pub deadline: u64,
+
     /// An extra trusted root certificate (PEM), for TLS-inspecting proxies.
     #[arg(long, global = true, value_name = "PATH")]
     pub ca_cert: Option<PathBuf>,

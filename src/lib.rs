@@ -6,7 +6,8 @@
 //! - [`cli`] holds the clap types only, mapped onto [`model`]; [`commands`] has one file per command.
 //! - [`inputs`] are a run's inputs, resolved once by `commands::inputs`; [`flows`] are verify
 //!   and apply as the commands and the wizard share them.
-//! - [`instance`] normalises what the user types as an instance into `https://host`.
+//! - [`instance`] normalises what the user types as an instance into `https://host`;
+//!   [`localfile`] reads the local files it is pointed at, bounded.
 //! - [`servicenow`] is a REST client that knows nothing about incident.io.
 //! - [`requirements`] is what incident.io needs, as data.
 //! - [`facts`] gathers what the instance holds, once; [`checks`] judges those facts into
@@ -26,6 +27,7 @@ pub mod facts;
 pub mod flows;
 pub mod inputs;
 pub mod instance;
+pub mod localfile;
 pub mod model;
 pub mod report;
 pub mod requirements;

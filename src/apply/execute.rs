@@ -7,7 +7,17 @@
 //!   inserting, or someone made it meanwhile — it is used instead. The plan's follow-up changes
 //!   to a record it meant to create are then skipped: that record was not made by this run, and
 //!   a fresh plan (the next `apply`) decides what it needs.
-//! - **Never a delete**, and only the fields and records the plan names are written.
+//! - **Another machine racing.** The lookup and the insert are two requests, so a run elsewhere
+//!   can insert the same record in between (the run lock only covers this machine). Right after
+//!   each insert the record is looked up again; when a twin is there, the oldest (by
+//!   `sys_created_on`, then `sys_id`, the order both runs see) is kept and this run deletes its
+//!   own, reporting [`StepOutcome::Raced`]. An insert the instance refuses because the twin came
+//!   first (`sys_user.user_name` is unique) is the same race. One window is left: when both
+//!   inserts fall in the same second, the earlier run has already looked and seen no twin, and
+//!   the later one's sys_id sorts first, both are kept; `verify` then reports the duplicate
+//!   (`oauth_app.duplicate`). No unique key exists on `oauth_entity` to close it.
+//! - **Never a delete** other than that one: only the fields and records the plan names are
+//!   written.
 //! - **Refusals are expected.** ServiceNow refuses ACL writes over REST unless the session is
 //!   elevated to `security_admin`, which only an interactive UI session can be. A refused step
 //!   brings its by-hand fallback into the outcome and the rest of the plan carries on.
@@ -67,12 +77,24 @@ pub enum StepOutcome {
     Updated {
         sys_id: String,
     },
+    /// Another run inserted the same record at the same time; `kept` is the one that stays (the
+    /// older), and `removed` this run's own insert, deleted again (`None` when the instance
+    /// refused this run's insert because the twin was there first).
+    Raced {
+        kept: String,
+        removed: Option<String>,
+    },
     /// The instance refused the write (403); the step's by-hand fallback is in the outcome.
     Refused {
         message: String,
     },
     Failed {
         message: String,
+        /// The request may have been carried out all the same: it was sent and the answer was
+        /// lost or a gateway's error (a proxy's 502 after forwarding), so its values may be on
+        /// the instance.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        uncertain: bool,
     },
     /// Not attempted.
     Skipped {
@@ -84,11 +106,33 @@ impl StepOutcome {
     pub fn succeeded(&self) -> bool {
         matches!(
             self,
-            StepOutcome::Created { .. } | StepOutcome::Found { .. } | StepOutcome::Updated { .. }
+            StepOutcome::Created { .. }
+                | StepOutcome::Found { .. }
+                | StepOutcome::Updated { .. }
+                | StepOutcome::Raced { .. }
         )
     }
 
-    /// Whether the step wrote to the instance.
+    /// Whether the record the step stands for is another run's (found before inserting, or kept
+    /// after a race): its follow-up changes are not this run's to make.
+    pub fn not_ours(&self) -> bool {
+        matches!(self, StepOutcome::Found { .. } | StepOutcome::Raced { .. })
+    }
+
+    /// Whether the step's values may be on the instance: it wrote them, or its request was sent
+    /// and the answer lost.
+    pub fn may_have_written(&self) -> bool {
+        self.wrote()
+            || matches!(
+                self,
+                StepOutcome::Failed {
+                    uncertain: true,
+                    ..
+                }
+            )
+    }
+
+    /// Whether the step's own values are on the instance now (a raced insert's are not).
     pub fn wrote(&self) -> bool {
         matches!(
             self,
@@ -100,7 +144,8 @@ impl StepOutcome {
         match self {
             StepOutcome::Created { sys_id }
             | StepOutcome::Found { sys_id }
-            | StepOutcome::Updated { sys_id } => Some(sys_id),
+            | StepOutcome::Updated { sys_id }
+            | StepOutcome::Raced { kept: sys_id, .. } => Some(sys_id),
             _ => None,
         }
     }
@@ -137,6 +182,37 @@ impl Outcome {
     /// How many writes reached the instance.
     pub fn writes(&self) -> usize {
         self.results.iter().filter(|r| r.outcome.wrote()).count()
+    }
+
+    /// The secrets `plan` meant to set that went unused because the record they were for is
+    /// another run's: found before inserting, or kept after a race (its own step, or the step
+    /// that made the record it updates, is [`StepOutcome::not_ours`]), and no step wrote them.
+    /// A stored copy would make the next run log in with a value that record never had; the
+    /// value stored before this run belongs to it, if to anything. A secret whose write failed
+    /// or was skipped for another reason stays: the next `apply` finds its record and sets it.
+    pub fn secrets_unused(&self, plan: &Plan) -> Vec<SecretKind> {
+        let outcome_of = |id: &str| self.results.iter().find(|r| r.id == id).map(|r| &r.outcome);
+        let carries = |step: &Step, kind: SecretKind| {
+            step.fields
+                .iter()
+                .any(|(_, v)| matches!(v, Value::Secret(k) if *k == kind))
+        };
+        let for_another_runs_record = |step: &Step| {
+            outcome_of(&step.id).is_some_and(StepOutcome::not_ours)
+                || matches!(&step.action, Action::Update(Value::CreatedBy(creator))
+                    if outcome_of(creator).is_some_and(StepOutcome::not_ours))
+        };
+        let mut kinds: Vec<SecretKind> = Vec::new();
+        for kind in [SecretKind::ClientSecret, SecretKind::Password] {
+            let steps: Vec<&Step> = plan.steps.iter().filter(|s| carries(s, kind)).collect();
+            let written = steps
+                .iter()
+                .any(|s| outcome_of(&s.id).is_some_and(StepOutcome::may_have_written));
+            if !written && steps.iter().any(|s| for_another_runs_record(s)) {
+                kinds.push(kind);
+            }
+        }
+        kinds
     }
 
     /// Whether an ACL write was refused (the platform's elevation rule).
@@ -190,7 +266,13 @@ pub async fn execute(
             let prepared = match prepare(step, &outcomes, secrets) {
                 Ok(p) => p,
                 Err(message) => {
-                    outcomes.insert(step.id.clone(), StepOutcome::Failed { message });
+                    outcomes.insert(
+                        step.id.clone(),
+                        StepOutcome::Failed {
+                            message,
+                            uncertain: false,
+                        },
+                    );
                     continue;
                 }
             };
@@ -210,6 +292,7 @@ pub async fn execute(
                 .entry(step.id.clone())
                 .or_insert_with(|| StepOutcome::Failed {
                     message: "the write stopped unexpectedly; run apply again".into(),
+                    uncertain: false,
                 });
         }
         pending = waiting;
@@ -261,11 +344,21 @@ fn readiness(step: &Step, outcomes: &HashMap<String, StepOutcome>) -> Readiness 
     }
     // Follow-up changes to a record the plan meant to create, which turned out to exist already.
     if let Action::Update(Value::CreatedBy(creator)) = &step.action {
-        if let Some(StepOutcome::Found { .. }) = outcomes.get(creator) {
-            return Readiness::Skip(format!(
-                "the record of step {creator} already existed, so this run leaves it as it is; \
-                 run apply again to plan from what is there now"
-            ));
+        match outcomes.get(creator) {
+            Some(StepOutcome::Found { .. }) => {
+                return Readiness::Skip(format!(
+                    "the record of step {creator} already existed, so this run leaves it as it \
+                     is; run apply again to plan from what is there now"
+                ));
+            }
+            Some(StepOutcome::Raced { .. }) => {
+                return Readiness::Skip(format!(
+                    "the record of step {creator} is the one another run made at the same time, \
+                     so this run leaves it as it is; run apply again to plan from what is there \
+                     now"
+                ));
+            }
+            _ => {}
         }
     }
     Readiness::Ready
@@ -344,7 +437,7 @@ async fn run(session: &Session, p: Prepared) -> StepOutcome {
             Err(e) => refusal_or_failure(&p.table, &e),
         };
     }
-    if let Some(query) = p.natural_key {
+    if let Some(query) = p.natural_key.clone() {
         let req = ListRequest::new()
             .query(query)
             .fields(&["sys_id"])
@@ -364,20 +457,25 @@ async fn run(session: &Session, p: Prepared) -> StepOutcome {
                              apply does not insert another; check it by hand",
                             p.table
                         ),
+                        uncertain: false,
                     };
                 }
             }
             Err(e) => {
                 return StepOutcome::Failed {
                     message: format!("could not look for an existing record first: {e}"),
+                    uncertain: false,
                 }
             }
         }
     }
     match session.create(&p.table, p.body, opts).await {
         Ok(record) => match record.sys_id() {
-            Some(id) => StepOutcome::Created {
-                sys_id: id.to_string(),
+            Some(id) => match &p.natural_key {
+                Some(key) => settle_race(session, &p.table, key, id).await,
+                None => StepOutcome::Created {
+                    sys_id: id.to_string(),
+                },
             },
             None => StepOutcome::Failed {
                 message: format!(
@@ -385,9 +483,80 @@ async fn run(session: &Session, p: Prepared) -> StepOutcome {
                      again (it looks the record up before inserting)",
                     p.table
                 ),
+                uncertain: true,
             },
         },
-        Err(e) => refusal_or_failure(&p.table, &e),
+        Err(e) => {
+            // Refused because the same record appeared since the lookup (a unique key such as
+            // sys_user.user_name): another run's insert won the race.
+            if let (Some(key), true) = (&p.natural_key, maybe_unique_key(&e)) {
+                if let Ok(Some(twin)) = oldest(session, &p.table, key).await {
+                    return StepOutcome::Raced {
+                        kept: twin,
+                        removed: None,
+                    };
+                }
+            }
+            refusal_or_failure(&p.table, &e)
+        }
+    }
+}
+
+/// Whether the instance answered an insert with an error that a unique key can cause. How a
+/// unique-key violation comes back is not documented (a business rule's 403 and a 400 are both
+/// reported, and a 500 too), so 403 and 400 count; an ACL refusal does not. A 5xx or no answer at
+/// all does not either: a gateway's 502 can follow an insert that happened, and that record is
+/// this run's own (see `StepOutcome::Failed::uncertain`).
+fn maybe_unique_key(e: &crate::servicenow::SnError) -> bool {
+    matches!(
+        e.kind,
+        ErrorKind::Forbidden(ForbiddenKind::BusinessRule | ForbiddenKind::Other)
+            | ErrorKind::BadRequest { .. }
+    )
+}
+
+/// The oldest record matching `key`, in the order every racing run sees: `sys_created_on`, then
+/// `sys_id` (creation times have whole seconds).
+async fn oldest(session: &Session, table: &str, key: &str) -> Result<Option<String>, String> {
+    let req = ListRequest::new()
+        .query(format!("{key}^ORDERBYsys_created_on^ORDERBYsys_id"))
+        .fields(&["sys_id"])
+        .limit(1)
+        .exclude_reference_link(true);
+    match session.list(table, &req).await {
+        Ok(page) => Ok(page
+            .records
+            .first()
+            .and_then(|r| r.sys_id())
+            .map(str::to_string)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Right after inserting `ours`: when another run inserted the same record meanwhile and its
+/// twin is older, this run deletes its own and uses the twin.
+async fn settle_race(session: &Session, table: &str, key: &str, ours: &str) -> StepOutcome {
+    let created = || StepOutcome::Created {
+        sys_id: ours.to_string(),
+    };
+    let kept = match oldest(session, table, key).await {
+        Ok(Some(id)) if id != ours => id,
+        // Ours is the oldest (or the only one), or the re-read failed: the insert stands, and
+        // verify reports a duplicate if one is left.
+        _ => return created(),
+    };
+    match session.delete(table, ours).await {
+        Ok(()) => StepOutcome::Raced {
+            kept,
+            removed: Some(ours.to_string()),
+        },
+        Err(e) => StepOutcome::Failed {
+            message: format!(
+                "another run inserted the same record into {table} ({kept}) at the same time, \
+                 and removing this run's copy ({ours}) failed: {e}; delete {ours} by hand"
+            ),
+            uncertain: true,
+        },
     }
 }
 
@@ -418,6 +587,15 @@ fn refusal_or_failure(table: &str, e: &crate::servicenow::SnError) -> StepOutcom
         },
         _ => StepOutcome::Failed {
             message: e.to_string(),
+            uncertain: matches!(
+                e.kind,
+                ErrorKind::Server { .. }
+                    | ErrorKind::Timeout
+                    | ErrorKind::ConnectionLost
+                    | ErrorKind::MalformedJson
+                    | ErrorKind::TooLarge { .. }
+                    | ErrorKind::UnexpectedStatus { .. }
+            ),
         },
     }
 }
@@ -427,8 +605,14 @@ fn describe(id: &str, outcome: &StepOutcome) -> String {
         StepOutcome::Created { sys_id } => format!("created ({id}): {sys_id}"),
         StepOutcome::Found { sys_id } => format!("already there ({id}): {sys_id}, not inserted"),
         StepOutcome::Updated { sys_id } => format!("updated ({id}): {sys_id}"),
+        StepOutcome::Raced { kept, removed } => match removed {
+            Some(ours) => format!(
+                "raced ({id}): another run inserted the same record; kept {kept}, removed {ours}"
+            ),
+            None => format!("raced ({id}): another run inserted it first; using {kept}"),
+        },
         StepOutcome::Refused { message } => format!("refused ({id}): {message}"),
-        StepOutcome::Failed { message } => format!("failed ({id}): {message}"),
+        StepOutcome::Failed { message, .. } => format!("failed ({id}): {message}"),
         StepOutcome::Skipped { reason } => format!("skipped ({id}): {reason}"),
     }
 }
@@ -470,6 +654,7 @@ mod tests {
             "a".to_string(),
             StepOutcome::Failed {
                 message: "x".into(),
+                uncertain: false,
             },
         );
         assert!(matches!(readiness(&follow, &outcomes), Readiness::Skip(_)));

@@ -27,6 +27,25 @@ pub struct SecretsReport {
     pub backend: Option<&'static str>,
     /// Generated values, shown only with `--reveal`.
     pub revealed: Vec<(SecretKind, SecretString)>,
+    /// What the store held for each generated secret before this run, to put back what was not
+    /// used. Never rendered.
+    pub earlier: Vec<(SecretKind, Option<SecretString>)>,
+    /// Generated secrets that no write set on the instance (the record was another run's), and
+    /// that were therefore put back to what the store held before.
+    pub put_back: Vec<SecretKind>,
+}
+
+impl SecretsReport {
+    /// Forgets the generated values of `kinds`, which were put back in the store.
+    pub fn mark_put_back(&mut self, kinds: &[SecretKind]) {
+        self.revealed.retain(|(k, _)| !kinds.contains(k));
+        self.put_back.extend_from_slice(kinds);
+    }
+
+    /// Whether any generated secret stayed in the store.
+    fn any_kept(&self) -> bool {
+        self.put_back.is_empty() || self.earlier.iter().any(|(k, _)| !self.put_back.contains(k))
+    }
 }
 
 fn step_number(plan: &Plan, id: &str) -> Option<usize> {
@@ -233,6 +252,7 @@ fn outcome_word(o: &StepOutcome) -> &'static str {
     match o {
         StepOutcome::Created { .. } => "created",
         StepOutcome::Found { .. } => "found",
+        StepOutcome::Raced { .. } => "raced",
         StepOutcome::Updated { .. } => "updated",
         StepOutcome::Refused { .. } => "REFUSED",
         StepOutcome::Failed { .. } => "FAILED",
@@ -242,9 +262,10 @@ fn outcome_word(o: &StepOutcome) -> &'static str {
 
 fn outcome_mark(o: &StepOutcome) -> &'static str {
     match o {
-        StepOutcome::Created { .. } | StepOutcome::Found { .. } | StepOutcome::Updated { .. } => {
-            "✓"
-        }
+        StepOutcome::Created { .. }
+        | StepOutcome::Found { .. }
+        | StepOutcome::Updated { .. }
+        | StepOutcome::Raced { .. } => "✓",
         StepOutcome::Refused { .. } | StepOutcome::Failed { .. } => "✗",
         StepOutcome::Skipped { .. } => "-",
     }
@@ -285,7 +306,7 @@ pub fn outcome_body(outcome: &Outcome, secrets: &SecretsReport) -> String {
                 r.summary
             );
             match &r.outcome {
-                StepOutcome::Refused { message } | StepOutcome::Failed { message } => {
+                StepOutcome::Refused { message } | StepOutcome::Failed { message, .. } => {
                     let _ = writeln!(out, "      {message}");
                 }
                 StepOutcome::Skipped { reason } => {
@@ -293,6 +314,18 @@ pub fn outcome_body(outcome: &Outcome, secrets: &SecretsReport) -> String {
                 }
                 StepOutcome::Found { .. } => {
                     let _ = writeln!(out, "      already there, not inserted again");
+                }
+                StepOutcome::Raced { kept, removed } => {
+                    let what = match removed {
+                        Some(ours) => format!(
+                            "another run inserted the same record at the same time; the older \
+                             one ({kept}) is kept and this run's ({ours}) was deleted again"
+                        ),
+                        None => format!(
+                            "another run inserted it first ({kept}); this run uses that one"
+                        ),
+                    };
+                    let _ = writeln!(out, "      {what}");
                 }
                 _ => {}
             }
@@ -311,7 +344,19 @@ pub fn outcome_body(outcome: &Outcome, secrets: &SecretsReport) -> String {
         }
     }
     push_manual(&mut out, &outcome.manual);
-    if let Some(backend) = secrets.backend {
+    if !secrets.put_back.is_empty() {
+        let labels: Vec<&str> = secrets.put_back.iter().map(|k| k.label()).collect();
+        let _ =
+            writeln!(
+            out,
+            "\nThe generated {} never reached the instance (the record there is another run's), \
+             so {} not kept: profile '{}' holds what it held before this run.",
+            labels.join(" and the generated "),
+            if labels.len() == 1 { "it is" } else { "they are" },
+            secrets.profile
+        );
+    }
+    if let Some(backend) = secrets.backend.filter(|_| secrets.any_kept()) {
         let _ = writeln!(
             out,
             "\nGenerated secrets are stored in {backend} under profile '{}'.",
@@ -338,6 +383,9 @@ struct SecretOut<'a> {
     kind: &'static str,
     source: SecretSource,
     stored_in: Option<&'static str>,
+    /// Generated, but never set on the instance, so not kept (see `SecretsReport::put_back`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    put_back: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a str>,
 }
@@ -388,9 +436,12 @@ pub fn outcome_json(
                 kind: s.kind.as_str(),
                 source: s.source,
                 stored_in: match s.source {
-                    SecretSource::Generated => secrets.backend,
-                    SecretSource::Supplied => None,
+                    SecretSource::Generated if !secrets.put_back.contains(&s.kind) => {
+                        secrets.backend
+                    }
+                    _ => None,
                 },
+                put_back: secrets.put_back.contains(&s.kind),
                 value: secrets
                     .revealed
                     .iter()
@@ -486,7 +537,7 @@ mod tests {
         let hidden = SecretsReport {
             profile: "acme".into(),
             backend: Some("memory"),
-            revealed: vec![],
+            ..SecretsReport::default()
         };
         let text = outcome_human(&plan, &outcome, &hidden);
         assert!(

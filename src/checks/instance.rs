@@ -23,7 +23,11 @@ pub enum Answer {
     Unreachable {
         detail: String,
     },
-    Timeout,
+    /// No answer in time: within the request timeout, or (`deadline`, seconds) before the
+    /// run's whole time ran out.
+    Timeout {
+        deadline: Option<u64>,
+    },
     Tls {
         detail: String,
     },
@@ -47,7 +51,11 @@ pub enum Answer {
     ServerError {
         status: u16,
     },
-    RateLimited,
+    /// 429 after retries, or with a `Retry-After` beyond what the run may wait; `detail` says
+    /// until when.
+    RateLimited {
+        detail: String,
+    },
     Unexpected {
         detail: String,
     },
@@ -97,7 +105,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                  a subdomain like `acme` means acme.service-now.com",
             ),
         ),
-        Answer::Timeout => Some(
+        Answer::Timeout { deadline: None } => Some(
             Finding::error(
                 FindingCode::InstanceTimeout,
                 format!(
@@ -106,6 +114,15 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 ),
             )
             .fix("check your network or proxy, or allow longer with --timeout SECS"),
+        ),
+        Answer::Timeout {
+            deadline: Some(secs),
+        } => Some(
+            Finding::error(
+                FindingCode::InstanceTimeout,
+                format!("{host} did not answer before the run's time ({secs} s) ran out"),
+            )
+            .fix("check your network or proxy, or allow the whole run longer with --deadline SECS"),
         ),
         Answer::Tls { detail } => Some(
             Finding::error(
@@ -210,10 +227,10 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             )
             .fix("the instance is unwell or being upgraded: try again later"),
         ),
-        Answer::RateLimited => Some(
+        Answer::RateLimited { detail } => Some(
             Finding::error(
                 FindingCode::InstanceRateLimited,
-                format!("{host} kept answering 429 (rate limited) after retries"),
+                format!("{host} kept answering 429 (rate limited): {detail}"),
             )
             .fix("wait for the rate limit window to pass, then run again"),
         ),
@@ -330,7 +347,7 @@ mod tests {
                 true,
             ),
             (
-                facts(basic(), Answer::Timeout),
+                facts(basic(), Answer::Timeout { deadline: None }),
                 Status::Fail,
                 vec![C::InstanceTimeout],
                 true,
@@ -404,7 +421,7 @@ mod tests {
                 true,
             ),
             (
-                facts(basic(), Answer::RateLimited),
+                facts(basic(), Answer::RateLimited { detail: "x".into() }),
                 Status::Fail,
                 vec![C::InstanceRateLimited],
                 true,

@@ -25,7 +25,7 @@ use crate::apply::render::{self, SecretsReport};
 use crate::apply::{self, secrets as gen, Plan, Secrets};
 use crate::cli::{ApplyArgs, Format, GlobalArgs};
 use crate::commands::verify;
-use crate::credentials::{self, store_all, ConfigDir, StoreOptions, ToStore};
+use crate::credentials::{self, store_all, ConfigDir, SecretKind, StoreOptions, ToStore};
 use crate::exit::{Exit, UserError};
 use crate::flows;
 pub use crate::flows::apply::{active_client_id, admin_session, plan_inputs, read_state};
@@ -180,6 +180,26 @@ pub fn apply(
         rt.block_on(apply::execute(&session, &plan, &secrets, &log))
     };
 
+    // A generated secret for a record that turned out to be another run's is put back as it
+    // was: kept, it would be the wrong one at the next login.
+    let mut secrets = secrets;
+    let mut report = report;
+    let unset: Vec<SecretKind> = outcome
+        .secrets_unused(&plan)
+        .into_iter()
+        .filter(|k| plan.to_generate().contains(k))
+        .collect();
+    if !unset.is_empty() {
+        put_back_unset(&inputs, args, &unset, &mut report)?;
+        for kind in &unset {
+            match kind {
+                SecretKind::ClientSecret => secrets.client_secret = None,
+                SecretKind::Password => secrets.password = None,
+                SecretKind::AdminPassword => {}
+            }
+        }
+    }
+
     // The client id the integration uses: given, or read from the one entry now there.
     let client_id = match &inputs.client_id {
         Some(id) => Some(id.clone()),
@@ -306,6 +326,39 @@ fn save_profile(inputs: &Inputs, client_id: Option<&str>) {
     }
 }
 
+/// Puts the store back as it was for the generated secrets `kinds`, which never reached the
+/// instance, and notes it in `report`.
+fn put_back_unset(
+    inputs: &Inputs,
+    args: &ApplyArgs,
+    kinds: &[SecretKind],
+    report: &mut SecretsReport,
+) -> Result<()> {
+    let store = credentials::open_store(StoreOptions {
+        insecure_storage: args.insecure_storage,
+    })?;
+    let dir = ConfigDir::resolve()?;
+    let profile = flows::profile_after(&dir, inputs, inputs.client_id.as_deref());
+    {
+        let _critical = crate::ui::interrupt::critical();
+        credentials::transaction::put_back(&*store, &dir, profile, &report.earlier, kinds)
+            .map_err(|e| {
+                UserError::cannot_run(format!(
+                    "{e}; the stored {} was generated for a write that did not happen, so it \
+                     does not work: remove it with `snconnect credentials forget --profile {}`",
+                    kinds
+                        .iter()
+                        .map(|k| k.label())
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    inputs.profile
+                ))
+            })?;
+    }
+    report.mark_put_back(kinds);
+    Ok(())
+}
+
 /// The secrets a plan sends: the supplied ones, plus any the plan needs that nobody supplied,
 /// generated and stored in the profile's store before this returns. Fails closed (exit 3) when
 /// they cannot be stored, before anything is written to the instance. `reveal` keeps the
@@ -323,8 +376,7 @@ pub fn prepare_secrets(
     };
     let mut report = SecretsReport {
         profile: inputs.profile.clone(),
-        backend: None,
-        revealed: Vec::new(),
+        ..SecretsReport::default()
     };
     if plan.to_generate().is_empty() {
         return Ok((supplied, report));
@@ -338,12 +390,13 @@ pub fn prepare_secrets(
         secrets: generated,
         remove: Vec::new(),
     };
-    {
+    let stored = {
         let _critical = crate::ui::interrupt::critical();
         store_all(Some(&*store), &dir, &what).map_err(|e| {
             UserError::cannot_run(format!("{e}; nothing was written to the instance"))
-        })?;
-    }
+        })?
+    };
+    report.earlier = stored.earlier;
     if reveal {
         report.revealed = what.secrets;
     }

@@ -8,6 +8,7 @@ use crate::servicenow::{ErrorKind, SnError};
 pub fn for_error(error: &SnError) -> Option<&'static str> {
     Some(match &error.kind {
         ErrorKind::Timeout => "allow longer with --timeout SECS",
+        ErrorKind::DeadlinePassed { .. } => "allow the whole run longer with --deadline SECS",
         ErrorKind::Tls => "if a proxy inspects TLS traffic, pass its root certificate with --ca-cert PATH",
         ErrorKind::CaCert { .. } => "pass a readable PEM file to --ca-cert",
         ErrorKind::Connect | ErrorKind::Proxy | ErrorKind::ClientSetup => {
@@ -50,6 +51,12 @@ mod tests {
     fn the_inputs_that_change_the_outcome_are_named_here_and_only_here() {
         let cases = [
             (ErrorKind::Timeout, "--timeout"),
+            (
+                ErrorKind::DeadlinePassed {
+                    limit: std::time::Duration::from_secs(9),
+                },
+                "--deadline",
+            ),
             (ErrorKind::Tls, "--ca-cert"),
             (ErrorKind::Proxy, "HTTPS_PROXY"),
             (

@@ -63,8 +63,13 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
     target.password_stdin = false;
     let color = colour::for_stderr(global.color);
     let mut prompter = TerminalPrompter::new(color);
-    let mut checker = LiveChecker::new(crate::commands::verify::client_options(global), true)?;
-    let mut fixer = LiveChecker::new(crate::commands::verify::client_options(global), true)?;
+    // The wizard waits for a person between requests, so its run has no deadline.
+    let options = crate::servicenow::ClientOptions {
+        deadline: None,
+        ..crate::commands::verify::client_options(global)
+    };
+    let mut checker = LiveChecker::new(options.clone(), true)?;
+    let mut fixer = LiveChecker::new(options, true)?;
     // The wizard asks its own questions: resolution must not prompt.
     let mut quiet = global.clone();
     quiet.no_input = true;

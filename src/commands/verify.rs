@@ -51,6 +51,7 @@ pub fn client_options(global: &GlobalArgs) -> ClientOptions {
         timeout: std::time::Duration::from_secs(global.timeout.max(1)),
         ca_cert: global.ca_cert.clone(),
         verbose: global.verbose,
+        deadline: Some(std::time::Duration::from_secs(global.deadline.max(1))),
         ..ClientOptions::default()
     }
 }

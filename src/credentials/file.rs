@@ -48,17 +48,18 @@ impl PlainFileStore {
     }
 
     fn read(&self) -> Result<Table, StoreError> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Table::new()),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    action: "read",
-                    path: self.path.clone(),
-                    source,
-                })
-            }
-        };
+        let text =
+            match crate::localfile::read_small_text(&self.path, crate::localfile::MAX_LOCAL_FILE) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Table::new()),
+                Err(source) => {
+                    return Err(StoreError::Io {
+                        action: "read",
+                        path: self.path.clone(),
+                        source,
+                    })
+                }
+            };
         // The parser's message can quote the offending line, which may be a secret: keep only
         // where it is.
         toml::from_str(&text).map_err(|e| StoreError::Corrupt {

@@ -143,7 +143,8 @@ impl ConfigDir {
     pub fn load_profile(&self, name: &str) -> anyhow::Result<Option<Profile>> {
         validate_profile_name(name)?;
         let path = self.profile_path(name);
-        let text = match fs::read_to_string(&path) {
+        let text = match crate::localfile::read_small_text(&path, crate::localfile::MAX_LOCAL_FILE)
+        {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),

@@ -40,6 +40,9 @@ pub struct Stored {
     pub backend: &'static str,
     pub profile_path: PathBuf,
     pub kinds: Vec<SecretKind>,
+    /// Each written secret's value before this write (`None`: there was none), so a caller can
+    /// put it back with [`put_back`] when what it stored turned out not to be used.
+    pub earlier: Vec<(SecretKind, Option<SecretString>)>,
 }
 
 impl Stored {
@@ -72,6 +75,7 @@ pub fn store_all(
             backend: "none",
             profile_path: dir.profile_path(profile),
             kinds: Vec::new(),
+            earlier: Vec::new(),
         });
     };
     let nothing = |e: &dyn std::fmt::Display| {
@@ -146,7 +150,32 @@ pub fn store_all(
         backend: store.backend(),
         profile_path: dir.profile_path(profile),
         kinds: what.secrets.iter().map(|(k, _)| *k).collect(),
+        earlier: before,
     })
+}
+
+/// Puts `kinds` back to their `earlier` values (from [`Stored::earlier`]): a secret stored for a
+/// write that did not happen would be the wrong one at the next login. Goes through
+/// [`store_all`], so it is all or nothing like every other write.
+pub fn put_back(
+    store: &dyn SecretStore,
+    dir: &ConfigDir,
+    profile: Profile,
+    earlier: &[(SecretKind, Option<SecretString>)],
+    kinds: &[SecretKind],
+) -> Result<Stored, UserError> {
+    let mut what = ToStore {
+        profile,
+        secrets: Vec::new(),
+        remove: Vec::new(),
+    };
+    for (kind, value) in earlier.iter().filter(|(k, _)| kinds.contains(k)) {
+        match value {
+            Some(v) => what.secrets.push((*kind, v.clone())),
+            None => what.remove.push(*kind),
+        }
+    }
+    store_all(Some(store), dir, &what)
 }
 
 /// Puts back the earlier value of every touched secret; returns what could not be restored.

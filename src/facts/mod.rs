@@ -547,7 +547,10 @@ pub fn instance_answer(
             ErrorKind::NotServiceNow => Answer::NotServiceNow {
                 detail: e.to_string(),
             },
-            ErrorKind::Timeout => Answer::Timeout,
+            ErrorKind::Timeout => Answer::Timeout { deadline: None },
+            ErrorKind::DeadlinePassed { limit } => Answer::Timeout {
+                deadline: Some(limit.as_secs()),
+            },
             ErrorKind::Connect => Answer::Unreachable {
                 detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
             },
@@ -558,7 +561,14 @@ pub fn instance_answer(
                 detail: e.server_detail.clone().unwrap_or_else(|| e.to_string()),
             },
             ErrorKind::Server { status } => Answer::ServerError { status: *status },
-            ErrorKind::RateLimited { .. } => Answer::RateLimited,
+            ErrorKind::RateLimited { .. } => Answer::RateLimited {
+                detail: if e.attempts > 1 {
+                    format!("still so after {} attempts", e.attempts)
+                } else {
+                    // Not retried: it asked for a wait longer than the run may take.
+                    e.headline()
+                },
+            },
             _ => Answer::Unexpected {
                 detail: e.to_string(),
             },

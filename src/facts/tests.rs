@@ -106,7 +106,7 @@ fn errors_map_to_instance_answers() {
         ),
         (ErrorKind::Hibernating, true, Answer::Hibernating),
         (ErrorKind::LoginPage, false, Answer::LoginPage),
-        (ErrorKind::Timeout, true, Answer::Timeout),
+        (ErrorKind::Timeout, true, Answer::Timeout { deadline: None }),
         (
             ErrorKind::Server { status: 503 },
             true,
@@ -115,7 +115,16 @@ fn errors_map_to_instance_answers() {
         (
             ErrorKind::RateLimited { retry_after: None },
             true,
-            Answer::RateLimited,
+            Answer::RateLimited {
+                detail: "the instance's rate limit was exceeded (429)".into(),
+            },
+        ),
+        (
+            ErrorKind::DeadlinePassed {
+                limit: std::time::Duration::from_secs(7),
+            },
+            true,
+            Answer::Timeout { deadline: Some(7) },
         ),
     ];
     for (kind, signed_in, want) in cases {

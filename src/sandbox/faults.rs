@@ -28,6 +28,10 @@ pub struct Faults {
     pub server_errors_next: u32,
     /// 500, 502 or 503.
     pub server_error_status: u16,
+    /// Tables whose next REST insert is raced: just before it, the same record is inserted by
+    /// another client (`race.admin`), dated a second earlier — what a second machine running
+    /// `apply` at the same moment does. Each entry is used once.
+    pub raced_inserts: Vec<String>,
 }
 
 impl Default for Faults {
@@ -39,6 +43,7 @@ impl Default for Faults {
             rate_limit_retry_after: true,
             server_errors_next: 0,
             server_error_status: 500,
+            raced_inserts: Vec::new(),
         }
     }
 }

@@ -136,6 +136,7 @@ fn merge_faults(scenario: Faults, config: Faults) -> Faults {
         } else {
             scenario.server_error_status
         },
+        raced_inserts: [scenario.raced_inserts, config.raced_inserts].concat(),
     }
 }
 

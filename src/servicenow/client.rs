@@ -50,6 +50,9 @@ pub struct ClientOptions {
     pub log: Option<LogSink>,
     /// The first wait of the exponential backoff when the server sent no `Retry-After`.
     pub backoff_base: Duration,
+    /// The whole run's time, counted from when the client is built: no request, retry or wait
+    /// goes past it (`--deadline`). `None` for runs paced by a person (the setup wizard).
+    pub deadline: Option<Duration>,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +64,7 @@ impl Default for ClientOptions {
             max_attempts: 4,
             log: None,
             backoff_base: Duration::from_millis(200),
+            deadline: None,
         }
     }
 }
@@ -74,6 +78,7 @@ impl fmt::Debug for ClientOptions {
             .field("max_attempts", &self.max_attempts)
             .field("log", &self.log.as_ref().map(|_| "custom"))
             .field("backoff_base", &self.backoff_base)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -120,6 +125,8 @@ struct Inner {
     backoff_base: Duration,
     /// The longest any wait may be: the request timeout (`--timeout`).
     timeout: Duration,
+    /// When the run's time is up, and how long it was (for the message).
+    deadline: Option<(Instant, Duration)>,
     logger: Logger,
     counters: Counters,
 }
@@ -190,7 +197,8 @@ impl Client {
                 e.server_detail = Some(detail);
                 e
             };
-            let pem = read_small_file(path, MAX_LOCAL_FILE).map_err(ca_err)?;
+            let pem = crate::localfile::read_small_file(path, MAX_LOCAL_FILE)
+                .map_err(|e| ca_err(e.to_string()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| ca_err(format!("not a PEM certificate file: {e}")))?;
             if certs.is_empty() {
@@ -210,6 +218,7 @@ impl Client {
                 max_attempts: opts.max_attempts.max(1),
                 backoff_base: opts.backoff_base,
                 timeout: opts.timeout,
+                deadline: opts.deadline.map(|d| (Instant::now() + d, d)),
                 logger: Logger::new(opts.verbose, opts.log.clone()),
                 counters: Counters::default(),
             }),
@@ -325,7 +334,18 @@ impl Client {
         let shown = self.describe_for_log(&call);
         let mut attempt = 1;
         loop {
+            // What is left of the run's time bounds this attempt and any wait after it.
+            let left = inner
+                .deadline
+                .map(|(at, _)| at.saturating_duration_since(Instant::now()));
+            let budget = left.map_or(inner.timeout, |l| l.min(inner.timeout));
+            if left.is_some_and(|l| l.is_zero()) {
+                return Err(self.deadline_passed(&call, attempt, &shown));
+            }
             let mut rb = inner.http.request(call.method.clone(), url.clone());
+            if budget < inner.timeout {
+                rb = rb.timeout(budget);
+            }
             rb = call.auth.apply(rb);
             rb = match &call.body {
                 Body::None => rb,
@@ -374,6 +394,10 @@ impl Client {
                 Ok((status, headers, BoundedBody::Read(bytes))) => (status, headers, bytes),
                 Err(e) => {
                     let mut err = classify_transport(&e, &call.target);
+                    if err.kind == ErrorKind::Timeout && budget < inner.timeout {
+                        // Cut short by the run's deadline, not by the request timeout.
+                        return Err(self.deadline_passed(&call, attempt, &shown));
+                    }
                     err.attempts = attempt;
                     inner.logger.line(&format!(
                         "snconnect: {shown} -> failed: {} ({ms} ms, attempt {attempt}/{max})",
@@ -391,12 +415,12 @@ impl Client {
                 Err(mut err) => {
                     err.attempts = attempt;
                     let retry_after = parse_retry_after(&headers);
-                    // A Retry-After longer than the timeout is not waited out: the run ends now
-                    // and says until when the instance asked to be left alone.
-                    let beyond = retry_after.is_some_and(|d| d > inner.timeout);
+                    // A Retry-After longer than the timeout, or than what is left of the run's
+                    // time, is not waited out: the run ends now and says until when the
+                    // instance asked to be left alone. A backoff is cut to what is left.
+                    let beyond = retry_after.is_some_and(|d| d > budget);
                     if attempt < max && call.policy.allows(&err.kind) && !beyond {
-                        let wait =
-                            backoff(attempt, retry_after, inner.backoff_base).min(inner.timeout);
+                        let wait = backoff(attempt, retry_after, inner.backoff_base).min(budget);
                         inner
                             .logger
                             .line(&format!("snconnect: retrying in {} ms", wait.as_millis()));
@@ -408,6 +432,17 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// The run's time ran out before `call` (attempt `attempt`) could be answered.
+    fn deadline_passed(&self, call: &Call<'_>, attempt: u32, shown: &str) -> SnError {
+        let limit = self.inner.deadline.map(|(_, d)| d).unwrap_or_default();
+        self.inner
+            .logger
+            .line(&format!("snconnect: {shown} -> the run's time is up"));
+        let mut err = SnError::new(ErrorKind::DeadlinePassed { limit }, call.target.clone());
+        err.attempts = attempt;
+        err
     }
 
     /// `METHOD path?query [body] as who`, with every secret redacted; computed only when logging.
@@ -620,6 +655,21 @@ impl Session {
         let answer = self.client.execute(call).await?;
         record_from(&answer.value, &target)
     }
+
+    /// Deletes one record. Used only to take back a record this run inserted a moment before,
+    /// when another run inserted its twin at the same time (see `apply::execute`). Retried on
+    /// 429 only: a retried delete of a record already gone would read as a failure.
+    pub async fn delete(&self, table: &str, sys_id: &str) -> Result<(), SnError> {
+        let call = self.table_call(
+            Method::DELETE,
+            table,
+            Some(sys_id),
+            Vec::new(),
+            Body::None,
+            RetryPolicy::RateLimitOnly,
+        )?;
+        self.client.execute(call).await.map(|_| ())
+    }
 }
 
 /// ServiceNow table names: letters, digits and underscores (scoped tables too: `x_acme_table`).
@@ -695,8 +745,7 @@ fn record_from(value: &Value, target: &RequestTarget) -> Result<Record, SnError>
 /// that answers with hundreds of megabytes.
 pub const MAX_BODY: usize = 16 << 20;
 
-/// The most of a local file (`--ca-cert`) that is read.
-pub const MAX_LOCAL_FILE: u64 = 1 << 20;
+pub use crate::localfile::MAX_LOCAL_FILE;
 
 /// An answer's body, or how much of it arrived before it passed the limit.
 enum BoundedBody {
@@ -723,29 +772,6 @@ async fn read_bounded(
         body.extend_from_slice(&chunk);
     }
     Ok(BoundedBody::Read(body))
-}
-
-/// A regular file of at most `limit` bytes, read whole; anything else (a device such as
-/// `/dev/zero`, a directory, a file too large) is refused before it is read.
-fn read_small_file(path: &std::path::Path, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > limit {
-        return Err(format!("larger than {} KiB", limit >> 10));
-    }
-    let mut out = Vec::new();
-    std::fs::File::open(path)
-        .map_err(|e| e.to_string())?
-        .take(limit + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| e.to_string())?;
-    if out.len() as u64 > limit {
-        return Err(format!("larger than {} KiB", limit >> 10));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

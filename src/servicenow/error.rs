@@ -105,6 +105,10 @@ pub enum ErrorKind {
     MalformedJson,
     /// 431: a request header (Authorization carries the user name and password) was too large.
     HeaderTooLarge,
+    /// The run's whole time (`--deadline`) ran out before the request was answered.
+    DeadlinePassed {
+        limit: Duration,
+    },
     /// The answer was larger than the client reads (`limit` bytes); it was abandoned unread.
     TooLarge {
         limit: u64,
@@ -142,6 +146,7 @@ impl ErrorKind {
                 | ErrorKind::ConnectionLost
                 | ErrorKind::Tls
                 | ErrorKind::Proxy
+                | ErrorKind::DeadlinePassed { .. }
         )
     }
 }
@@ -196,7 +201,9 @@ impl SnError {
         }
     }
 
-    fn headline(&self) -> String {
+    /// What happened, in one clause: the first part of `Display`, without the request, the
+    /// server's words or the advice.
+    pub fn headline(&self) -> String {
         let t = &self.target;
         let table = t.table.as_deref().unwrap_or("?");
         match &self.kind {
@@ -281,6 +288,10 @@ impl SnError {
             ErrorKind::HeaderTooLarge => {
                 "the instance refused a request header as too large (431)".into()
             }
+            ErrorKind::DeadlinePassed { limit } => format!(
+                "the run's time ({} s) ran out before the instance answered",
+                limit.as_secs_f64()
+            ),
             ErrorKind::TooLarge { limit } => format!(
                 "the answer was larger than {} MiB, so it was not read",
                 limit >> 20
@@ -379,6 +390,11 @@ impl SnError {
                     .into()
             }
             ErrorKind::MalformedJson => "The connection may have been cut; run again.".into(),
+            ErrorKind::DeadlinePassed { .. } => {
+                "The instance answered too slowly (or asked to be left alone too long) for the \
+                 whole run to finish in time; check the network, or allow the run longer."
+                    .into()
+            }
             ErrorKind::HeaderTooLarge => {
                 "The credentials sent in the Authorization header are far longer than any real \
                  user name or password; check the values given."

@@ -615,8 +615,9 @@ impl Wizard<'_, '_> {
             client_secret: self.st.client_secret.clone(),
             password: self.st.password.clone(),
         };
-        let (secrets, generated) = generate::fill(&plan, supplied)
+        let (mut secrets, generated) = generate::fill(&plan, supplied)
             .map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+        let mut earlier = Vec::new();
         if !generated.is_empty() {
             let what = ToStore {
                 profile: self.profile_now(),
@@ -627,6 +628,7 @@ impl Wizard<'_, '_> {
                 let _critical = interrupt::critical();
                 credentials::store_all(Some(self.env.store), self.env.dir, &what)?
             };
+            earlier = stored.earlier.clone();
             let labels = stored.labels();
             self.wrote(format!(
                 "the generated {} in {}",
@@ -649,6 +651,32 @@ impl Wizard<'_, '_> {
             return Ok(false);
         };
         let outcome = fixer.execute(&self.st, &plan, &secrets)?;
+        // A generated secret no write set (the record is another run's) is put back as it was,
+        // and this run keeps asking for the one the instance has.
+        let unset: Vec<SecretKind> = outcome
+            .secrets_unused(&plan)
+            .into_iter()
+            .filter(|k| plan.to_generate().contains(k))
+            .collect();
+        if !unset.is_empty() {
+            let _critical = interrupt::critical();
+            credentials::transaction::put_back(
+                self.env.store,
+                self.env.dir,
+                self.profile_now(),
+                &earlier,
+                &unset,
+            )?;
+            for kind in &unset {
+                match kind {
+                    SecretKind::ClientSecret => {
+                        secrets.client_secret = self.st.client_secret.clone()
+                    }
+                    SecretKind::Password => secrets.password = self.st.password.clone(),
+                    SecretKind::AdminPassword => {}
+                }
+            }
+        }
         let instance = self.st.instance.as_str().to_string();
         for result in &outcome.results {
             if matches!(
@@ -684,11 +712,12 @@ impl Wizard<'_, '_> {
         self.st.client_secret = secrets.client_secret;
         self.st.password = secrets.password;
         // Where generated secrets went was said above, before the writes.
-        let report = apply_render::SecretsReport {
+        let mut report = apply_render::SecretsReport {
             profile: self.st.profile.clone(),
-            backend: None,
-            revealed: Vec::new(),
+            earlier,
+            ..apply_render::SecretsReport::default()
         };
+        report.mark_put_back(&unset);
         let text = apply_render::outcome_body(&outcome, &report);
         self.p().say(&text);
         Ok(true)

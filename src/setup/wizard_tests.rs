@@ -70,6 +70,7 @@ impl Harness {
             color: ColorChoice::Never,
             verbose: false,
             timeout: 10,
+            deadline: 60,
             ca_cert: None,
         };
         let options = crate::servicenow::ClientOptions {

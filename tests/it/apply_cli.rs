@@ -549,3 +549,78 @@ fn two_concurrent_applies_make_one_entry_and_one_user() {
         runs[1].stderr
     );
 }
+
+/// Issue 12: a run on another machine inserts the same OAuth entry and user between this run's
+/// lookup and its insert. The older entry is kept and this run's is deleted again; the user
+/// insert the instance refuses (user names are unique) is recognised as the same race. The
+/// generated secrets never reached the instance, so none is kept, and no login is tried with
+/// them.
+#[test]
+fn an_apply_raced_by_another_machine_keeps_one_entry_and_one_user_and_no_unused_secret() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        allow_acl_insert: true,
+        faults: snconnect::sandbox::Faults {
+            raced_inserts: vec!["oauth_entity".into(), "sys_user".into()],
+            ..Default::default()
+        },
+        ..SandboxConfig::scenario("empty")
+    })
+    .unwrap();
+    install_app_by_hand(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let url = sandbox.url();
+    let run = apply(dir.path(), &url, &["--yes", "--insecure-storage"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.all());
+
+    let (entries, users, raced_user) = sandbox.with_db(|db| {
+        let entries: Vec<String> = db
+            .find("oauth_entity", "name=incident.io")
+            .iter()
+            .map(|r| r["sys_created_by"].clone())
+            .collect();
+        let users: Vec<String> = db
+            .find("sys_user", "user_name=incident.io")
+            .iter()
+            .map(|r| r["sys_created_by"].clone())
+            .collect();
+        let failed = db
+            .find_one("sys_user", "user_name=incident.io")
+            .map(|r| r["failed_attempts"].clone())
+            .unwrap_or_default();
+        (entries, users, failed)
+    });
+    assert_eq!(entries, ["race.admin"], "{}", run.all());
+    assert_eq!(users, ["race.admin"], "{}", run.all());
+    // The roles went to the user that stays.
+    assert_eq!(
+        rows(&sandbox, "sys_user_has_role", "user.user_name=incident.io"),
+        4,
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout
+            .contains("another run inserted the same record at the same time"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("another run inserted it first"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("never reached the instance"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        stored_secrets(dir.path(), &url, SECRETS).is_empty(),
+        "a secret the instance never had is kept:\n{}",
+        run.all()
+    );
+    assert!(
+        raced_user.is_empty() || raced_user == "0",
+        "a login was tried with a password the user never had: {raced_user}"
+    );
+}

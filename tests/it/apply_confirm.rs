@@ -29,6 +29,7 @@ fn global() -> GlobalArgs {
         color: ColorChoice::Never,
         verbose: false,
         timeout: 10,
+        deadline: 60,
         ca_cert: None,
     }
 }

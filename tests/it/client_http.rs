@@ -1016,3 +1016,76 @@ async fn a_connection_cut_mid_body_is_connection_lost() {
     assert_eq!(err.kind, ErrorKind::ConnectionLost, "{err:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "not retried");
 }
+
+/// Issue 12: the whole run's deadline bounds every wait. A Retry-After within the request
+/// timeout but beyond what is left of the run's time ends the request at once, saying until
+/// when; a request still unanswered when the run's time is up ends then, as a passed deadline
+/// (not a request timeout), and later requests are not sent at all.
+#[tokio::test]
+async fn the_run_deadline_bounds_retry_after_and_slow_answers() {
+    let router = Router::new()
+        .route(
+            "/api/now/table/incident",
+            get(|| async {
+                let mut r = json_response(429, error_body("Rate limit exceeded", None));
+                r.headers_mut()
+                    .insert("Retry-After", HeaderValue::from_static("20"));
+                r
+            }),
+        )
+        .route(
+            "/api/now/table/problem",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                json_response(200, json!({"result": []}))
+            }),
+        );
+    let (url, seen) = serve(router).await;
+    let opts = ClientOptions {
+        timeout: Duration::from_secs(30),
+        deadline: Some(Duration::from_secs(2)),
+        ..options()
+    };
+    let c = client_for(&url, &opts);
+    let session = c.session(admin());
+    let err = session
+        .list("incident", &ListRequest::new().limit(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::RateLimited { .. }), "{err:?}");
+    assert!(err.to_string().contains("rate limited until"), "{err}");
+    assert_eq!(seen.hits(), 1, "a wait beyond the deadline is not begun");
+
+    let started = Instant::now();
+    let err = session
+        .list("problem", &ListRequest::new().limit(1))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind,
+        ErrorKind::DeadlinePassed {
+            limit: Duration::from_secs(2)
+        },
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "ended by the 30 s request timeout instead: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.to_string().contains("the run's time (2 s) ran out"),
+        "{err}"
+    );
+
+    let before = seen.hits();
+    let err = session
+        .list("incident", &ListRequest::new().limit(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, ErrorKind::DeadlinePassed { .. }),
+        "{err:?}"
+    );
+    assert_eq!(seen.hits(), before, "nothing is sent once the time is up");
+}

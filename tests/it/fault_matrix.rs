@@ -348,7 +348,7 @@ fn row_429_with_retry_after_is_honoured_then_gives_up() {
         &run,
         &json,
         "instance.rate_limited",
-        "kept answering 429 (rate limited) after retries",
+        "kept answering 429 (rate limited): still so after 4 attempts",
     );
     // Four attempts, three waits of the server's Retry-After: 1 s each.
     assert_eq!(count(&sn, "GET", "/api/now/table/sys_user"), 4);
@@ -394,7 +394,7 @@ fn row_429_without_retry_after_backs_off_then_gives_up() {
         &run,
         &json,
         "instance.rate_limited",
-        "kept answering 429 (rate limited) after retries",
+        "kept answering 429 (rate limited): still so after 4 attempts",
     );
     assert_eq!(count(&sn, "GET", "/api/now/table/sys_user"), 4);
     assert_eq!(
