@@ -624,3 +624,86 @@ fn an_apply_raced_by_another_machine_keeps_one_entry_and_one_user_and_no_unused_
         "a login was tried with a password the user never had: {raced_user}"
     );
 }
+
+/// Issue 12: six `apply` processes at once, against six instances, all keeping their secrets in
+/// one `--insecure-storage` file, for a hundred rounds. Each round every instance loses its
+/// OAuth entry and its user, so each run generates and stores a new client secret and password;
+/// after the round every profile's stored secrets are the ones its instance has. Without the
+/// file's lock around re-read, merge and rename, writers overwrite each other and secrets that
+/// the instances use are lost within the first rounds.
+#[test]
+fn a_hundred_rounds_of_six_concurrent_applies_sharing_one_secrets_file_lose_nothing() {
+    const ROUNDS: usize = 100;
+    const RUNS: usize = 6;
+    let sandboxes: Vec<Sandbox> = (0..RUNS)
+        .map(|_| crate::support::sandbox("healthy-app"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..ROUNDS {
+        for sn in &sandboxes {
+            sn.with_db(|db| {
+                db.remove_where(
+                    "oauth_entity_auth_scope_mapping",
+                    "oauth_entity.name=incident.io",
+                );
+                db.remove_where("oauth_entity", "name=incident.io");
+                db.remove_where("sys_user_has_role", "user.user_name=incident.io");
+                db.remove_where("sys_user", "user_name=incident.io");
+            });
+        }
+        let children: Vec<std::process::Child> = sandboxes
+            .iter()
+            .map(|sn| {
+                let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("snconnect"));
+                crate::support::without_session_bus(&mut cmd);
+                cmd.env("SNCONNECT_CONFIG_DIR", dir.path())
+                    .env("SNCONNECT_STATE_DIR", dir.path().join("state"))
+                    .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
+                    .args(["apply", "--no-input", "--yes", "--insecure-storage"])
+                    .args([
+                        "--instance",
+                        &sn.url(),
+                        "--admin-user",
+                        fixtures::ADMIN_USER,
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.code() == Some(0),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for sn in &sandboxes {
+            let url = sn.url();
+            let stored = stored_secrets(dir.path(), &url, SECRETS);
+            assert_eq!(stored.len(), 2, "round {round}: {url} lost a secret");
+            let (client_secret, password_ok) = sn.with_db(|db| {
+                let entry = db
+                    .find_one("oauth_entity", "name=incident.io")
+                    .unwrap()
+                    .clone();
+                let user = db.find_one("sys_user", "user_name=incident.io").unwrap();
+                (
+                    db.decrypt_field(&entry, "client_secret"),
+                    snconnect::sandbox::db::verify_password(&user["user_password"], &stored[1]),
+                )
+            });
+            assert_eq!(
+                client_secret.as_deref(),
+                Some(stored[0].as_str()),
+                "round {round}: {url}'s stored client secret is not the instance's"
+            );
+            assert!(
+                password_ok,
+                "round {round}: {url}'s stored password is not the user's"
+            );
+        }
+    }
+}

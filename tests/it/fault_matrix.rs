@@ -939,3 +939,35 @@ fn row_setup_against_a_login_page_stores_nothing() {
     );
     assert!(!dir.path().join("insecure-secrets.toml").exists());
 }
+
+/// Issue 12: a front that refuses long headers (431) is not "not ServiceNow": with an admin
+/// password near the input limit, whose Basic header passes the front's limit, the run says a
+/// request header was too large and points at the credentials given, and tries no login again.
+#[test]
+fn row_431_for_an_oversized_header_names_the_header_and_the_input() {
+    let sn = sandbox("healthy-app");
+    let front = on_every(
+        &sn,
+        |req| req.header("authorization").is_some_and(|v| v.len() > 4096),
+        Action::Respond(response(
+            431,
+            &[("content-type", "text/html")],
+            b"<html><body>Request Header Fields Too Large</body></html>",
+        )),
+    );
+    let password = "p".repeat(4000);
+    let (run, json) = verify(
+        &front.url(),
+        &[],
+        &[("SNCONNECT_ADMIN_PASSWORD", password.as_str())],
+    );
+    assert_eq!(run.code, 3, "{json:#}\n{}", run.stderr);
+    let messages = json.messages("instance");
+    assert!(
+        messages.contains("refused a request header as too large (431)"),
+        "{messages}"
+    );
+    assert!(messages.contains("credentials"), "{messages}");
+    assert!(!messages.contains("not like a ServiceNow"), "{messages}");
+    assert!(!run.all().contains(&password), "the password is echoed");
+}
