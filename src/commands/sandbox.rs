@@ -32,6 +32,7 @@ impl SandboxOptions {
                     server_error_status: args.server_error_status,
                     ..Faults::default()
                 },
+                ..defaults
             },
             list_scenarios: args.list_scenarios,
         }

@@ -65,6 +65,9 @@ pub struct SandboxConfig {
     pub port: u16,
     /// Faults active from the start (scenarios may add their own).
     pub faults: Faults,
+    /// Requests served at once (the rest wait), as a one-node instance's inbound REST semaphore
+    /// of about 4 threads does; `None` serves every request at once.
+    pub served_at_once: Option<usize>,
 }
 
 impl Default for SandboxConfig {
@@ -76,6 +79,7 @@ impl Default for SandboxConfig {
             latency: Duration::ZERO,
             port: 0,
             faults: Faults::default(),
+            served_at_once: None,
         }
     }
 }
@@ -153,7 +157,11 @@ impl Sandbox {
     /// accepted (the listener is bound before this returns).
     pub fn start(config: SandboxConfig) -> Result<Sandbox> {
         let db = build_db(&config)?;
-        let shared = Arc::new(Shared::new(db));
+        let mut shared = Shared::new(db);
+        shared.served_at_once = config
+            .served_at_once
+            .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1))));
+        let shared = Arc::new(shared);
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", config.port))?;
         listener.set_nonblocking(true)?;

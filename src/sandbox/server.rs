@@ -44,6 +44,9 @@ pub struct Shared {
     pub log: Mutex<Vec<LoggedRequest>>,
     pub in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
+    /// Requests served at once, as a node's inbound REST semaphore (`API_INT`) allows; the
+    /// rest queue. `None`: no cap.
+    pub served_at_once: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Shared {
@@ -53,6 +56,7 @@ impl Shared {
             log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            served_at_once: None,
         }
     }
 
@@ -124,6 +128,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         return control_endpoint(&shared, &parts.method, control, &body);
     }
     let _in_flight = InFlight::enter(&shared);
+    // Queued here while the instance's API threads are busy; the server time below is spent
+    // holding one.
+    let _serving = match &shared.served_at_once {
+        Some(cap) => cap.clone().acquire_owned().await.ok(),
+        None => None,
+    };
     let latency = shared.db().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -88,6 +88,8 @@ impl fmt::Debug for ClientOptions {
 pub struct RequestStats {
     pub requests: u64,
     pub max_in_flight: usize,
+    /// Connections dialled (TCP, and TLS on top for https).
+    pub connections: u64,
 }
 
 #[derive(Default)]
@@ -129,6 +131,7 @@ struct Inner {
     deadline: Option<(Instant, Duration)>,
     logger: Logger,
     counters: Counters,
+    dials: Arc<super::dial::Dials>,
 }
 
 /// A client for one instance; cheap to clone and safe to share across tasks.
@@ -185,6 +188,8 @@ impl Client {
             .user_agent(concat!("snconnect/", env!("CARGO_PKG_VERSION")))
             .timeout(opts.timeout)
             .redirect(reqwest::redirect::Policy::none());
+        let dials = Arc::new(super::dial::Dials::default());
+        builder = builder.connector_layer(super::dial::CountDials(dials.clone()));
         if instance.is_loopback() {
             builder = builder.no_proxy();
         }
@@ -221,6 +226,7 @@ impl Client {
                 deadline: opts.deadline.map(|d| (Instant::now() + d, d)),
                 logger: Logger::new(opts.verbose, opts.log.clone()),
                 counters: Counters::default(),
+                dials,
             }),
         })
     }
@@ -241,6 +247,7 @@ impl Client {
         RequestStats {
             requests: self.inner.counters.sent.load(Ordering::SeqCst),
             max_in_flight: self.inner.counters.max_in_flight.load(Ordering::SeqCst),
+            connections: self.inner.dials.count(),
         }
     }
 
@@ -360,7 +367,7 @@ impl Client {
 
             let started = Instant::now();
             inner.counters.begin();
-            let outcome = {
+            let (outcome, dialled) = super::dial::during(async {
                 let _guard = InFlight(&inner.counters);
                 match rb.send().await {
                     Ok(resp) => {
@@ -372,8 +379,14 @@ impl Client {
                     }
                     Err(e) => Err(e),
                 }
-            };
+            })
+            .await;
             let ms = started.elapsed().as_millis();
+            let conn = if dialled {
+                "new connection"
+            } else {
+                "reused connection"
+            };
 
             let (status, headers, bytes) = match outcome {
                 Ok((_, _, BoundedBody::TooLarge(seen))) => {
@@ -407,7 +420,8 @@ impl Client {
                 }
             };
             inner.logger.line(&format!(
-                "snconnect: {shown} -> {status} ({ms} ms, attempt {attempt}/{max})"
+                "snconnect: {shown} -> {status} ({ms} ms, attempt {attempt}/{max}, {conn}){}",
+                server_timing(&headers)
             ));
 
             match classify(status, &headers, &bytes, &call.target, call.expect) {
@@ -670,6 +684,24 @@ impl Session {
         )?;
         self.client.execute(call).await.map(|_| ())
     }
+}
+
+/// The `Server-Timing` values an answer carries, for the request log (ServiceNow reports waits
+/// for its API semaphore and the session there): a slow instance told from a slow network.
+/// Server text, so bounded and escaped before it reaches a terminal.
+fn server_timing(headers: &HeaderMap) -> String {
+    let values: Vec<&str> = headers
+        .get_all("server-timing")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if values.is_empty() {
+        return String::new();
+    }
+    format!(
+        " server-timing: {}",
+        crate::text::for_terminal(&values.join(", "))
+    )
 }
 
 /// ServiceNow table names: letters, digits and underscores (scoped tables too: `x_acme_table`).

@@ -12,6 +12,7 @@
 
 mod auth;
 mod client;
+mod dial;
 mod error;
 pub mod fields;
 mod log;

@@ -1089,3 +1089,48 @@ async fn the_run_deadline_bounds_retry_after_and_slow_answers() {
     );
     assert_eq!(seen.hits(), before, "nothing is sent once the time is up");
 }
+
+/// Issue 13: `-v` says per request whether it dialled a new connection or reused one, and shows
+/// the `Server-Timing` the instance sent; the client counts
+/// the connections it dialled.
+#[tokio::test]
+async fn the_log_names_new_and_reused_connections_and_server_timing() {
+    let router = Router::new().route(
+        "/api/now/table/incident",
+        get(|| async {
+            let mut r = json_response(200, json!({"result": []}));
+            r.headers_mut().insert(
+                "Server-Timing",
+                HeaderValue::from_static("sem_wait;dur=12, sql;dur=3"),
+            );
+            r
+        }),
+    );
+    let (url, _) = serve(router).await;
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink_lines = lines.clone();
+    let sink: LogSink = Arc::new(move |l: &str| sink_lines.lock().unwrap().push(l.to_string()));
+    let opts = ClientOptions {
+        verbose: true,
+        log: Some(sink),
+        ..options()
+    };
+    let c = client_for(&url, &opts);
+    let session = c.session(admin());
+    for _ in 0..2 {
+        session
+            .list("incident", &ListRequest::new().limit(1))
+            .await
+            .unwrap();
+    }
+    let log = lines.lock().unwrap().clone();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[0].contains("new connection"), "{}", log[0]);
+    assert!(log[1].contains("reused connection"), "{}", log[1]);
+    assert!(
+        log[1].contains("server-timing: sem_wait;dur=12, sql;dur=3"),
+        "{}",
+        log[1]
+    );
+    assert_eq!(c.stats().connections, 1);
+}
