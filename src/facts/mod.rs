@@ -16,6 +16,10 @@
 //!    or an earlier run saw these exact credentials refused ([`Refusals`]).
 //! 4. The service user's probes of the tables incident.io reads, with the token.
 //!
+//! Rounds 3 and 4 start as soon as the two facts that gate the token (the entries and the
+//! threshold, sent first in round 2) are in, so they overlap the rest of round 2 when the
+//! instance serves only a few requests at once.
+//!
 //! Without admin credentials nothing can be learned first: the token request goes in round 1,
 //! beside the anonymous identity request, guarded by the memory of refusals alone, and the probes
 //! follow in round 2. The price of the safety is two more rounds when admin credentials are
@@ -372,56 +376,101 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let roles_q = queries::roles();
     let acls_q = queries::task_acls();
     let acl_roles_q = queries::task_acl_roles();
+    // The token goes as soon as the facts that gate it are in (the entries and the lockout
+    // threshold, sent first, so a node serving four requests at once serves them first), not when
+    // the slowest admin query is: rounds 3 and 4 overlap the rest of round 2.
+    let gated = async {
+        let (entries, properties) = tokio::join!(
+            fetch_if(session, need(CheckId::OauthApp) || need_gate, &entries_q),
+            fetch_if(session, need(CheckId::OauthApp) || need_gate, &properties_q),
+        );
+        let (entries, t_entries) = lookup(entries, entries_q.table, decoded);
+        let (properties, t_properties) = lookup(properties, properties_q.table, decoded);
+        let threshold = connect::lockout_threshold(&properties);
+        let mut token = None;
+        let mut probed = (Vec::new(), Duration::ZERO);
+        // The token, only when nothing known says it would fail or lock the account, then the
+        // probes with it.
+        if answer.instance_usable() {
+            if let Some((client_id, _, _)) = service {
+                let gate = connect::Gate {
+                    admin_facts: admin_ok,
+                    user: &user,
+                    entries: &entries,
+                    client_id,
+                    threshold,
+                    refused_at,
+                    accept_lockout_risk: plan.accept_lockout_risk,
+                };
+                let ctx = crate::checks::run::context(plan, client.instance().as_str());
+                if connect::withheld(&gate, &ctx).is_none() {
+                    token = grant().await;
+                    probed = probe_tables(bearer_of(&token)).await;
+                }
+            }
+        }
+        (
+            (entries, t_entries),
+            (properties, t_properties),
+            threshold,
+            token,
+            probed,
+        )
+    };
     let (
+        (
+            (entries, t_entries),
+            (properties, t_properties),
+            lockout_threshold,
+            late_token,
+            late_probes,
+        ),
         store,
         custom,
-        entries,
         mappings,
         scopes,
-        properties,
         held,
         existing,
         acls,
         acl_roles,
         (mut probes, mut probe_time),
     ) = tokio::join!(
+        async {
+            if token.is_none() {
+                gated.await
+            } else {
+                // The token went in round 1: the entries and properties are plain facts here.
+                let (entries, properties) = tokio::join!(
+                    fetch_if(session, need(CheckId::OauthApp), &entries_q),
+                    fetch_if(session, need(CheckId::OauthApp), &properties_q),
+                );
+                let entries = lookup(entries, entries_q.table, decoded);
+                let properties = lookup(properties, properties_q.table, decoded);
+                let threshold = connect::lockout_threshold(&properties.0);
+                (
+                    entries,
+                    properties,
+                    threshold,
+                    None,
+                    (Vec::new(), Duration::ZERO),
+                )
+            }
+        },
         fetch_if(session, need(CheckId::App), &store_q),
         fetch_if(session, need(CheckId::App), &custom_q),
-        fetch_if(session, need(CheckId::OauthApp) || need_gate, &entries_q),
         fetch_if(session, need(CheckId::OauthApp), &mappings_q),
         // The sys_id a new scope mapping points at: what decides whether apply can add the
         // scope, so verify's promise of a repair rests on the same fact apply acts on.
         fetch_if(session, need(CheckId::OauthApp), &scopes_q),
-        fetch_if(session, need(CheckId::OauthApp) || need_gate, &properties_q),
         fetch_if(session, need_held, &held_q),
         fetch_if(session, need(CheckId::Roles) || need_acls, &roles_q),
         fetch_if(session, need_acls, &acls_q),
         fetch_if(session, need_acls, &acl_roles_q),
         probe_tables(bearer),
     );
-    let (entries, t_entries) = lookup(entries, entries_q.table, decoded);
-    let (properties, t_properties) = lookup(properties, properties_q.table, decoded);
-    let lockout_threshold = connect::lockout_threshold(&properties);
-
-    // Rounds 3 and 4: the token, only when nothing known says it would fail or lock the account,
-    // then the probes with it.
-    if token.is_none() && answer.instance_usable() {
-        if let Some((client_id, _, _)) = service {
-            let gate = connect::Gate {
-                admin_facts: admin_ok,
-                user: &user,
-                entries: &entries,
-                client_id,
-                threshold: lockout_threshold,
-                refused_at,
-                accept_lockout_risk: plan.accept_lockout_risk,
-            };
-            let ctx = crate::checks::run::context(plan, client.instance().as_str());
-            if connect::withheld(&gate, &ctx).is_none() {
-                token = grant().await;
-                (probes, probe_time) = probe_tables(bearer_of(&token)).await;
-            }
-        }
+    if late_token.is_some() {
+        token = late_token;
+        (probes, probe_time) = late_probes;
     }
     // What this attempt teaches the next run.
     if let (Some(memory), Some(parts), Some((result, _))) = (&plan.refusals, &service_parts, &token)
