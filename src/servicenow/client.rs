@@ -187,7 +187,15 @@ impl Client {
             .default_headers(headers)
             .user_agent(concat!("snconnect/", env!("CARGO_PKG_VERSION")))
             .timeout(opts.timeout)
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            // Instances close idle keep-alive connections after tens of seconds; one idle longer
+            // than this is not reused (the wizard waits for a person between requests). A
+            // request on a connection the server closed before any byte was written is retried
+            // by hyper on a new one, which is safe for every method, the token POST included:
+            // nothing reached the instance.
+            .pool_idle_timeout(Duration::from_secs(15));
+        // HTTP/2 is offered by ALPN (reqwest's http2 feature) and used where the instance's front
+        // accepts it; otherwise HTTP/1.1. rustls prefers TLS 1.3 and resumes sessions by default.
         let dials = Arc::new(super::dial::Dials::default());
         builder = builder.connector_layer(super::dial::CountDials(dials.clone()));
         if instance.is_loopback() {

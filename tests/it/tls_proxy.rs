@@ -201,3 +201,23 @@ fn an_ipv6_instance_address_works_end_to_end() {
         format!("https://[::ffff:7f00:1]:{}", front.port())
     );
 }
+
+/// Issue 13: where the instance's front negotiates HTTP/2 by ALPN, a whole verify runs over one
+/// connection (every round's requests multiplexed on it) and passes; where it does not, the same
+/// run falls back to HTTP/1.1 on several (the tests above).
+#[test]
+fn over_http2_a_verify_passes_on_one_connection() {
+    let sandbox = healthy();
+    let ca = TestCa::for_tests();
+    let front = TlsFront::start_h2(&ca, sandbox.port());
+    let url = front.url("127.0.0.1");
+    let run = verify(&url, &["--ca-cert", ca.ca_pem_str()], &[]);
+    assert_all_pass(&run);
+    // Over HTTP/1.1 the same run opens one connection per request in flight (ten or so).
+    assert_eq!(
+        front.handshakes(),
+        1,
+        "one TLS connection for the whole run"
+    );
+    assert!(sandbox.requests().len() > 10);
+}

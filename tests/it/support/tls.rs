@@ -91,10 +91,21 @@ pub struct TlsFront {
 
 impl TlsFront {
     pub fn start(ca: &TestCa, upstream: u16) -> TlsFront {
+        TlsFront::start_with(ca.server.clone(), upstream)
+    }
+
+    /// The same front offering HTTP/2 by ALPN (the sandbox upstream speaks both).
+    pub fn start_h2(ca: &TestCa, upstream: u16) -> TlsFront {
+        let mut config = (*ca.server).clone();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        TlsFront::start_with(Arc::new(config), upstream)
+    }
+
+    fn start_with(config: Arc<rustls::ServerConfig>, upstream: u16) -> TlsFront {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let port = std_listener.local_addr().expect("addr").port();
-        let acceptor = tokio_rustls::TlsAcceptor::from(ca.server.clone());
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
         let handshakes = Arc::new(AtomicUsize::new(0));
         let failed = Arc::new(AtomicUsize::new(0));
         let (ok, bad) = (handshakes.clone(), failed.clone());
