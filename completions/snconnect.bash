@@ -265,7 +265,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials__subcmd__forget)
-            opts="-v -h -V --profile --instance --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
+            opts="-y -v -h -V --profile --instance --yes --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,7 +412,7 @@ _snconnect() {
             fi
             case "${prev}" in
                 --scenario)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page" -- "${cur}"))
                     return 0
                     ;;
                 --path)
@@ -660,7 +660,7 @@ _snconnect() {
                     return 0
                     ;;
                 --scenario)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page" -- "${cur}"))
                     return 0
                     ;;
                 --lockout-threshold)

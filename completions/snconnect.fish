@@ -30,8 +30,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_needs_command" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_needs_command" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_needs_command" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_needs_command" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_needs_command" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_needs_command" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_needs_command" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_needs_command" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -59,8 +59,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
@@ -93,8 +93,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
@@ -120,8 +120,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
@@ -140,8 +140,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -158,8 +158,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l reveal -d 'Print the secrets, for pasting into incident.io'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
@@ -174,9 +174,10 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s y -l yes -d 'Succeed when the OS keyring cannot be reached (a headless machine), after removing everything that can be: without it that is exit 3, since the keyring may still hold entries'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help'
@@ -184,7 +185,45 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __f
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "forget" -d 'Remove every stored entry of a profile'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l scenario -d 'The simulated instance\'s scenario (see `snconnect sandbox --help`) [default: broken]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l scenario -d 'The simulated instance\'s scenario (`snconnect sandbox --list-scenarios` describes them)' -r -f -a "healthy-app\t''
+healthy-admin\t''
+empty\t''
+broken\t''
+app-missing\t''
+app-inactive\t''
+app-custom-only\t''
+oauth-missing\t''
+oauth-inactive\t''
+oauth-duplicate\t''
+oauth-no-scope\t''
+oauth-scope-pinned\t''
+ropc-disabled\t''
+oauth-disabled\t''
+user-missing\t''
+user-inactive\t''
+user-locked\t''
+user-password-reset\t''
+user-not-machine\t''
+user-no-identity-type\t''
+user-failed-attempts\t''
+roles-missing\t''
+acl-missing\t''
+acl-inactive\t''
+acl-deny\t''
+acl-no-role\t''
+acl-wrong-role\t''
+acl-no-admin-overrides\t''
+acl-not-global\t''
+acl-hidden\t''
+access-policy-basic-only\t''
+oauth-outbound-decoy\t''
+incident-restricted-first\t''
+table-denied\t''
+scope-blocked\t''
+mfa-admin\t''
+hibernating\t''
+hibernating-503\t''
+login-page\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l path -d 'Which documented setup to check' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
 admin\t'No app: the service user holds admin, and no ACLs are needed'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
@@ -193,15 +232,53 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l scenario -d 'Starting state; `snconnect sandbox --list-scenarios` names them all' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l scenario -d 'Starting state; `snconnect sandbox --list-scenarios` describes them' -r -f -a "healthy-app\t''
+healthy-admin\t''
+empty\t''
+broken\t''
+app-missing\t''
+app-inactive\t''
+app-custom-only\t''
+oauth-missing\t''
+oauth-inactive\t''
+oauth-duplicate\t''
+oauth-no-scope\t''
+oauth-scope-pinned\t''
+ropc-disabled\t''
+oauth-disabled\t''
+user-missing\t''
+user-inactive\t''
+user-locked\t''
+user-password-reset\t''
+user-not-machine\t''
+user-no-identity-type\t''
+user-failed-attempts\t''
+roles-missing\t''
+acl-missing\t''
+acl-inactive\t''
+acl-deny\t''
+acl-no-role\t''
+acl-wrong-role\t''
+acl-no-admin-overrides\t''
+acl-not-global\t''
+acl-hidden\t''
+access-policy-basic-only\t''
+oauth-outbound-decoy\t''
+incident-restricted-first\t''
+table-denied\t''
+scope-blocked\t''
+mfa-admin\t''
+hibernating\t''
+hibernating-503\t''
+login-page\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l lockout-threshold -d 'Failed logins before an account is locked out' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l latency-ms -d 'Milliseconds of latency added to every request' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l rate-limit -d 'Answer the first N requests with 429 and Retry-After: 1, as a throttled instance does' -r
@@ -213,8 +290,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l list-scenarios -d 'Print the scenario names with a line each, then exit'
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l allow-acl-insert -d 'Let REST inserts into sys_security_acl succeed (real instances refuse them without elevation)'
@@ -228,8 +305,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
@@ -241,8 +318,8 @@ junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l timeout -d 'Seconds to wait for each HTTP request before giving up' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l deadline -d 'Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'

@@ -27,7 +27,7 @@ fn main() -> Result<()> {
         ..SandboxConfig::scenario("healthy-app")
     })?;
     let inputs = demo::fixture_inputs(&sandbox.url(), SetupPath::App)?;
-    let plan = verify::plan(&inputs, &[], 30);
+    let plan = verify::plan(&inputs, &[], Duration::from_secs(30));
     let runtime = verify::runtime()?;
 
     let mut times = Vec::with_capacity(runs);

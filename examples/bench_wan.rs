@@ -283,7 +283,7 @@ fn measure(
 
     let url = format!("https://127.0.0.1:{proxy_port}");
     let inputs = demo::fixture_inputs(&url, SetupPath::App)?;
-    let plan = verify::plan(&inputs, &[], 30);
+    let plan = verify::plan(&inputs, &[], Duration::from_secs(30));
     let runtime = verify::runtime()?;
     let options = ClientOptions {
         ca_cert: Some(cert.pem.clone()),

@@ -5,6 +5,7 @@
 //! carry secrets are read by [`crate::inputs::resolve`], not by clap, so `--help` can never print one.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -52,14 +53,15 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Seconds to wait for each HTTP request before giving up.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
-    pub timeout: u64,
+    /// How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a
+    /// duration (`500ms`, `2m`), at most 10 minutes.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = timeout_value)]
+    pub timeout: Duration,
 
-    /// Seconds the whole run may take: no request, retry or wait goes past it. `setup` has no
-    /// such limit, since it waits for you.
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 120)]
-    pub deadline: u64,
+    /// How long the whole run may take: no request, retry or wait goes past it (seconds or a
+    /// duration, at most a day). `setup` has no such limit, since it waits for you.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "2m", value_parser = deadline_value)]
+    pub deadline: Duration,
 
     /// An extra trusted root certificate (PEM), for TLS-inspecting proxies.
     #[arg(long, global = true, value_name = "PATH")]
@@ -242,7 +244,19 @@ pub enum CredentialsCommand {
     /// Show what is stored for a profile and in which backend; secrets masked unless --reveal.
     Show(CredentialsShowArgs),
     /// Remove every stored entry of a profile.
-    Forget(CredentialsProfileArgs),
+    Forget(CredentialsForgetArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CredentialsForgetArgs {
+    #[command(flatten)]
+    pub profile: CredentialsProfileArgs,
+
+    /// Succeed when the OS keyring cannot be reached (a headless machine), after removing
+    /// everything that can be: without it that is exit 3, since the keyring may still hold
+    /// entries.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -268,8 +282,8 @@ pub struct CredentialsShowArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
-    /// The simulated instance's scenario (see `snconnect sandbox --help`) [default: broken].
-    #[arg(long, default_value = "broken")]
+    /// The simulated instance's scenario (`snconnect sandbox --list-scenarios` describes them).
+    #[arg(long, default_value = "broken", value_parser = scenario_names())]
     pub scenario: String,
 
     /// Which documented setup to check.
@@ -283,8 +297,8 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 8765)]
     pub port: u16,
 
-    /// Starting state; `snconnect sandbox --list-scenarios` names them all.
-    #[arg(long, default_value = "healthy-app")]
+    /// Starting state; `snconnect sandbox --list-scenarios` describes them.
+    #[arg(long, default_value = "healthy-app", value_parser = scenario_names())]
     pub scenario: String,
 
     /// Print the scenario names with a line each, then exit.
@@ -380,5 +394,71 @@ mod tests {
             bad.is_empty(),
             "flags that take a secret as a value: {bad:?}"
         );
+    }
+}
+
+/// The sandbox's scenario names, for `--scenario`: clap checks the value, lists the names in the
+/// help and completes them in every shell.
+fn scenario_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::sandbox::scenario_names()
+            .into_iter()
+            .map(|(name, _)| clap::builder::PossibleValue::new(name)),
+    )
+}
+
+/// A duration as a person types it: plain seconds (`30`, `2.5`, `2.5s`) or humantime's units
+/// (`500ms`, `1m 30s`). More than zero and at most `max`.
+fn duration_value(text: &str, max: Duration) -> Result<Duration, String> {
+    let text = text.trim();
+    let seconds = text.strip_suffix('s').unwrap_or(text);
+    let parsed = match seconds.parse::<f64>() {
+        Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|_| {
+            format!("'{text}' is not a duration; give seconds (30, 2.5) or units (500ms, 2m)")
+        })?,
+        Err(_) => humantime::parse_duration(text).map_err(|e| {
+            format!("'{text}' is not a duration ({e}); give seconds (30, 2.5) or units (500ms, 2m)")
+        })?,
+    };
+    if parsed.is_zero() {
+        return Err("must be more than zero".to_string());
+    }
+    if parsed > max {
+        return Err(format!(
+            "must be at most {}",
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(parsed)
+}
+
+fn timeout_value(text: &str) -> Result<Duration, String> {
+    duration_value(text, Duration::from_secs(600))
+}
+
+fn deadline_value(text: &str) -> Result<Duration, String> {
+    duration_value(text, Duration::from_secs(86_400))
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_seconds_fractions_and_units_within_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(timeout_value("30"), Ok(ms(30_000)));
+        assert_eq!(timeout_value("2.5"), Ok(ms(2_500)));
+        assert_eq!(timeout_value("2.5s"), Ok(ms(2_500)));
+        assert_eq!(timeout_value("500ms"), Ok(ms(500)));
+        assert_eq!(timeout_value("1m 30s"), Ok(ms(90_000)));
+        assert!(timeout_value("0").unwrap_err().contains("more than zero"));
+        assert!(timeout_value("0ms").unwrap_err().contains("more than zero"));
+        assert!(timeout_value("11m").unwrap_err().contains("at most 10m"));
+        assert!(timeout_value("-1").is_err());
+        assert!(timeout_value("soon")
+            .unwrap_err()
+            .contains("not a duration"));
+        assert!(deadline_value("2h").is_ok());
     }
 }

@@ -82,7 +82,7 @@ pub struct Facts {
     pub admin: AdminLogin,
     pub answer: Answer,
     /// The `--timeout` in effect, to say how long was waited.
-    pub timeout_secs: u64,
+    pub timeout: std::time::Duration,
 }
 
 /// The flags and variables that carry admin credentials, for messages.
@@ -109,8 +109,8 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             Finding::error(
                 FindingCode::InstanceTimeout,
                 format!(
-                    "{host} did not answer within {} seconds",
-                    facts.timeout_secs
+                    "{host} did not answer within {}",
+                    humantime::format_duration(facts.timeout)
                 ),
             )
             .fix("check your network or proxy, or allow longer with --timeout SECS"),
@@ -298,7 +298,7 @@ mod tests {
         Facts {
             admin,
             answer,
-            timeout_secs: 30,
+            timeout: std::time::Duration::from_secs(30),
         }
     }
 

@@ -28,7 +28,7 @@ pub fn instance_result(facts: &Facts, plan: &Plan, instance: &str) -> CheckResul
         &instance::Facts {
             admin: facts.admin.clone(),
             answer: facts.answer.clone(),
-            timeout_secs: plan.timeout_secs,
+            timeout: plan.timeout,
         },
         &ctx,
     );

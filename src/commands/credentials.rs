@@ -47,8 +47,8 @@ pub fn run(global: &GlobalArgs, cmd: &CredentialsCommand) -> Result<Exit> {
             show(&mut opts, &profile, args.reveal)
         }
         CredentialsCommand::Forget(args) => {
-            let profile = resolve_profile(args, &opts.dir)?;
-            forget(&mut opts, &profile)
+            let profile = resolve_profile(&args.profile, &opts.dir)?;
+            forget(&mut opts, &profile, args.yes)
         }
     }
 }
@@ -120,6 +120,28 @@ pub fn show(opts: &mut CredentialsOptions<'_>, profile: &str, reveal: bool) -> R
         })
         .collect();
     let keyring_problem = opts.secrets.keyring_problem();
+    // A profile nothing knows of is a mistyped name more often than an empty profile.
+    let nothing = states
+        .iter()
+        .all(|(_, s)| !matches!(s, SecretState::Stored { .. } | SecretState::Corrupt(_)));
+    if saved.is_none() && nothing {
+        let known = opts.dir.list_profiles().unwrap_or_default();
+        let saved_here = if known.is_empty() {
+            format!("no profile is saved in {}", opts.dir.path().display())
+        } else {
+            format!("saved profiles: {}", known.join(", "))
+        };
+        let unread = if keyring_problem.is_some() {
+            " (the keyring could not be read to look for its secrets)"
+        } else {
+            ""
+        };
+        return Err(UserError::usage(format!(
+            "profile '{profile}' is not known: it has no profile file and no stored secret{unread}; \
+             {saved_here}"
+        ))
+        .into());
+    }
     let text = match opts.format {
         Format::Json => {
             let v = show_json(
@@ -282,7 +304,14 @@ fn show_human(
 
 /// Removes every entry of the profile: secrets in the keyring and the plain file, and the profile
 /// file. Says what it removed; running it again removes nothing and succeeds.
-pub fn forget(opts: &mut CredentialsOptions<'_>, profile: &str) -> Result<Exit> {
+///
+/// When the keyring cannot be reached it exits 3 (it may still hold entries), unless
+/// `keyring_may_be_away`: `--yes`, for a headless machine, where that is a warning.
+pub fn forget(
+    opts: &mut CredentialsOptions<'_>,
+    profile: &str,
+    keyring_may_be_away: bool,
+) -> Result<Exit> {
     reject_junit(opts.format)?;
     let outcome = opts.secrets.forget(profile);
     let removed_file = opts.dir.delete_profile(profile)?;
@@ -328,11 +357,18 @@ pub fn forget(opts: &mut CredentialsOptions<'_>, profile: &str) -> Result<Exit> 
         .iter()
         .map(|(backend, e)| format!("{backend}: {e}"))
         .collect();
+    if keyring_may_be_away {
+        eprintln!(
+            "warning: not checked ({}); everything else of profile '{profile}' was removed",
+            problems.join("; ")
+        );
+        return Ok(Exit::Ok);
+    }
     Err(UserError::cannot_run(format!(
         "could not check every place secrets of profile '{profile}' may be stored ({}); what \
          could be reached was cleared. Run `snconnect credentials forget --profile {profile}` \
-         again where the keyring is reachable, or remove the entries of service '{}' whose user \
-         starts with '{profile}:' with your keyring manager",
+         again where the keyring is reachable (or with --yes on a machine without one), or remove \
+         the entries of service '{}' whose user starts with '{profile}:' with your keyring manager",
         problems.join("; "),
         crate::credentials::SERVICE,
     ))
@@ -498,14 +534,25 @@ mod tests {
     }
 
     #[test]
-    fn show_of_an_unknown_profile_says_nothing_is_stored() {
+    fn show_of_an_unknown_profile_is_a_usage_error_listing_the_saved_ones() {
         let f = fixture();
-        let (exit, text) = run_show(&f.dir, MemoryStore::new(), Format::Human, false);
-        assert_eq!(exit, Exit::Ok);
+        let mut out = Vec::new();
+        let mut opts = CredentialsOptions {
+            format: Format::Human,
+            dir: f.dir.clone(),
+            secrets: StoredSecrets::with(Box::new(MemoryStore::new()), &f.dir),
+            out: &mut out,
+        };
+        let err = show(&mut opts, "nosuch", false).unwrap_err();
+        assert_eq!(crate::exit::exit_for(&err), Exit::Usage);
         assert!(
-            text.starts_with("Nothing is stored for profile 'acme'"),
-            "{text}"
+            err.to_string().contains("profile 'nosuch' is not known"),
+            "{err}"
         );
+        assert!(err.to_string().contains("no profile is saved in"), "{err}");
+        // A profile with only a stored secret (its file gone) is known.
+        opts.secrets = StoredSecrets::with(Box::new(keyring_with_secrets()), &f.dir);
+        assert_eq!(show(&mut opts, "acme", false).unwrap(), Exit::Ok);
     }
 
     #[test]
@@ -534,8 +581,8 @@ mod tests {
             secrets: StoredSecrets::with(Box::new(keyring), &f.dir),
             out: &mut out,
         };
-        assert_eq!(forget(&mut opts, "acme").unwrap(), Exit::Ok);
-        assert_eq!(forget(&mut opts, "acme").unwrap(), Exit::Ok);
+        assert_eq!(forget(&mut opts, "acme", false).unwrap(), Exit::Ok);
+        assert_eq!(forget(&mut opts, "acme", false).unwrap(), Exit::Ok);
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("removed the OAuth client secret from memory"),
@@ -564,9 +611,13 @@ mod tests {
             ),
             out: &mut out,
         };
-        let err = forget(&mut opts, "acme").unwrap_err();
+        let err = forget(&mut opts, "acme", false).unwrap_err();
         assert_eq!(crate::exit::exit_for(&err), Exit::CannotRun);
         assert!(err.to_string().contains("no D-Bus session bus"), "{err}");
+        assert_eq!(f.dir.load_profile("acme").unwrap(), None);
+        // Issue 14: on a headless machine `--yes` accepts that the keyring cannot be checked.
+        save_acme(&f.dir);
+        assert_eq!(forget(&mut opts, "acme", true).unwrap(), Exit::Ok);
         assert_eq!(f.dir.load_profile("acme").unwrap(), None);
     }
 

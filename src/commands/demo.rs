@@ -11,7 +11,7 @@ use secrecy::SecretString;
 
 use crate::cli::{DemoArgs, Format, GlobalArgs};
 use crate::commands::verify;
-use crate::exit::{Exit, UserError};
+use crate::exit::Exit;
 use crate::inputs::{AdminAuth, Inputs};
 use crate::instance::Instance;
 use crate::report::human;
@@ -39,16 +39,12 @@ pub fn fixture_inputs(url: &str, path: crate::model::SetupPath) -> Result<Inputs
 }
 
 pub fn run(global: &GlobalArgs, args: &DemoArgs) -> Result<Exit> {
-    let scenarios = scenario_names();
-    let Some((_, description)) = scenarios.iter().find(|(n, _)| *n == args.scenario) else {
-        let names: Vec<&str> = scenarios.iter().map(|(n, _)| *n).collect();
-        return Err(UserError::usage(format!(
-            "unknown scenario '{}'; choose one of: {}",
-            args.scenario,
-            names.join(", ")
-        ))
-        .into());
-    };
+    // clap has checked the name against the same list (`cli::scenario_names`); Sandbox::start
+    // refuses an unknown one all the same.
+    let description = scenario_names()
+        .into_iter()
+        .find(|(n, _)| *n == args.scenario)
+        .map_or("", |(_, d)| d);
     let sandbox = Sandbox::start(SandboxConfig::scenario(&args.scenario))
         .context("could not start the simulated instance")?;
     eprintln!(

@@ -60,18 +60,8 @@ pub fn run_with(options: SandboxOptions) -> Result<Exit> {
         let _ = out.write_all(scenario_list().as_bytes());
         return Ok(Exit::Ok);
     }
+    // clap has checked the scenario name (`cli::scenario_names`).
     let config = options.config;
-    if !scenario_names()
-        .iter()
-        .any(|(name, _)| *name == config.scenario)
-    {
-        return Err(UserError::usage(format!(
-            "unknown scenario '{}'. Pick one of these with --scenario:\n{}",
-            config.scenario,
-            scenario_list().trim_end()
-        ))
-        .into());
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -48,10 +48,10 @@ pub fn write_stdout(text: &str) -> Result<()> {
 /// The client options the global flags ask for.
 pub fn client_options(global: &GlobalArgs) -> ClientOptions {
     ClientOptions {
-        timeout: std::time::Duration::from_secs(global.timeout.max(1)),
+        timeout: global.timeout,
         ca_cert: global.ca_cert.clone(),
         verbose: global.verbose,
-        deadline: Some(std::time::Duration::from_secs(global.deadline.max(1))),
+        deadline: Some(global.deadline),
         ..ClientOptions::default()
     }
 }

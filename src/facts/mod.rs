@@ -66,7 +66,7 @@ pub struct Plan {
     pub service: ServiceSide,
     /// Checks to run; empty means all.
     pub only: Vec<CheckId>,
-    pub timeout_secs: u64,
+    pub timeout: std::time::Duration,
     /// Where refused credentials are remembered across runs; `None` remembers nothing (the demo,
     /// in-process tests).
     pub refusals: Option<Refusals>,

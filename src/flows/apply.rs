@@ -15,9 +15,9 @@ use crate::servicenow::{Client, Session};
 fn read_plan(
     inputs: &Inputs,
     only: &[CheckId],
-    timeout_secs: u64,
+    timeout: std::time::Duration,
 ) -> Result<facts::Plan, UserError> {
-    let mut plan = super::verify::plan(inputs, only, timeout_secs);
+    let mut plan = super::verify::plan(inputs, only, timeout);
     if let AdminAuth::Missing(why) = &plan.admin {
         return Err(no_admin(why));
     }
@@ -45,9 +45,9 @@ fn no_admin(why: &str) -> UserError {
 pub async fn read_state(
     client: &Client,
     inputs: &Inputs,
-    timeout_secs: u64,
+    timeout: std::time::Duration,
 ) -> Result<Facts, UserError> {
-    read_facts(client, inputs, &[], timeout_secs).await
+    read_facts(client, inputs, &[], timeout).await
 }
 
 /// The client id of the one active entry named incident.io, read through the same gather (only
@@ -55,9 +55,9 @@ pub async fn read_state(
 pub async fn active_client_id(
     client: &Client,
     inputs: &Inputs,
-    timeout_secs: u64,
+    timeout: std::time::Duration,
 ) -> Result<Option<String>, UserError> {
-    let facts = read_facts(client, inputs, &[CheckId::OauthApp], timeout_secs).await?;
+    let facts = read_facts(client, inputs, &[CheckId::OauthApp], timeout).await?;
     Ok(oauth_app::active_client_id(&facts.entries))
 }
 
@@ -66,9 +66,9 @@ async fn read_facts(
     client: &Client,
     inputs: &Inputs,
     only: &[CheckId],
-    timeout_secs: u64,
+    timeout: std::time::Duration,
 ) -> Result<Facts, UserError> {
-    let plan = read_plan(inputs, only, timeout_secs)?;
+    let plan = read_plan(inputs, only, timeout)?;
     let facts = facts::gather(client, &plan).await;
     let blocked = run::instance_result(&facts, &plan, inputs.instance.as_str());
     if !instance::blocks_run(&blocked) {

@@ -13,7 +13,7 @@ use crate::report::Report;
 use crate::servicenow::Client;
 
 /// Turns resolved inputs into the checks' plan. `only` empty means every check.
-pub fn plan(inputs: &Inputs, only: &[CheckId], timeout_secs: u64) -> Plan {
+pub fn plan(inputs: &Inputs, only: &[CheckId], timeout: std::time::Duration) -> Plan {
     let admin = match &inputs.admin {
         AdminAuth::Missing(why) => AdminAuth::Missing(with_store_problem(why, inputs)),
         signed => signed.duplicate(),
@@ -36,7 +36,7 @@ pub fn plan(inputs: &Inputs, only: &[CheckId], timeout_secs: u64) -> Plan {
         admin,
         service,
         only: only.to_vec(),
-        timeout_secs,
+        timeout,
         refusals: None,
         retry_refused: false,
         accept_lockout_risk: false,

@@ -53,7 +53,7 @@ pub trait Fixer {
 /// The real checks: the same path as `snconnect verify`, on one client per instance.
 pub struct LiveChecker {
     options: ClientOptions,
-    timeout_secs: u64,
+    timeout: std::time::Duration,
     runtime: tokio::runtime::Runtime,
     client: Option<Client>,
     /// Draw a spinner on stderr while waiting (interactive runs on a terminal).
@@ -63,7 +63,7 @@ pub struct LiveChecker {
 impl LiveChecker {
     pub fn new(options: ClientOptions, spinner: bool) -> Result<LiveChecker> {
         Ok(LiveChecker {
-            timeout_secs: options.timeout.as_secs(),
+            timeout: options.timeout,
             options,
             runtime: verify::runtime()?,
             client: None,
@@ -91,7 +91,7 @@ impl LiveChecker {
 impl Checker for LiveChecker {
     fn check(&mut self, inputs: &Inputs, only: &[CheckId]) -> Result<Report> {
         let client = self.client(inputs)?;
-        let mut plan = verify::plan(inputs, only, self.timeout_secs);
+        let mut plan = verify::plan(inputs, only, self.timeout);
         // The wizard's checks spend login attempts too: the same memory guards them.
         plan.refusals = crate::credentials::Refusals::resolve();
         let _spinner = self.spinner(&format!("checking {}", inputs.instance.as_str()));
@@ -103,9 +103,9 @@ impl Fixer for LiveChecker {
     fn plan(&mut self, inputs: &Inputs, step: CheckId) -> Result<apply::Plan> {
         let client = self.client(inputs)?;
         let _spinner = self.spinner(&format!("reading {}", inputs.instance.as_str()));
-        let state =
-            self.runtime
-                .block_on(apply_cmd::read_state(&client, inputs, self.timeout_secs))?;
+        let state = self
+            .runtime
+            .block_on(apply_cmd::read_state(&client, inputs, self.timeout))?;
         Ok(apply::plan_for(
             step,
             &state,
@@ -130,10 +130,8 @@ impl Fixer for LiveChecker {
 
     fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>> {
         let client = self.client(inputs)?;
-        Ok(self.runtime.block_on(apply_cmd::active_client_id(
-            &client,
-            inputs,
-            self.timeout_secs,
-        ))?)
+        Ok(self
+            .runtime
+            .block_on(apply_cmd::active_client_id(&client, inputs, self.timeout))?)
     }
 }

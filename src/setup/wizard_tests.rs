@@ -69,12 +69,12 @@ impl Harness {
             no_input: true,
             color: ColorChoice::Never,
             verbose: false,
-            timeout: 10,
-            deadline: 60,
+            timeout: std::time::Duration::from_secs(10),
+            deadline: std::time::Duration::from_secs(60),
             ca_cert: None,
         };
         let options = crate::servicenow::ClientOptions {
-            timeout: std::time::Duration::from_secs(global.timeout),
+            timeout: global.timeout,
             ..Default::default()
         };
         let mut checker = LiveChecker::new(options.clone(), false).unwrap();

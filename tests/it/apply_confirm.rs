@@ -28,8 +28,8 @@ fn global() -> GlobalArgs {
         no_input: false,
         color: ColorChoice::Never,
         verbose: false,
-        timeout: 10,
-        deadline: 60,
+        timeout: std::time::Duration::from_secs(10),
+        deadline: std::time::Duration::from_secs(60),
         ca_cert: None,
     }
 }

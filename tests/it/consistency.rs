@@ -52,13 +52,17 @@ fn verify_promises_only_what_apply_plans_and_apply_delivers_it() {
             let inputs = fixture_inputs(&sandbox.url(), path).unwrap();
             let before = rt().block_on(verify::verify(
                 &client,
-                &verify::plan(&inputs, &[], 10),
+                &verify::plan(&inputs, &[], std::time::Duration::from_secs(10)),
                 false,
             ));
             if before.cannot_run() {
                 continue;
             }
-            let Ok(facts) = rt().block_on(apply_flow::read_state(&client, &inputs, 10)) else {
+            let Ok(facts) = rt().block_on(apply_flow::read_state(
+                &client,
+                &inputs,
+                std::time::Duration::from_secs(10),
+            )) else {
                 broken.push(format!(
                     "{scenario}/{path:?}: apply cannot read what verify read"
                 ));
@@ -99,7 +103,7 @@ fn verify_promises_only_what_apply_plans_and_apply_delivers_it() {
             rt().block_on(apply::execute(&session, &plan, &secrets, &|_| {}));
             let after = rt().block_on(verify::verify(
                 &client,
-                &verify::plan(&inputs, &[], 10),
+                &verify::plan(&inputs, &[], std::time::Duration::from_secs(10)),
                 false,
             ));
             let still = reported(&after);
@@ -129,7 +133,7 @@ fn a_scope_pinned_by_its_property_is_reported_planned_and_fixed_alike() {
     let inputs = fixture_inputs(&sandbox.url(), SetupPath::App).unwrap();
     let report = rt().block_on(verify::verify(
         &client,
-        &verify::plan(&inputs, &[], 10),
+        &verify::plan(&inputs, &[], std::time::Duration::from_secs(10)),
         false,
     ));
     let oauth = report
@@ -150,7 +154,11 @@ fn a_scope_pinned_by_its_property_is_reported_planned_and_fixed_alike() {
         .ends_with("or run snconnect apply"));
 
     let facts = rt()
-        .block_on(apply_flow::read_state(&client, &inputs, 10))
+        .block_on(apply_flow::read_state(
+            &client,
+            &inputs,
+            std::time::Duration::from_secs(10),
+        ))
         .unwrap();
     let plan = apply::plan(&facts, &apply_flow::plan_inputs(&inputs, None));
     let step = plan

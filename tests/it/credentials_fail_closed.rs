@@ -213,6 +213,11 @@ fn with_insecure_storage_and_no_keyring_a_0600_file_is_written_and_then_said() {
 fn show_without_a_session_bus_reports_the_cause_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("cfg");
+    // A saved profile (an unknown one is a usage error, exit 2).
+    snconnect::credentials::ConfigDir::at(cfg.clone())
+        .save_profile(&snconnect::credentials::Profile::new("acme"))
+        .unwrap();
+    let before = std::fs::read_dir(&cfg).unwrap().count();
     let mut cmd = snconnect(&cfg);
     cmd.args([
         "--format",
@@ -234,7 +239,12 @@ fn show_without_a_session_bus_reports_the_cause_and_writes_nothing() {
         json["secrets"]["client_secret"]["stored"],
         serde_json::Value::Null
     );
-    assert!(!cfg.exists(), "show created {}", cfg.display());
+    assert_eq!(
+        std::fs::read_dir(&cfg).unwrap().count(),
+        before,
+        "show wrote into {}",
+        cfg.display()
+    );
 }
 
 /// A private session bus with no service files: nothing can provide org.freedesktop.secrets.

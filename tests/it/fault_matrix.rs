@@ -516,12 +516,7 @@ fn row_slower_than_timeout_before_the_answer() {
     sn.with_db(|db| db.latency = Duration::from_millis(5000));
     let started = Instant::now();
     let (run, json) = verify(&sn.url(), &["--timeout", "1"], &[]);
-    assert_blocked(
-        &run,
-        &json,
-        "instance.timeout",
-        "did not answer within 1 seconds",
-    );
+    assert_blocked(&run, &json, "instance.timeout", "did not answer within 1s");
     assert!(json.messages("instance").contains("--timeout SECS"));
     assert!(
         started.elapsed() < Duration::from_millis(4500),
@@ -537,12 +532,7 @@ fn row_slower_than_timeout_in_the_middle_of_the_body() {
     partial.extend_from_slice(br#"{"result":[{"sys_id":"#);
     let front = on_identity(&sn, Action::Stall(partial, Duration::from_secs(5)));
     let (run, json) = verify(&front.url(), &["--timeout", "1"], &[]);
-    assert_blocked(
-        &run,
-        &json,
-        "instance.timeout",
-        "did not answer within 1 seconds",
-    );
+    assert_blocked(&run, &json, "instance.timeout", "did not answer within 1s");
 }
 
 #[test]

@@ -37,6 +37,15 @@ fn committed_completions_match_the_cli() {
         let mut generated = Vec::new();
         completions::write(shell, &mut generated);
         assert!(!generated.is_empty(), "{shell} completion is empty");
+        // Issue 14: the sandbox's scenario names complete in the shells whose completion
+        // scripts carry value lists (clap_complete writes none for PowerShell and Elvish).
+        let text = String::from_utf8_lossy(&generated);
+        if matches!(shell, Shell::Bash | Shell::Zsh | Shell::Fish) {
+            assert!(
+                text.contains("oauth-scope-pinned"),
+                "{shell} completion lacks the scenario names"
+            );
+        }
         check_or_bless(dir.join(completions::file_name(shell)), generated);
     }
 }

@@ -125,7 +125,9 @@ fn unknown_scenario_is_a_usage_error_listing_the_names() {
         .args(["sandbox", "--scenario", "nope", "--port", "0"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown scenario 'nope'"))
+        .stderr(predicate::str::contains(
+            "invalid value 'nope' for '--scenario",
+        ))
         .stderr(predicate::str::contains("healthy-admin"));
 }
 

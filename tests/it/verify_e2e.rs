@@ -691,7 +691,7 @@ fn the_admin_queries_of_round_two_go_out_at_once() {
     .unwrap();
     let inputs = demo::fixture_inputs(&sandbox.url(), SetupPath::App).unwrap();
     let client = Client::new(&inputs.instance, &ClientOptions::default()).unwrap();
-    let plan = verify::plan(&inputs, &[], 30);
+    let plan = verify::plan(&inputs, &[], Duration::from_secs(30));
     let runtime = verify::runtime().unwrap();
     let report = runtime.block_on(verify::verify(&client, &plan, false));
     assert!(report.ok());
