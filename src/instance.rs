@@ -7,10 +7,14 @@
 //!
 //! Decisions, so that they are made once:
 //! - A bare word (`acme`) is a subdomain of `service-now.com`; `localhost` is the one exception.
-//! - A URL may carry `/` (or several) as its path and nothing else. Any other path is refused with
-//!   the accepted form, rather than silently dropped: a path such as `/now/nav/ui/home` is harmless,
-//!   but a path can also be a sign that the address is not an instance at all (a proxy prefix, a
-//!   documentation link), and guessing there would send credentials to the wrong place.
+//! - A URL may carry `/` (or several) as its path and nothing else, except on a ServiceNow-owned
+//!   host (`*.service-now.com`, `*.servicenowservices.com`): there a page address pasted from the
+//!   browser (`/now/nav/ui/classic/params/…`, with its query and fragment) is reduced to the
+//!   instance, with a note saying so ([`Instance::parse_noting`]). Elsewhere a path is refused
+//!   with the accepted form, rather than silently dropped: on another host a path can be a sign
+//!   that the address is not an instance at all (a proxy prefix, a documentation link), and
+//!   guessing there would send credentials to the wrong place.
+//! - An internationalised host name is used in its ASCII (punycode) form, with a note showing it.
 //! - Plain `http://` only for loopback hosts (the sandbox, tests); ServiceNow serves HTTPS only, and
 //!   Basic credentials must never travel in clear.
 //! - Credentials, queries and fragments in the address are refused: credentials never belong in an
@@ -137,6 +141,12 @@ impl std::error::Error for InstanceError {}
 impl Instance {
     /// Normalises a subdomain, host or URL; see the module documentation for what is accepted.
     pub fn parse(input: &str) -> Result<Instance, InstanceError> {
+        Self::parse_noting(input).map(|(instance, _)| instance)
+    }
+
+    /// [`Instance::parse`], with a one-line note when the address was changed beyond spelling:
+    /// a browser page's path dropped, or a host name written in punycode. For the caller to show.
+    pub fn parse_noting(input: &str) -> Result<(Instance, Option<String>), InstanceError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(InstanceError::Empty);
@@ -158,7 +168,7 @@ impl Instance {
             }
             None => {
                 if is_bare_word(&lower) && lower != "localhost" {
-                    return Self::from_subdomain(&lower);
+                    return Self::from_subdomain(&lower).map(|i| (i, None));
                 }
                 (format!("https://{lower}"), false)
             }
@@ -177,10 +187,17 @@ impl Instance {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(InstanceError::Credentials);
         }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(InstanceError::QueryOrFragment);
-        }
-        if !url.path().chars().all(|c| c == '/') {
+        let page = url.query().is_some()
+            || url.fragment().is_some()
+            || !url.path().chars().all(|c| c == '/');
+        let servicenow_host = url
+            .host_str()
+            .map(|h| h.trim_end_matches('.'))
+            .is_some_and(|h| SERVICENOW_DOMAINS.iter().any(|d| h.ends_with(d)));
+        if page && !servicenow_host {
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(InstanceError::QueryOrFragment);
+            }
             return Err(InstanceError::Path {
                 path: url.path().to_string(),
             });
@@ -247,12 +264,34 @@ impl Instance {
             input: trimmed.to_string(),
             reason: e.to_string(),
         })?;
-        Ok(Instance {
-            base,
-            origin,
-            host,
-            loopback,
-        })
+        let host_typed = url_text
+            .split_once("://")
+            .map_or(url_text.as_str(), |(_, rest)| rest)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("");
+        let note = if page {
+            Some(format!(
+                "using {origin}: the rest of the address is a page in the instance, which \
+                 snconnect does not need"
+            ))
+        } else if !host_typed.is_ascii() {
+            Some(format!(
+                "using {origin}: '{}' written in ASCII (punycode), as DNS and certificates know it",
+                crate::text::for_terminal(host_typed)
+            ))
+        } else {
+            None
+        };
+        Ok((
+            Instance {
+                base,
+                origin,
+                host,
+                loopback,
+            },
+            note,
+        ))
     }
 
     fn from_subdomain(label: &str) -> Result<Instance, InstanceError> {
@@ -468,17 +507,17 @@ mod tests {
             ("admin@acme.service-now.com", |e| {
                 matches!(e, E::Credentials)
             }),
-            ("https://acme.service-now.com/?x=1", |e| {
+            ("https://servicenow.example.com/?x=1", |e| {
                 matches!(e, E::QueryOrFragment)
             }),
-            ("https://acme.service-now.com/#frag", |e| {
+            ("https://servicenow.example.com/#frag", |e| {
                 matches!(e, E::QueryOrFragment)
             }),
             (
-                "https://acme.service-now.com/now/nav/ui/home",
+                "https://servicenow.example.com/now/nav/ui/home",
                 |e| matches!(e, E::Path { path } if path == "/now/nav/ui/home"),
             ),
-            ("acme.service-now.com/api/now/table/incident", |e| {
+            ("servicenow.example.com/api/now/table/incident", |e| {
                 matches!(e, E::Path { .. })
             }),
             ("www.acme.service-now.com", |e| {
@@ -515,13 +554,48 @@ mod tests {
         }
     }
 
+    /// Issue 14: a page address pasted from the browser is reduced to its instance with a note;
+    /// a unicode host is used in punycode, with a note showing it; plain input gets no note.
+    #[test]
+    fn browser_addresses_are_reduced_and_unicode_hosts_shown_in_punycode() {
+        let (i, note) = Instance::parse_noting(
+            "https://acme.service-now.com/now/nav/ui/classic/params/target/incident_list.do%3Fsysparm_query%3Dactive%3Dtrue#x",
+        )
+        .unwrap();
+        assert_eq!(i.as_str(), "https://acme.service-now.com");
+        let note = note.unwrap();
+        assert!(
+            note.starts_with("using https://acme.service-now.com:"),
+            "{note}"
+        );
+        assert!(!note.contains("sysparm"), "{note}");
+        let (i, note) =
+            Instance::parse_noting("acme.servicenowservices.com/nav_to.do?uri=x").unwrap();
+        assert_eq!(i.as_str(), "https://acme.servicenowservices.com");
+        assert!(note.is_some());
+        let (i, note) = Instance::parse_noting("https://bücher.example.com").unwrap();
+        assert_eq!(i.as_str(), "https://xn--bcher-kva.example.com");
+        let note = note.unwrap();
+        assert!(
+            note.contains("bücher.example.com") && note.contains("punycode"),
+            "{note}"
+        );
+        assert_eq!(Instance::parse_noting("acme").unwrap().1, None);
+        assert_eq!(
+            Instance::parse_noting("https://acme.service-now.com/")
+                .unwrap()
+                .1,
+            None
+        );
+    }
+
     #[test]
     fn errors_show_an_accepted_form_and_never_echo_a_password() {
         let e = Instance::parse("https://admin:hunter2@acme.service-now.com").unwrap_err();
         assert!(!e.to_string().contains("hunter2"));
         let e = Instance::parse("https://admin:hun/ter2@acme.service-now.com").unwrap_err();
         assert_eq!(e, InstanceError::Credentials);
-        let e = Instance::parse("https://acme.service-now.com/now/nav/ui/home").unwrap_err();
+        let e = Instance::parse("https://sn.example.com/now/nav/ui/home").unwrap_err();
         let text = e.to_string();
         assert!(text.contains("/now/nav/ui/home"), "{text}");
         assert!(text.contains("https://acme.service-now.com"), "{text}");

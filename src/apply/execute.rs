@@ -381,6 +381,7 @@ fn resolve(
     match value {
         Value::Text(t) => Ok(t.clone()),
         Value::Bool(b) => Ok(b.to_string()),
+        Value::Int(n) => Ok(n.to_string()),
         Value::CreatedBy(step) => outcomes
             .get(step)
             .and_then(StepOutcome::sys_id)

@@ -39,6 +39,8 @@ use crate::requirements::{
 pub enum Value {
     Text(String),
     Bool(bool),
+    /// A number (a count such as `failed_attempts`): a number in the JSON plan.
+    Int(i64),
     /// The sys_id of the record another step of the plan creates (or finds), known once it ran.
     CreatedBy(String),
     /// A secret: sent, never shown. Rendered as `[redacted]` everywhere.
@@ -56,6 +58,7 @@ impl Serialize for Value {
         match self {
             Value::Text(t) => s.serialize_str(t),
             Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(n) => s.serialize_i64(*n),
             Value::CreatedBy(step) => {
                 let mut m = s.serialize_map(Some(1))?;
                 m.serialize_entry("sys_id_from_step", step)?;
@@ -71,6 +74,7 @@ impl std::fmt::Display for Value {
         match self {
             Value::Text(t) => f.write_str(t),
             Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(n) => write!(f, "{n}"),
             Value::CreatedBy(step) => write!(f, "(sys_id of the record from step {step})"),
             Value::Secret(_) => f.write_str(crate::servicenow::REDACTED),
         }

@@ -291,6 +291,13 @@ fn an_existing_user_is_repaired_with_confirmation_and_keeps_its_password() {
             "active"
         ]
     );
+    // Issue 14: a count is a number in the JSON plan, not a string.
+    let json = serde_json::to_value(step).unwrap();
+    assert_eq!(
+        json["fields"]["failed_attempts"],
+        serde_json::json!(0),
+        "{json}"
+    );
     assert!(
         p.secrets.is_empty(),
         "no password is set on an existing user"

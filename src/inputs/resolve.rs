@@ -163,10 +163,20 @@ pub fn resolve(target: &TargetArgs, sources: &mut Sources<'_>) -> Result<Inputs,
         }
     }
     let parsed = match &instance_text {
-        Some(text) => Some(
-            Instance::parse(text)
-                .map_err(|e| UserError::usage(format!("invalid instance '{text}': {e}")))?,
-        ),
+        Some(text) => {
+            let (instance, note) = Instance::parse_noting(text).map_err(|e| match e {
+                // The address holds a password: it is never echoed.
+                crate::instance::InstanceError::Credentials => {
+                    UserError::usage(format!("invalid instance: {e}"))
+                }
+                _ => UserError::usage(format!("invalid instance '{text}': {e}")),
+            })?;
+            // A browser page's address reduced to its instance, or a punycode host: said once.
+            if let Some(note) = note {
+                eprintln!("note: {note}");
+            }
+            Some(instance)
+        }
         None => None,
     };
     if profile_name.is_none() {
@@ -450,6 +460,15 @@ mod tests {
         let forty: String = "u".repeat(40);
         t.username = Some(forty);
         assert!(run(&t, &[], "", &[], None).is_ok());
+    }
+
+    #[test]
+    fn an_instance_holding_a_password_is_refused_without_echoing_it() {
+        let mut t = target();
+        t.instance = Some("https://admin:hunter2@acme.service-now.com".into());
+        let err = run(&t, &[], "", &[], None).unwrap_err();
+        assert_eq!(err.exit, crate::exit::Exit::Usage);
+        assert!(!err.message.contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -174,9 +174,12 @@ impl Prompter for TerminalPrompter {
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<bool, PromptError> {
+        // A line, not a key: `y` then Enter answers, Enter alone takes the default shown, and
+        // no Enter is left over to fall into the next prompt.
         dialoguer::Confirm::with_theme(&*self.theme)
             .with_prompt(prompt)
             .default(default)
+            .wait_for_newline(true)
             .interact_on(&self.term)
             .map_err(from_dialoguer)
     }

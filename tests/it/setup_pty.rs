@@ -248,7 +248,7 @@ fn a_second_run_offers_what_it_knows_and_skips_what_passes() {
     let mut p = spawn_setup(dir.path(), &["--profile", &profile]);
     p.expect("answers as a ServiceNow instance");
     p.choose("Which way do you want to connect?", 0);
-    p.confirm("Use admin credentials?", "\r");
+    p.confirm("Use admin credentials?", "");
     p.answer("Admin user name [admin]", "");
     p.secret("Admin password (Enter keeps the stored one)", "");
     p.expect("Signed in as 'admin'");

@@ -79,7 +79,7 @@ impl Builder<'_> {
         let problems = service_user::account_problems(user);
         if problems.contains(&FindingCode::UserLockedOut) {
             fields.push(("locked_out".to_string(), Value::Bool(false)));
-            fields.push(("failed_attempts".to_string(), Value::text("0")));
+            fields.push(("failed_attempts".to_string(), Value::Int(0)));
             what.push("unlock it (and reset its failed login count)");
             reason(FindingCode::UserLockedOut);
         }

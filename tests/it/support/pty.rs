@@ -102,9 +102,10 @@ impl Pty {
     }
 
     /// Answers a yes/no question with one key.
+    /// Answers a yes/no question with a line (`key`, then Enter), as the prompts read one.
     pub fn confirm(&mut self, prompt: &str, key: &str) {
         self.expect(prompt);
-        self.send(key);
+        self.send(&format!("{key}\r"));
     }
 
     /// Types a secret once the hidden prompt is really listening.
