@@ -40,7 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow against the built-in simulated instance; no ServiceNow needed')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts'' tests')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -258,6 +258,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             break
         }
         'snconnect;man' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write snconnect.1 and one page per subcommand (snconnect-verify.1, …) into DIR')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format written to stdout; progress, prompts and logs always go to stderr')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour. NO_COLOR in the environment turns it off for `auto`')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes')
@@ -280,7 +281,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run the whole flow against the built-in simulated instance; no ServiceNow needed')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts'' tests')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write every page into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

@@ -615,12 +615,16 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__man)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
+            opts="-v -h -V --dir --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
                     return 0

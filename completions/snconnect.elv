@@ -37,7 +37,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand demo 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
             cand sandbox 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts'' tests'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff) to stdout'
+            cand man 'Print the man page (roff) to stdout, or write every page into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'snconnect;setup'= {
@@ -241,6 +241,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --version 'Print version'
         }
         &'snconnect;man'= {
+            cand --dir 'Write snconnect.1 and one page per subcommand (snconnect-verify.1, …) into DIR'
             cand --format 'Report format written to stdout; progress, prompts and logs always go to stderr'
             cand --color 'When to use colour. NO_COLOR in the environment turns it off for `auto`'
             cand --timeout 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes'
@@ -262,7 +263,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand demo 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
             cand sandbox 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts'' tests'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff) to stdout'
+            cand man 'Print the man page (roff) to stdout, or write every page into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'snconnect;help;setup'= {

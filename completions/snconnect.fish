@@ -44,7 +44,7 @@ complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "credentials" -d
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "demo" -d 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "sandbox" -d 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts\' tests'
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page into a directory'
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
@@ -312,6 +312,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l no-i
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l dir -d 'Write snconnect.1 and one page per subcommand (snconnect-verify.1, …) into DIR' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
 junit\t''"
@@ -332,7 +333,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish
 complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "demo" -d 'Run the whole flow against the built-in simulated instance; no ServiceNow needed'
 complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "sandbox" -d 'Serve the simulated ServiceNow instance on 127.0.0.1, for rehearsal and scripts\' tests'
 complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page into a directory'
 complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand help; and __fish_seen_subcommand_from credentials" -f -a "show" -d 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
 complete -c snconnect -n "__fish_snconnect_using_subcommand help; and __fish_seen_subcommand_from credentials" -f -a "forget" -d 'Remove every stored entry of a profile'

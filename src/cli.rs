@@ -116,8 +116,15 @@ pub enum Command {
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 
-    /// Print the man page (roff) to stdout.
-    Man,
+    /// Print the man page (roff) to stdout, or write every page into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write snconnect.1 and one page per subcommand (snconnect-verify.1, …) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Where the instance is and who talks to it. Secrets have no flag values: see the `*-stdin` flags

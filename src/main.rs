@@ -23,6 +23,16 @@ fn main() -> ExitCode {
     match snconnect::commands::run(cli) {
         Ok(exit) => ExitCode::from(exit.code() as u8),
         Err(err) => {
+            // The reader of stdout went away (`snconnect … | head -1`): end quietly, with the
+            // status of a process that SIGPIPE ended (128 + 13), as `cat` or `grep` would.
+            let closed_pipe = err.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if closed_pipe {
+                return ExitCode::from(141);
+            }
             let exit = exit_for(&err);
             // Printed by hand: returning the error from main would add a backtrace under
             // RUST_BACKTRACE=1, which these machines set.

@@ -19,7 +19,7 @@ pub mod verify;
 pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
-        Command::Man => man::run(),
+        Command::Man(args) => man::run(&args),
         Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Verify(args) => verify::run(&cli.global, &args),
         Command::Apply(args) => apply::run(&cli.global, &args),

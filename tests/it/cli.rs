@@ -92,3 +92,54 @@ fn an_unreadable_ca_cert_is_a_usage_error_with_the_flag_named_as_a_hint() {
         "{stderr}"
     );
 }
+
+/// Issue 14: a closed stdout (`snconnect … | head -1`) ends the command quietly: no error on
+/// stderr. A command with a verdict keeps it (verify's exit 1 for a broken instance); one
+/// without ends with the status SIGPIPE would have given (141). The pipe's reading end is
+/// closed before the command starts, so every write fails, whatever the timing.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let sandbox = crate::support::sandbox("broken");
+    let url = sandbox.url();
+    let cases: [(&[&str], i32); 3] = [
+        (&["man"], 141),
+        (&["--no-input", "verify", "--instance", &url], 1),
+        (
+            &[
+                "--no-input",
+                "--format",
+                "json",
+                "verify",
+                "--instance",
+                &url,
+            ],
+            1,
+        ),
+    ];
+    for (args, want) in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = crate::support::snconnect_process();
+        cmd.env("SNCONNECT_CONFIG_DIR", dir.path())
+            .env(
+                "SNCONNECT_ADMIN_USER",
+                snconnect::sandbox::fixtures::ADMIN_USER,
+            )
+            .env(
+                "SNCONNECT_ADMIN_PASSWORD",
+                snconnect::sandbox::fixtures::ADMIN_PASSWORD,
+            )
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped());
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.to_lowercase().contains("broken pipe"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(out.status.code(), Some(want), "{args:?}: {stderr}");
+    }
+}
