@@ -72,6 +72,20 @@ pub struct Facts {
     pub token: TokenOutcome,
     /// Empty when no token was minted.
     pub probes: Vec<Probe>,
+    /// The service user as the admin read it before the token request (admin side only).
+    pub user_before: Option<User>,
+    /// Its failed-login count read again after a refused token (admin side only).
+    pub failed_attempts_after: Option<u64>,
+}
+
+impl Facts {
+    /// Whether the instance counted a refused token against the user: `Some(true)` means the
+    /// password was checked and was wrong. `None` when the counts were not both read.
+    fn refusal_counted(&self) -> Option<(u64, u64)> {
+        let before = self.user_before.as_ref()?.failed_attempts.unwrap_or(0);
+        let after = self.failed_attempts_after?;
+        Some((before, after))
+    }
 }
 
 /// What decides whether the password grant may be tried at all: the admin-side facts about the
@@ -242,7 +256,13 @@ pub fn evaluate(facts: &Facts, ctx: &Context, others: &[CheckResult]) -> Verdict
     match &facts.token {
         TokenOutcome::Minted => {}
         TokenOutcome::AccessDenied { error, description } => {
-            return Verdict::from_findings(vec![access_denied(ctx, others, error, description)]);
+            return Verdict::from_findings(vec![access_denied(
+                ctx,
+                facts,
+                others,
+                error,
+                description,
+            )]);
         }
         TokenOutcome::Failed { message } => {
             return Verdict::from_findings(vec![Finding::error(
@@ -372,7 +392,16 @@ fn tables_label(tables: &[&str]) -> String {
     }
 }
 
-fn access_denied(ctx: &Context, others: &[CheckResult], error: &str, description: &str) -> Finding {
+/// The one finding for ServiceNow's opaque refusal: the cause the other checks found, or the
+/// password when the refusal was counted against the user, or else at most three candidates the
+/// run has not ruled out, most likely first.
+fn access_denied(
+    ctx: &Context,
+    facts: &Facts,
+    others: &[CheckResult],
+    error: &str,
+    description: &str,
+) -> Finding {
     let name = &ctx.username;
     let answer = format!("{error}/{description}");
     let causes: Vec<&Finding> = EXPLAINING
@@ -411,50 +440,106 @@ fn access_denied(ctx: &Context, others: &[CheckResult], error: &str, description
         }
         return finding;
     }
+    let password_fix = format!(
+        "set a new password on user '{name}', give it to snconnect (SNCONNECT_PASSWORD, or \
+         snconnect setup) and to incident.io"
+    );
+    let user_link = facts
+        .user_before
+        .as_ref()
+        .map(|u| ctx.links.record("sys_user", &u.sys_id));
+    let counted = facts.refusal_counted();
+    if let Some((before, after)) = counted.filter(|(b, a)| a > b) {
+        let mut finding = Finding::error(
+            FindingCode::ConnectAccessDenied,
+            format!(
+                "{head}; the password of '{name}' is wrong: the instance counted the attempt \
+                 against the user (failed logins {before} -> {after})"
+            ),
+        )
+        .fix(password_fix);
+        if let Some(link) = user_link {
+            finding = finding.link(link);
+        }
+        return finding;
+    }
+    // What is left, most likely first. Causes the other checks ruled out (the user's state, the
+    // entry, its scope, the grant switches) are not listed.
     let admin_ran = others.iter().any(|c| {
         matches!(c.id, CheckId::ServiceUser | CheckId::OauthApp)
             && matches!(c.status, Status::Pass | Status::Warn)
     });
-    let mut order = Vec::new();
+    let secret = format!(
+        "the client secret is not the one of OAuth entry '{OAUTH_ENTRY_NAME}' (it cannot be read \
+         back: copy it again from the entry, or set a new one there)"
+    );
+    let mut order: Vec<String> = Vec::new();
     if !admin_ran {
         order.push(format!(
-            "user '{name}' locked out, inactive or missing, or OAuth entry '{OAUTH_ENTRY_NAME}' \
-             inactive or missing (run with admin credentials so snconnect can tell)"
+            "user '{name}' is locked out, inactive or missing, or OAuth entry \
+             '{OAUTH_ENTRY_NAME}' is inactive (give admin credentials and snconnect tells which)"
         ));
     }
-    order.extend([
-        format!("the client secret does not belong to the client id of '{OAUTH_ENTRY_NAME}' (the secret cannot be read back; copy it again or reset it)"),
-        format!("the password of '{name}' is wrong (set a new one on the user record)"),
-        "system property glide.oauth.inbound.ropc.grant_type.disabled is true, or OAuth is off"
-            .to_string(),
-        format!("OAuth entry '{OAUTH_ENTRY_NAME}' lacks the '{AUTH_SCOPE}' auth scope"),
-        // Unresolved on real instances (facts sheet §3): ServiceNow documents that the password
-        // grant checks for an interactive session, while incident.io's guide pairs it with a
-        // Machine (web-service-only) user. Neither outcome is confirmed, so it is listed as a
-        // cause to test, after the documented ones, and never asserted.
-        format!(
-            "'{name}' has Web service access only (identity type Machine): ServiceNow documents \
-             that the password grant needs a user who may have an interactive session; if \
-             nothing above applies, untick Web service access only and try again"
-        ),
-        "the instance's system log (syslog) names the real reason: look for 'token flow' errors at the time of this run".to_string(),
-    ]);
-    let numbered: Vec<String> = order
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{}. {c}", i + 1))
-        .collect();
+    match counted {
+        // Read on both sides and not counted: the user's password was never checked, which
+        // points at the client. Unless the instance does not count password-grant failures,
+        // which no source settles, so the password stays as the second candidate.
+        Some(_) => {
+            order.push(format!(
+                "{secret}: the attempt was not counted against '{name}', so the password was \
+                 probably never checked"
+            ));
+            order.push(format!(
+                "the password of '{name}' is wrong ({password_fix})"
+            ));
+        }
+        None => {
+            order.push(secret);
+            order.push(format!(
+                "the password of '{name}' is wrong ({password_fix})"
+            ));
+        }
+    }
+    // Unresolved on real instances (facts sheet §3): ServiceNow documents that the password grant
+    // needs a user who may have an interactive session, while incident.io's guide asks for a
+    // Machine (web-service-only) user. A candidate to test, last, only for a Machine user.
+    let machine = facts.user_before.as_ref().is_some_and(|u| {
+        u.identity_type == super::service_user::FieldValue::Value("machine".into())
+    });
+    if machine {
+        order.push(format!(
+            "the instance refuses the password grant to a Machine (web-service-only) user; this is \
+             untested, so try it last: untick Web service access only on '{name}' and run verify \
+             again"
+        ));
+    }
+    order.truncate(3);
     let what = if admin_ran {
         "nothing the other checks found explains it"
     } else {
         "the admin-side checks did not run, so the cause cannot be named"
     };
+    let syslog = ctx
+        .links
+        .list("syslog", "messageLIKEtoken flow^ORDERBYDESCsys_created_on");
+    let fix = match order.as_slice() {
+        [only] => only.clone(),
+        many => {
+            let numbered: Vec<String> = many
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{}. {c}", i + 1))
+                .collect();
+            format!(
+                "look at, most likely first: {}; the instance's system log names the reason \
+                 ('token flow' messages, link)",
+                numbered.join(" ")
+            )
+        }
+    };
     Finding::error(FindingCode::ConnectAccessDenied, format!("{head}; {what}"))
-        .fix(format!("look at, in order: {}", numbered.join(" ")))
-        .link(
-            ctx.links
-                .list("syslog", "messageLIKEtoken flow^ORDERBYDESCsys_created_on"),
-        )
+        .fix(fix)
+        .link(syslog)
 }
 
 #[cfg(test)]
@@ -503,6 +588,8 @@ mod tests {
             Facts {
                 token: TokenOutcome::Minted,
                 probes: p,
+                user_before: None,
+                failed_attempts_after: None,
             }
         };
         let cases: Vec<(&str, Facts, Status, Vec<FindingCode>)> = vec![
@@ -553,6 +640,8 @@ mod tests {
                         message: "HTTP 400".into(),
                     },
                     probes: vec![],
+                    user_before: None,
+                    failed_attempts_after: None,
                 },
                 Status::Fail,
                 vec![C::ConnectTokenFailed],
@@ -574,6 +663,8 @@ mod tests {
                 table: "incident".into(),
                 outcome: ProbeOutcome::Hidden { total: 3 },
             }],
+            user_before: None,
+            failed_attempts_after: None,
         };
         let v = evaluate(&facts, &ctx(SetupPath::App), &[]);
         assert!(v.findings[0]
@@ -603,6 +694,8 @@ mod tests {
                 &Facts {
                     token: denied(),
                     probes: vec![],
+                    user_before: None,
+                    failed_attempts_after: None,
                 },
                 &ctx(SetupPath::App),
                 &others,
@@ -627,6 +720,8 @@ mod tests {
             &Facts {
                 token: denied(),
                 probes: vec![],
+                user_before: None,
+                failed_attempts_after: None,
             },
             &ctx(SetupPath::App),
             &others,
@@ -643,7 +738,7 @@ mod tests {
     }
 
     #[test]
-    fn unexplained_access_denied_lists_causes_in_order() {
+    fn unexplained_access_denied_lists_at_most_three_causes_not_ruled_out() {
         let clean = vec![
             result(CheckId::ServiceUser, vec![]),
             result(CheckId::OauthApp, vec![]),
@@ -652,6 +747,8 @@ mod tests {
             &Facts {
                 token: denied(),
                 probes: vec![],
+                user_before: None,
+                failed_attempts_after: None,
             },
             &ctx(SetupPath::App),
             &clean,
@@ -665,32 +762,104 @@ mod tests {
         );
         let fix = f.fix.as_deref().unwrap();
         assert!(
-            fix.starts_with("look at, in order: 1. the client secret"),
+            fix.starts_with("look at, most likely first: 1. the client secret"),
             "{fix}"
         );
-        assert!(fix.contains("2. the password"));
-        // The unresolved Machine-user question comes after every documented cause, before syslog.
-        let machine = fix
-            .find("Web service access only")
-            .expect("the Machine-user cause");
-        assert!(fix.find("auth scope").unwrap() < machine, "{fix}");
-        assert!(machine < fix.find("system log").unwrap(), "{fix}");
+        assert!(fix.contains("2. the password"), "{fix}");
+        // Ruled out by the passing checks: not listed (issue 14).
+        for ruled_out in ["auth scope", "glide.oauth", "locked out"] {
+            assert!(!fix.contains(ruled_out), "{ruled_out}: {fix}");
+        }
+        assert!(!fix.contains("3."), "{fix}");
 
-        // Without the admin side, the user and entry states come first.
+        // Without the admin side, the user and entry states come first, and three at most.
         let v = evaluate(
             &Facts {
                 token: denied(),
                 probes: vec![],
+                user_before: None,
+                failed_attempts_after: None,
             },
             &ctx(SetupPath::App),
             &[],
         );
         let fix = v.findings[0].fix.as_deref().unwrap();
         assert!(
-            fix.starts_with("look at, in order: 1. user 'incident.io' locked out"),
+            fix.starts_with("look at, most likely first: 1. user 'incident.io' is locked out"),
             "{fix}"
         );
+        assert!(!fix.contains("4."), "{fix}");
         assert!(v.findings[0].message.contains("did not run"));
+    }
+
+    fn user(failed: Option<u64>, identity: &str) -> User {
+        User {
+            sys_id: "u1".into(),
+            user_name: "incident.io".into(),
+            active: Some(true),
+            locked_out: Some(false),
+            password_needs_reset: Some(false),
+            identity_type: super::super::service_user::FieldValue::Value(identity.into()),
+            failed_attempts: failed,
+        }
+    }
+
+    /// Issue 14: the refusal re-read tells the causes apart. Counted against the user: the
+    /// password, alone. Not counted: the client secret first, the password second. The untested
+    /// Machine-user question is listed only for a Machine user, last.
+    #[test]
+    fn a_refusal_counted_against_the_user_names_the_password_alone() {
+        let clean = vec![
+            result(CheckId::ServiceUser, vec![]),
+            result(CheckId::OauthApp, vec![]),
+        ];
+        let with = |before, after, identity: &str| Facts {
+            token: denied(),
+            probes: vec![],
+            user_before: Some(user(before, identity)),
+            failed_attempts_after: after,
+        };
+        let v = evaluate(&with(None, Some(1), "human"), &ctx(SetupPath::App), &clean);
+        let f = &v.findings[0];
+        assert!(
+            f.message.contains("the password of 'incident.io' is wrong"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("failed logins 0 -> 1"), "{}", f.message);
+        assert!(
+            f.fix.as_deref().unwrap().starts_with("set a new password"),
+            "{f:?}"
+        );
+        assert!(
+            f.link.as_deref().unwrap().contains("sys_user.do?sys_id=u1"),
+            "{f:?}"
+        );
+
+        let v = evaluate(
+            &with(Some(2), Some(2), "machine"),
+            &ctx(SetupPath::App),
+            &clean,
+        );
+        let fix = v.findings[0].fix.as_deref().unwrap();
+        assert!(
+            fix.starts_with("look at, most likely first: 1. the client secret"),
+            "{fix}"
+        );
+        assert!(fix.contains("not counted against 'incident.io'"), "{fix}");
+        assert!(fix.contains("2. the password"), "{fix}");
+        assert!(
+            fix.contains("3. the instance refuses the password grant to a Machine"),
+            "{fix}"
+        );
+
+        let v = evaluate(
+            &with(Some(2), Some(2), "human"),
+            &ctx(SetupPath::App),
+            &clean,
+        );
+        let fix = v.findings[0].fix.as_deref().unwrap();
+        assert!(!fix.contains("Machine"), "{fix}");
     }
 
     #[test]
@@ -703,6 +872,8 @@ mod tests {
             &Facts {
                 token: denied(),
                 probes: vec![],
+                user_before: None,
+                failed_attempts_after: None,
             },
             &ctx(SetupPath::App),
             &others,

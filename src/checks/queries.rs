@@ -76,6 +76,18 @@ pub fn identity(service_user: Option<&str>) -> FactQuery {
     }
 }
 
+/// The service user's row alone: read again after a refused token, for its failed-login count.
+pub fn service_user_row(username: &str) -> FactQuery {
+    FactQuery {
+        table: "sys_user",
+        request: ListRequest::new()
+            .query(Query::new().eq("user_name", username).build())
+            .fields(&USER_FIELDS)
+            .limit(1)
+            .exclude_reference_link(true),
+    }
+}
+
 /// The incident.io app as installed from the Store.
 pub fn store_app() -> FactQuery {
     list(

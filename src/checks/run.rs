@@ -193,6 +193,11 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
             let connect_facts = connect::Facts {
                 token: token.clone(),
                 probes: facts.probes.clone(),
+                user_before: match &facts.user {
+                    Lookup::Rows(rows) if rows.len() == 1 => rows.first().cloned(),
+                    _ => None,
+                },
+                failed_attempts_after: facts.failed_attempts_after,
             };
             let v = connect::evaluate(&connect_facts, &ctx, &results);
             CheckResult::new(CheckId::Connect, v, t.token + t.probes)

@@ -148,6 +148,10 @@ pub struct Facts {
     pub acl_roles: Lookup<task_acls::AclRole>,
     /// The token request, when one was made.
     pub token: Option<connect::TokenOutcome>,
+    /// The service user's failed-login count read again after the instance refused the token
+    /// (admin side only): whether the refusal was counted against the user tells a wrong
+    /// password from a wrong client.
+    pub failed_attempts_after: Option<u64>,
     /// `glide.user.max_unlock_attempts`, or its default.
     pub lockout_threshold: u32,
     /// When an earlier run saw these service credentials refused (unix seconds).
@@ -193,6 +197,7 @@ impl Facts {
             acls: Lookup::Rows(vec![]),
             acl_roles: Lookup::Rows(vec![]),
             token: None,
+            failed_attempts_after: None,
             lockout_threshold: crate::requirements::DEFAULT_LOCKOUT_THRESHOLD,
             refused_at: None,
             probes: Vec::new(),
@@ -494,6 +499,21 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         Some((result, time)) => (Some(token_outcome(&result)), ms(time)),
         None => (None, 0),
     };
+    // Only after a refusal, and only with the admin's session: one more read of the user's row.
+    let failed_attempts_after = match (&token, &user) {
+        (Some(connect::TokenOutcome::AccessDenied { .. }), Lookup::Rows(rows))
+            if admin_ok && rows.len() == 1 =>
+        {
+            let again = queries::service_user_row(&plan.username);
+            admin_session
+                .list(again.table, &again.request)
+                .await
+                .ok()
+                .and_then(|page| page.records.first().and_then(decoded::<service_user::User>))
+                .map(|u| u.failed_attempts.unwrap_or(0))
+        }
+        _ => None,
+    };
     Facts {
         admin,
         answer,
@@ -513,6 +533,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         acls,
         acl_roles,
         token,
+        failed_attempts_after,
         probes,
         timings: Timings {
             identity: ms(identity_time),

@@ -466,10 +466,48 @@ fn access_denied_without_admin_credentials_lists_the_causes_in_order() {
         f["fix"]
             .as_str()
             .unwrap()
-            .starts_with("look at, in order: 1."),
+            .starts_with("look at, most likely first: 1."),
         "{f}"
     );
     assert_eq!(run.code, 1);
+}
+
+/// Issue 14: with the admin side, a refused token is followed by one read of the user's failed
+/// logins. A wrong password is counted there and named alone; a wrong client secret is not, and
+/// the secret comes first.
+#[test]
+fn access_denied_names_the_password_or_the_secret_from_the_failed_login_count() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let run = verify_with(
+        &sandbox.url(),
+        &[],
+        &[("SNCONNECT_PASSWORD", "not-the-password")],
+    );
+    let f = &run.check("connect")["findings"][0];
+    assert_eq!(f["code"], "connect.access_denied", "{f}");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("the password of 'incident.io' is wrong"),
+        "{message}"
+    );
+    assert!(
+        f["fix"].as_str().unwrap().starts_with("set a new password"),
+        "{f}"
+    );
+
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let run = verify_with(
+        &sandbox.url(),
+        &[],
+        &[("SNCONNECT_CLIENT_SECRET", "not-the-secret")],
+    );
+    let f = &run.check("connect")["findings"][0];
+    let fix = f["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("look at, most likely first: 1. the client secret"),
+        "{fix}"
+    );
+    assert!(fix.contains("not counted against"), "{fix}");
 }
 
 #[test]
