@@ -45,7 +45,15 @@ fn main() -> ExitCode {
                     .collect::<Vec<_>>()
                     .join("\n")
             };
-            let _ = writeln!(stderr, "error: {}", shown(err.to_string()));
+            // Wrapped to the terminal, continuation lines under their text (a pipe or a log
+            // gets the lines as they are).
+            let error = format!("error: {}", shown(err.to_string()));
+            let term = console::Term::stderr();
+            let error = match term.is_term().then(|| term.size().1 as usize) {
+                Some(width) if width > 0 => snconnect::report::wrap::wrap(&error, width),
+                _ => error,
+            };
+            let _ = writeln!(stderr, "{error}");
             for cause in err.chain().skip(1) {
                 let _ = writeln!(stderr, "  caused by: {}", shown(cause.to_string()));
             }

@@ -244,15 +244,17 @@ pub fn open_store_with(
 /// The fail-closed error: the cause, that nothing was written, and the alternatives.
 pub fn fail_closed(cause: &Unavailable, config_dir: &Path) -> UserError {
     UserError::cannot_run(format!(
-        "cannot store secrets: no usable OS keyring: {cause}. Nothing was written. Either make a \
-         keyring reachable (log in to a desktop session, or on a headless machine run inside \
-         `dbus-run-session` with `gnome-keyring-daemon --unlock` started), or supply the secrets \
-         on every run through {}, {} and {} instead of storing them, or re-run with \
-         --insecure-storage to keep them in a plain-text file (mode 0600) in {}",
+        "cannot store secrets: no usable OS keyring: {cause}. Nothing was written.\n\
+         To go on, do one of these:\n\
+         - make a keyring reachable: log in to a desktop session, or on a headless machine run \
+         inside `dbus-run-session` with `gnome-keyring-daemon --unlock` started;\n\
+         - keep them in a plain-text file (mode 0600) in {}: re-run with --insecure-storage;\n\
+         - store nothing: skip this command and give {}, {} and {} to each `snconnect verify` \
+         run, which needs no keyring",
+        config_dir.display(),
         SecretKind::ClientSecret.env_var(),
         SecretKind::Password.env_var(),
         SecretKind::AdminPassword.env_var(),
-        config_dir.display()
     ))
 }
 

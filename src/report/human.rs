@@ -129,11 +129,7 @@ pub fn render(report: &Report, opts: &Options) -> String {
                     p.dim(&format!("({})", reason.code))
                 ));
             }
-            _ => {
-                for finding in &check.findings {
-                    push_finding(&mut out, &p, finding);
-                }
-            }
+            _ => push_findings(&mut out, &p, &check.findings),
         }
         previous_skip = skip_reason;
     }
@@ -178,25 +174,42 @@ pub fn render(report: &Report, opts: &Options) -> String {
 pub fn findings(findings: &[Finding], color: bool) -> String {
     let p = Palette { color };
     let mut out = String::new();
-    for f in findings {
-        push_finding(&mut out, &p, f);
-    }
+    push_findings(&mut out, &p, findings);
     out
 }
 
+/// A check's findings. A fix (or link) the finding just above already showed is not printed
+/// again: "the same as above" (three missing ACLs share one instruction).
+fn push_findings(out: &mut String, p: &Palette, findings: &[Finding]) {
+    let mut previous: Option<&Finding> = None;
+    for f in findings {
+        push_finding(out, p, f, previous);
+        previous = Some(f);
+    }
+}
+
 /// One finding; its text comes from the instance in part, so it is escaped on the way out.
-fn push_finding(out: &mut String, p: &Palette, f: &Finding) {
+fn push_finding(out: &mut String, p: &Palette, f: &Finding, previous: Option<&Finding>) {
     out.push_str(&format!(
         "    {} {} {}\n",
         p.severity(f.severity),
         escaped(&f.message),
         p.dim(&format!("({})", f.code))
     ));
+    let repeated = |mine: &Option<String>, theirs: Option<&Option<String>>| {
+        mine.is_some() && theirs == Some(mine)
+    };
     if let Some(fix) = &f.fix {
-        out.push_str(&format!("      fix:  {}\n", escaped(fix)));
+        if repeated(&f.fix, previous.map(|p| &p.fix)) {
+            out.push_str("      fix:  the same as above\n");
+        } else {
+            out.push_str(&format!("      fix:  {}\n", escaped(fix)));
+        }
     }
     if let Some(link) = &f.link {
-        out.push_str(&format!("      link: {}\n", escaped(link)));
+        if !repeated(&f.link, previous.map(|p| &p.link)) {
+            out.push_str(&format!("      link: {}\n", escaped(link)));
+        }
     }
 }
 
@@ -236,6 +249,29 @@ mod tests {
     use crate::checks::{CheckResult, Finding, FindingCode, Verdict};
     use crate::model::CheckId;
     use crate::report::test_support::sample;
+
+    /// Issue 14: nothing repeated within a screen: a fix (or link) the finding above showed is
+    /// not printed again.
+    #[test]
+    fn a_fix_shared_with_the_finding_above_is_not_repeated() {
+        let acl = |op: &str, link: &str| {
+            Finding::error(FindingCode::AclMissing, format!("no {op} ACL"))
+                .fix("create the ACL, long instruction")
+                .link(link.to_string())
+        };
+        let text = findings(
+            &[
+                acl("read", "https://x/1"),
+                acl("write", "https://x/1"),
+                acl("create", "https://x/2"),
+            ],
+            false,
+        );
+        assert_eq!(text.matches("long instruction").count(), 1, "{text}");
+        assert_eq!(text.matches("the same as above").count(), 2, "{text}");
+        assert_eq!(text.matches("https://x/1").count(), 1, "{text}");
+        assert_eq!(text.matches("https://x/2").count(), 1, "{text}");
+    }
 
     #[test]
     fn a_line_per_check_with_findings_indented() {

@@ -108,6 +108,8 @@ struct Wizard<'e, 'a> {
     st: Inputs,
     /// The admin password was typed here (so it may be offered for storage).
     admin_typed: bool,
+    /// The admin password in `st.admin` was just refused: it is not offered again.
+    admin_refused: bool,
     /// A stored admin password existed for the profile before this run.
     admin_was_stored: bool,
     /// What the first full check found, per check, to skip steps that already pass.
@@ -156,6 +158,7 @@ pub fn run(env: &mut WizardEnv<'_>, target: &TargetArgs, opts: WizardOptions) ->
         opts,
         st,
         admin_typed: false,
+        admin_refused: false,
         admin_was_stored,
         survey: HashMap::new(),
         survey_report: None,
@@ -404,9 +407,10 @@ impl Wizard<'_, '_> {
             let user = self
                 .p()
                 .input("Admin user name", Some(&default_user), &non_empty)?;
+            // A password the instance just refused is never the default again.
             let keep = known
                 .as_ref()
-                .filter(|(u, _)| *u == user)
+                .filter(|(u, _)| *u == user && !self.admin_refused)
                 .map(|(_, p)| p.clone());
             let prompt = if keep.is_some() {
                 "Admin password (Enter keeps the stored one)"
@@ -416,6 +420,7 @@ impl Wizard<'_, '_> {
             let password = match (self.p().secret(prompt)?, keep) {
                 (Some(typed), _) => {
                     self.admin_typed = true;
+                    self.admin_refused = false;
                     typed
                 }
                 (None, Some(kept)) => kept,
@@ -460,6 +465,7 @@ impl Wizard<'_, '_> {
         ];
         if self.p().select("What next?", &items, 0)? == 0 {
             if rejected {
+                self.admin_refused = true;
                 return Ok(false);
             }
             return self.verify_admin();

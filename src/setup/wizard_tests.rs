@@ -433,6 +433,45 @@ fn a_refused_admin_password_is_tried_once_then_asked_again() {
     // The anonymous instance check, then exactly one refused admin login.
     assert_eq!(failed.len(), 2, "{failed:?}");
     assert!(!t.contains("wrong-password"));
+    // Issue 14: after the refusal the prompt does not offer to keep the refused password.
+    let after = &t[t.find("instance.admin_rejected").unwrap()..];
+    assert!(!after.contains("Enter keeps the stored one"), "{after}");
+}
+
+/// Issue 14: Enter at the password prompt after a refusal does not reuse the refused password
+/// (it would be a login whose outcome is known): it asks again.
+#[test]
+fn enter_after_a_refused_admin_password_asks_again_instead_of_reusing_it() {
+    let h = Harness::new("healthy-app");
+    let answers = vec![
+        Answer::Default,
+        Answer::Yes,
+        Answer::text("admin"),
+        Answer::secret("wrong-password"),
+        Answer::pick("again"),
+        Answer::Yes,
+        Answer::text("admin"),
+        Answer::secret(""),
+        Answer::Yes,
+        Answer::text("admin"),
+        Answer::secret(fixtures::ADMIN_PASSWORD),
+        Answer::Interrupt,
+    ];
+    let mut p = ScriptedPrompter::new(answers);
+    let _ = h.run(&mut p, &h.target(), WizardOptions::default());
+    let t = p.transcript();
+    assert!(t.contains("An admin password is needed to sign in"), "{t}");
+    assert!(t.contains("Signed in as 'admin'"), "{t}");
+    let refused = h
+        .sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 401)
+        .count();
+    assert_eq!(
+        refused, 2,
+        "one anonymous check and one refused login, no second"
+    );
 }
 
 #[test]

@@ -89,7 +89,7 @@ fn without_a_session_bus_storing_fails_closed_and_writes_nothing() {
         .err()
         .expect("open_store must fail without a keyring");
         println!("EXIT={}", exit_for(&err).code());
-        println!("MESSAGE={err}");
+        println!("MESSAGE={}", err.to_string().replace('\n', " "));
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -404,7 +404,7 @@ fn a_keyring_that_was_never_unlocked_fails_closed_naming_the_lock() {
         .err()
         .expect("open_store must fail on a locked keyring");
         println!("EXIT={}", exit_for(&err).code());
-        println!("MESSAGE={err}");
+        println!("MESSAGE={}", err.to_string().replace('\n', " "));
         return;
     }
     let required = std::env::var("SNCONNECT_TEST_SECRET_SERVICE").as_deref() == Ok("1");
