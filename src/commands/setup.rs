@@ -96,20 +96,16 @@ fn interactive(global: &GlobalArgs, args: &SetupArgs) -> Result<Exit> {
             Ok(outcome.report.exit())
         }
         Err(WizardError::Prompt(PromptError::Interrupted)) => {
-            interrupt::restore_terminal();
-            eprintln!("\nInterrupted: nothing was stored");
-            std::process::exit(interrupt::EXIT_INTERRUPTED);
+            interrupt::exit_interrupted("nothing was stored", &[]);
         }
         Err(WizardError::Interrupted {
             error: PromptError::Interrupted,
             written,
         }) => {
-            interrupt::restore_terminal();
-            eprintln!("\nInterrupted: already written: {}", written.join("; "));
-            eprintln!(
-                "Run setup again to go on from there: what was kept is offered as the default."
+            interrupt::exit_interrupted(
+                &format!("already written: {}", written.join("; ")),
+                &["Run setup again to go on from there: what was kept is offered as the default."],
             );
-            std::process::exit(interrupt::EXIT_INTERRUPTED);
         }
         Err(e @ WizardError::Interrupted { .. }) => {
             interrupt::restore_terminal();

@@ -21,6 +21,9 @@ static CRITICAL: AtomicUsize = AtomicUsize::new(0);
 static PENDING: AtomicBool = AtomicBool::new(false);
 static INSTALLED: OnceLock<()> = OnceLock::new();
 static MESSAGE: Mutex<Option<String>> = Mutex::new(None);
+/// Set by the first "Interrupted" line: a Ctrl-C that a prompt read as a key (raw mode) and that
+/// also raised SIGINT would otherwise be announced by both the prompt's caller and the handler.
+static ANNOUNCED: AtomicBool = AtomicBool::new(false);
 
 #[cfg(unix)]
 static SAVED_TERMIOS: OnceLock<libc::termios> = OnceLock::new();
@@ -87,18 +90,36 @@ pub fn restore_terminal() {
 }
 
 fn restore_and_exit() -> ! {
-    restore_terminal();
     let message = MESSAGE
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone()
         .unwrap_or_default();
-    // Start on a fresh line: the interrupt usually lands in the middle of a prompt.
-    eprintln!(
-        "\nInterrupted{}{message}",
-        if message.is_empty() { "" } else { ": " }
-    );
-    std::process::exit(EXIT_INTERRUPTED);
+    exit_interrupted(&message, &[]);
+}
+
+/// Ends the run after Ctrl-C: the terminal put back, then one "Interrupted: `message`" line (and
+/// `more` lines) on a fresh line, whichever of the handler and a prompt's caller gets here first;
+/// exit 130.
+pub fn exit_interrupted(message: &str, more: &[&str]) -> ! {
+    restore_terminal();
+    if !ANNOUNCED.swap(true, Ordering::SeqCst) {
+        // Start on a fresh line: the interrupt usually lands in the middle of a prompt.
+        let mut text = format!(
+            "\nInterrupted{}{message}",
+            if message.is_empty() { "" } else { ": " }
+        );
+        for line in more {
+            text.push('\n');
+            text.push_str(line);
+        }
+        eprintln!("{text}");
+        std::process::exit(EXIT_INTERRUPTED);
+    }
+    // The other path is printing and exiting: wait for it rather than race it.
+    loop {
+        std::thread::park();
+    }
 }
 
 #[cfg(unix)]
