@@ -524,7 +524,21 @@ impl Wizard<'_, '_> {
         self.p().say(&bold(color, &title));
         let instructions =
             steps::instructions(step, self.st.path, &self.st.instance, &self.st.username);
-        self.p().say(&instructions);
+        // When the survey already found what is wrong with this step, that (with its fix) is
+        // what the person needs, not the step's generic text, which stays one choice away.
+        let found = self
+            .survey_report
+            .as_ref()
+            .and_then(|r| r.check(step))
+            .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
+            .cloned();
+        match &found {
+            Some(check) => {
+                self.p().say("  What the check found:");
+                self.p().say(&findings_text(check));
+            }
+            None => self.p().say(&instructions),
+        }
         let admin = self.has_admin();
         loop {
             let first = match (admin, step) {
@@ -539,7 +553,14 @@ impl Wizard<'_, '_> {
             if admin && self.env.fixer.is_some() && step != CheckId::App {
                 menu.push((Choice::Fix, "Let snconnect do it"));
             }
-            menu.push((Choice::Instructions, "Show the instructions again"));
+            menu.push((
+                Choice::Instructions,
+                if found.is_some() {
+                    "Show the step's full instructions"
+                } else {
+                    "Show the instructions again"
+                },
+            ));
             menu.push((Choice::Skip, "Skip this step"));
             let items: Vec<String> = menu.iter().map(|(_, l)| l.to_string()).collect();
             let chosen = self.p().select("What next?", &items, 0)?;

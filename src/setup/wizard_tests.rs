@@ -294,6 +294,21 @@ fn a_broken_step_shows_its_fix_and_passes_once_fixed_by_hand() {
     assert!(t.contains("service_user.locked_out"), "{t}");
     assert!(t.contains("fix:"), "{t}");
     assert!(t.contains("Service user is configured"), "{t}");
+    // Issue 14: the step opens with what the survey found, not the generic text, which is
+    // shown once, when asked for.
+    let step = &t[t.find("Step 3 of 6").expect("the user step")..];
+    assert!(
+        step.trim_start_matches(|c| c != '\n')
+            .trim_start()
+            .starts_with("What the check found:"),
+        "{step}"
+    );
+    assert_eq!(
+        t.matches("Open User Administration > Users and click New")
+            .count(),
+        1,
+        "{t}"
+    );
     assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
     assert!(outcome.stored.is_some());
     assert_no_secret(t);
