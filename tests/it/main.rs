@@ -26,6 +26,7 @@ mod properties;
 mod pysnc;
 mod readme;
 mod report_formats;
+mod report_screens;
 mod sandbox_cli;
 mod sandbox_client;
 mod sandbox_http;
