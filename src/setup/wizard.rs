@@ -345,9 +345,14 @@ impl Wizard<'_, '_> {
     }
 
     fn choose_path(&mut self) -> Result<()> {
+        // Menu items stay short: a list wider than the terminal is redrawn badly.
+        self.p().say(
+            "With the incident.io app, changes made in incident.io reach ServiceNow at once; \
+             without it the service user holds the admin role and changes reach it later.",
+        );
         let items = vec![
-            "app: with the incident.io app (recommended; changes sync back at once)".to_string(),
-            "admin: no app; the service user holds admin (changes sync back later)".to_string(),
+            "app: with the incident.io app (recommended)".to_string(),
+            "admin: without the app, as an admin user".to_string(),
         ];
         let default = match self.st.path {
             SetupPath::App => 0,
@@ -544,9 +549,9 @@ impl Wizard<'_, '_> {
             let first = match (admin, step) {
                 (true, _) => "Check now",
                 (false, CheckId::OauthApp | CheckId::ServiceUser) => {
-                    "Done: enter the values (checked with the connection at the end)"
+                    "Done: enter the values (checked at the end)"
                 }
-                (false, _) => "Done: continue (checked with the connection at the end)",
+                (false, _) => "Done: continue (checked at the end)",
             };
             let mut menu = vec![(Choice::Check, first)];
             // Writing needs the admin, and the Store app can only be installed by a person.
@@ -933,24 +938,27 @@ impl Wizard<'_, '_> {
         let connected = report
             .check(CheckId::Connect)
             .is_some_and(|c| matches!(c.status, Status::Pass | Status::Warn));
-        if !connected
-            && !self.p().confirm(
-                "The connection was not proven. Store these values anyway, to continue later?",
-                false,
-            )?
-        {
+        if !connected {
+            self.p()
+                .say("  The connection was not proven; the values can still be kept for later.");
+        }
+        if !connected && !self.p().confirm("Store these values anyway?", false)? {
             self.p().say("  Nothing was stored.\n");
             return Ok(None);
         }
         let was_stored = self.admin_was_stored;
         let offer =
             matches!(self.st.admin, AdminAuth::Basic { .. }) && (self.admin_typed || was_stored);
+        if offer {
+            self.p().say(
+                "  incident.io does not need the admin password; snconnect can keep it to check \
+                 and repair the setup on later runs.",
+            );
+        }
         let keep_admin = offer
-            && self.p().confirm(
-                "Also keep the admin password for later snconnect runs? incident.io does not \
-                 need it",
-                was_stored,
-            )?;
+            && self
+                .p()
+                .confirm("Also keep the admin password for later runs?", was_stored)?;
         let mut profile = self.profile_now();
         let mut secrets = Vec::new();
         if let Some(s) = &self.st.client_secret {

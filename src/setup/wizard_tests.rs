@@ -27,7 +27,12 @@ struct Harness {
 impl Harness {
     fn new(scenario: &str) -> Harness {
         let sandbox = Sandbox::start(SandboxConfig::scenario(scenario)).expect("sandbox starts");
-        let tmp = tempfile::tempdir().unwrap();
+        // Always the same length of path, whatever TMPDIR says: the screens pinned below wrap
+        // the line that names it before the path is normalised.
+        let tmp = tempfile::Builder::new()
+            .prefix("wizard")
+            .tempdir_in(std::path::Path::new("/tmp"))
+            .unwrap();
         let dir = ConfigDir::at(tmp.path().to_path_buf());
         Harness {
             sandbox,
@@ -739,4 +744,120 @@ fn an_interrupted_run_reports_what_it_wrote_and_the_next_run_resumes_from_it() {
         "{t}"
     );
     assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
+}
+
+/// The wizard's text as a person reads it: the sandbox's address (and the profile named after
+/// it), the config directory and generated sys_ids normalised, so a snapshot holds only what a
+/// change to the wizard changes.
+fn screen(transcript: &str, h: &Harness) -> String {
+    let text = transcript
+        .replace(&h.sandbox.url(), "http://SANDBOX")
+        .replace(&h.profile(), "SANDBOX-PROFILE")
+        .replace(&h.dir.path().display().to_string(), "CONFIG_DIR");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 32 {
+            out.push_str("<id>");
+            rest = &rest[hex..];
+        } else if hex > 0 {
+            out.push_str(&rest[..hex]);
+            rest = &rest[hex..];
+        } else {
+            let c = rest.chars().next().unwrap();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// Issue 14: the wizard's main paths, pinned at 60, 80 and 120 columns: all green with an admin,
+/// a broken step fixed by hand, and no admin on the admin path. No line said is wider than the
+/// terminal unless it is one word (a link).
+#[test]
+fn the_main_paths_are_pinned_at_three_widths() {
+    for width in [60, 80, 120] {
+        let happy = {
+            let h = Harness::new("healthy-app");
+            let mut answers = admin_sign_in();
+            answers.push(Answer::pick("check now"));
+            answers.extend(oauth_values());
+            answers.push(Answer::pick("check now"));
+            answers.extend(user_values());
+            answers.push(Answer::No);
+            let mut p = ScriptedPrompter::new(answers).with_width(width);
+            h.run(&mut p, &h.target(), WizardOptions::default())
+                .unwrap();
+            screen(p.transcript(), &h)
+        };
+        let broken = {
+            let h = Harness::new("user-locked");
+            let mut answers = admin_sign_in();
+            answers.push(Answer::pick("check now"));
+            answers.extend(oauth_values());
+            answers.push(Answer::pick("check now"));
+            answers.extend(user_values());
+            answers.push(Answer::pick("check now"));
+            answers.push(Answer::text(""));
+            answers.push(Answer::secret(""));
+            answers.push(Answer::No);
+            let mut p = FixingPrompter {
+                inner: ScriptedPrompter::new(answers).with_width(width),
+                trigger: "does not pass yet",
+                fix: || {
+                    h.sandbox.with_db(|db| {
+                        db.update_where(
+                            "sys_user",
+                            "user_name=incident.io",
+                            &[("locked_out", "false"), ("failed_attempts", "0")],
+                        )
+                    });
+                },
+                fixed: false,
+            };
+            h.run(&mut p, &h.target(), WizardOptions::default())
+                .unwrap();
+            screen(p.inner.transcript(), &h)
+        };
+        let no_admin = {
+            let h = Harness::new("healthy-admin");
+            let mut answers = vec![
+                Answer::pick("admin:"),
+                Answer::No,
+                Answer::pick("done"),
+                Answer::pick("done"),
+            ];
+            answers.extend(oauth_values());
+            answers.push(Answer::pick("done"));
+            answers.extend(user_values());
+            answers.push(Answer::pick("done"));
+            let mut p = ScriptedPrompter::new(answers).with_width(width);
+            h.run(&mut p, &h.target(), WizardOptions::default())
+                .unwrap();
+            screen(p.transcript(), &h)
+        };
+        for (name, text) in [
+            ("happy", &happy),
+            ("broken", &broken),
+            ("no_admin", &no_admin),
+        ] {
+            for line in text.lines() {
+                // A question line carries the answer typed after it: the question is the prompt
+                // library's, and only its own part must fit.
+                let line = match line.strip_prefix("? ") {
+                    Some(q) => q.split([':', '[']).next().unwrap_or(q),
+                    None => line,
+                };
+                let columns = console::measure_text_width(line);
+                let one_word = !line.trim().trim_start_matches("link: ").contains(' ');
+                assert!(
+                    columns < width || one_word,
+                    "{name} at {width}: a line of {columns}:\n{line}"
+                );
+            }
+            insta::assert_snapshot!(format!("wizard_{name}_{width}"), text);
+        }
+    }
 }

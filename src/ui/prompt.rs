@@ -116,7 +116,7 @@ impl TerminalPrompter {
 
 impl Prompter for TerminalPrompter {
     fn say(&mut self, text: &str) {
-        let width = (self.term.size().1 as usize).clamp(40, 100) - 1;
+        let width = say_width(self.term.size().1 as usize);
         // A closed stderr leaves nothing to tell; the next question will fail and say so.
         let _ = self.term.write_line(&super::wrap::wrap(text, width));
     }
@@ -185,6 +185,12 @@ impl Prompter for TerminalPrompter {
     }
 }
 
+/// The width the wizard's text is wrapped to on a terminal `columns` wide: at least 40 and at
+/// most 100 columns (long lines read badly), one short of the edge so nothing wraps twice.
+fn say_width(columns: usize) -> usize {
+    columns.clamp(40, 100) - 1
+}
+
 /// One scripted answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
@@ -222,6 +228,8 @@ impl Answer {
 pub struct ScriptedPrompter {
     answers: VecDeque<Answer>,
     transcript: String,
+    /// Wrap what is said as a terminal this wide would show it (`None`: as given).
+    width: Option<usize>,
 }
 
 impl ScriptedPrompter {
@@ -229,7 +237,14 @@ impl ScriptedPrompter {
         ScriptedPrompter {
             answers: answers.into_iter().collect(),
             transcript: String::new(),
+            width: None,
         }
+    }
+
+    /// Says things wrapped as [`TerminalPrompter`] would on a terminal `columns` wide.
+    pub fn with_width(mut self, columns: usize) -> ScriptedPrompter {
+        self.width = Some(say_width(columns));
+        self
     }
 
     /// Everything shown and asked, with the answers as a person would see them (secrets as `*`).
@@ -262,7 +277,10 @@ impl ScriptedPrompter {
 
 impl Prompter for ScriptedPrompter {
     fn say(&mut self, text: &str) {
-        self.transcript.push_str(text);
+        match self.width {
+            Some(width) => self.transcript.push_str(&super::wrap::wrap(text, width)),
+            None => self.transcript.push_str(text),
+        }
         self.transcript.push('\n');
     }
 
