@@ -101,8 +101,22 @@ _snconnect() {
 
     case "${cmd}" in
         snconnect)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version setup verify apply credentials demo sandbox completions man help"
+            opts="-h -V --help --version setup verify apply credentials demo sandbox completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        snconnect__subcmd__apply)
+            opts="-v -y -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --dry-run --yes --email --insecure-storage --reveal --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -127,20 +141,6 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        snconnect__subcmd__apply)
-            opts="-y -v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --dry-run --yes --email --insecure-storage --reveal --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -169,26 +169,6 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -197,32 +177,12 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__completions)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version bash elvish fish powershell zsh"
+            opts="-h -V --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -231,32 +191,12 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version show forget help"
+            opts="-h -V --help --version show forget help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -265,37 +205,21 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials__subcmd__forget)
-            opts="-y -v -h -V --profile --instance --yes --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
+            opts="-y -h -V --format --profile --instance --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -363,37 +287,21 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials__subcmd__show)
-            opts="-v -h -V --profile --instance --reveal --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
+            opts="-h -V --format --profile --instance --reveal --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -405,20 +313,12 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__demo)
-            opts="-v -h -V --scenario --path --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --scenario --path --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --scenario)
-                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page" -- "${cur}"))
-                    return 0
-                    ;;
-                --path)
-                    COMPREPLY=($(compgen -W "app admin" -- "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
                     return 0
@@ -437,6 +337,14 @@ _snconnect() {
                     ;;
                 --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scenario)
+                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page" -- "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -W "app admin" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -615,33 +523,13 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__man)
-            opts="-v -h -V --dir --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
+            opts="-h -V --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -653,7 +541,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__sandbox)
-            opts="-v -h -V --port --scenario --list-scenarios --allow-acl-insert --lockout-threshold --latency-ms --rate-limit --server-errors --server-error-status --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
+            opts="-h -V --port --scenario --list-scenarios --allow-acl-insert --lockout-threshold --latency-ms --rate-limit --server-errors --server-error-status --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -687,6 +575,20 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        snconnect__subcmd__setup)
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --apply --yes --insecure-storage --reveal --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
                     return 0
@@ -707,20 +609,6 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        snconnect__subcmd__setup)
-            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --apply --yes --insecure-storage --reveal --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -745,6 +633,20 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        snconnect__subcmd__verify)
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
                     return 0
@@ -765,20 +667,6 @@ _snconnect() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        snconnect__subcmd__verify)
-            opts="-v -h -V --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --format --no-input --color --verbose --timeout --deadline --ca-cert --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -809,26 +697,6 @@ _snconnect() {
                     ;;
                 --checks)
                     COMPREPLY=($(compgen -W "instance app oauth_app service_user roles task_acls connect" -- "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

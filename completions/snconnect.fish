@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_snconnect_global_optspecs
-    string join \n format= no-input color= v/verbose timeout= deadline= ca-cert= h/help V/version
+    string join \n h/help V/version
 end
 
 function __fish_snconnect_needs_command
@@ -24,17 +24,6 @@ function __fish_snconnect_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c snconnect -n "__fish_snconnect_needs_command" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_needs_command" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_needs_command" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_needs_command" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_needs_command" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
-complete -c snconnect -n "__fish_snconnect_needs_command" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_needs_command" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c snconnect -n "__fish_snconnect_needs_command" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "setup" -d 'Walk through every setup step: explained, checked, fixable, re-checked'
@@ -46,13 +35,6 @@ complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "sandbox" -d 'Se
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout, or write every page into a directory'
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
-admin\t'No app: the service user holds admin, and no ACLs are needed'"
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
 junit\t''"
@@ -62,6 +44,15 @@ never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
+admin\t'No app: the service user holds admin, and no ACLs are needed'"
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
@@ -69,10 +60,17 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l apply -d '
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l yes -d 'Confirm changes to existing records without asking (needed with --apply under --no-input)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l insecure-storage -d 'Store secrets in a plain 0600 file when no OS keyring is reachable'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l reveal -d 'Show the secrets on the final hand-off screen instead of masking them'
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
@@ -87,33 +85,16 @@ service_user\t''
 roles\t''
 task_acls\t''
 connect\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l strict -d 'Fail (exit 1) on warnings, and on checks not verified because an input was missing'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l retry-refused -d 'Request a token even with credentials an earlier run saw refused (they are otherwise not tried again, so that a stale password cannot lock the account run after run)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l accept-lockout-risk -d 'Request a token even when one more failed login would lock the service user out'
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s V -l version -d 'Print version'
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
-admin\t'No app: the service user holds admin, and no ACLs are needed'"
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l email -d 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
 junit\t''"
@@ -123,6 +104,16 @@ never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
+admin\t'No app: the service user holds admin, and no ACLs are needed'"
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l email -d 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
@@ -130,61 +121,41 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l dry-run -d
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s y -l yes -d 'Apply without asking, including changes to existing records'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l insecure-storage -d 'Store generated secrets in a plain 0600 file when no OS keyring is reachable'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l reveal -d 'Print generated secrets in the final report'
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s V -l version -d 'Print version'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s h -l help -d 'Print help'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -f -a "show" -d 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -f -a "forget" -d 'Remove every stored entry of a profile'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l format -d 'Output format written to stdout' -r -f -a "human\t''
+json\t''
+junit\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l instance -d 'The instance, to derive the profile name from' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l reveal -d 'Print the secrets, for pasting into incident.io'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l instance -d 'The instance, to derive the profile name from' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l format -d 'Output format written to stdout' -r -f -a "human\t''
 json\t''
 junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l instance -d 'The instance, to derive the profile name from' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s y -l yes -d 'Succeed when the OS keyring cannot be reached (a headless machine), after removing everything that can be: without it that is exit 3, since the keyring may still hold entries'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "forget" -d 'Remove every stored entry of a profile'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
+json\t''
+junit\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l scenario -d 'The simulated instance\'s scenario (`snconnect sandbox --list-scenarios` describes them)' -r -f -a "healthy-app\t''
 healthy-admin\t''
 empty\t''
@@ -226,15 +197,6 @@ hibernating-503\t''
 login-page\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l path -d 'Which documented setup to check' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
 admin\t'No app: the service user holds admin, and no ACLs are needed'"
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -284,46 +246,13 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l latency-
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l rate-limit -d 'Answer the first N requests with 429 and Retry-After: 1, as a throttled instance does' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l server-errors -d 'Answer the first N requests (after any 429s) with a server error' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l server-error-status -d 'The status those server errors carry' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l list-scenarios -d 'Print the scenario names with a line each, then exit'
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l allow-acl-insert -d 'Let REST inserts into sys_security_acl succeed (real instances refuse them without elevation)'
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -s h -l help -d 'Print help'
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -s V -l version -d 'Print version'
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c snconnect -n "__fish_snconnect_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l dir -d 'Write snconnect.1 and one page per subcommand (snconnect-verify.1, …) into DIR' -r -F
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
-json\t''
-junit\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
-complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s h -l help -d 'Print help'
 complete -c snconnect -n "__fish_snconnect_using_subcommand man" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand help; and not __fish_seen_subcommand_from setup verify apply credentials demo sandbox completions man help" -f -a "setup" -d 'Walk through every setup step: explained, checked, fixable, re-checked'

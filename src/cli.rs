@@ -27,44 +27,43 @@ not verified for a missing input), \
 2 usage or input error, 3 the checks could not run."
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
-
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command accepts.
+/// The options of the commands that talk to an instance (setup, verify, apply, demo): output,
+/// prompting, the request log and the network's limits. Each of those commands flattens them in;
+/// the others do not list them, since there they would mean nothing.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Report format written to stdout; progress, prompts and logs always go to stderr.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human, env = "SNCONNECT_FORMAT")]
+    #[arg(long, value_enum, default_value_t = Format::Human, env = "SNCONNECT_FORMAT")]
     pub format: Format,
 
     /// Never prompt. Also implied when stdin is not a terminal or the CI variable is set.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_input: bool,
 
     /// When to use colour. NO_COLOR in the environment turns it off for `auto`.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
     /// Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted.
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub verbose: bool,
 
     /// How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a
     /// duration (`500ms`, `2m`), at most 10 minutes.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = timeout_value)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = timeout_value)]
     pub timeout: Duration,
 
     /// How long the whole run may take: no request, retry or wait goes past it (seconds or a
     /// duration, at most a day). `setup` has no such limit, since it waits for you.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "2m", value_parser = deadline_value)]
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = deadline_value)]
     pub deadline: Duration,
 
     /// An extra trusted root certificate (PEM), for TLS-inspecting proxies.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub ca_cert: Option<PathBuf>,
 }
 
@@ -176,6 +175,9 @@ pub struct TargetArgs {
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(flatten)]
     pub target: TargetArgs,
 
     /// Run only these checks; the others are reported as not selected, and are not counted as
@@ -200,6 +202,9 @@ pub struct VerifyArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SetupArgs {
     #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(flatten)]
     pub target: TargetArgs,
 
     /// Without prompts: also create or repair what is missing (as `snconnect apply` would).
@@ -221,6 +226,9 @@ pub struct SetupArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
     #[command(flatten)]
     pub target: TargetArgs,
 
@@ -254,8 +262,19 @@ pub enum CredentialsCommand {
     Forget(CredentialsForgetArgs),
 }
 
+/// `credentials` writes human text or JSON (JUnit is for check reports).
+#[derive(Debug, Clone, Args)]
+pub struct CredentialsFormat {
+    /// Output format written to stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human, env = "SNCONNECT_FORMAT")]
+    pub format: Format,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct CredentialsForgetArgs {
+    #[command(flatten)]
+    pub format: CredentialsFormat,
+
     #[command(flatten)]
     pub profile: CredentialsProfileArgs,
 
@@ -280,6 +299,9 @@ pub struct CredentialsProfileArgs {
 #[derive(Debug, Clone, Args)]
 pub struct CredentialsShowArgs {
     #[command(flatten)]
+    pub format: CredentialsFormat,
+
+    #[command(flatten)]
     pub profile: CredentialsProfileArgs,
 
     /// Print the secrets, for pasting into incident.io.
@@ -289,6 +311,9 @@ pub struct CredentialsShowArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
     /// The simulated instance's scenario (`snconnect sandbox --list-scenarios` describes them).
     #[arg(long, default_value = "broken", value_parser = scenario_names())]
     pub scenario: String,

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use secrecy::ExposeSecret;
 use serde_json::{json, Map, Value};
 
-use crate::cli::{CredentialsCommand, CredentialsProfileArgs, Format, GlobalArgs};
+use crate::cli::{CredentialsCommand, CredentialsProfileArgs, Format};
 use crate::credentials::{ConfigDir, Lookup, Profile, SecretKind, StoredSecrets};
 use crate::exit::{Exit, UserError};
 
@@ -31,12 +31,16 @@ pub struct CredentialsOptions<'a> {
 }
 
 /// Runs `credentials show|forget` with the OS keyring and the resolved config directory.
-pub fn run(global: &GlobalArgs, cmd: &CredentialsCommand) -> Result<Exit> {
+pub fn run(cmd: &CredentialsCommand) -> Result<Exit> {
     let dir = ConfigDir::resolve()?;
     let secrets = StoredSecrets::with(crate::credentials::shared_keyring(), &dir);
     let mut stdout = std::io::stdout().lock();
+    let format = match cmd {
+        CredentialsCommand::Show(args) => args.format.format,
+        CredentialsCommand::Forget(args) => args.format.format,
+    };
     let mut opts = CredentialsOptions {
-        format: global.format,
+        format,
         dir,
         secrets,
         out: &mut stdout,

@@ -20,11 +20,11 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => man::run(&args),
-        Command::Setup(args) => setup::run(&cli.global, &args),
-        Command::Verify(args) => verify::run(&cli.global, &args),
-        Command::Apply(args) => apply::run(&cli.global, &args),
-        Command::Credentials(cmd) => credentials::run(&cli.global, &cmd),
-        Command::Demo(args) => demo::run(&cli.global, &args),
+        Command::Setup(args) => setup::run(&args.global, &args),
+        Command::Verify(args) => verify::run(&args.global, &args),
+        Command::Apply(args) => apply::run(&args.global, &args),
+        Command::Credentials(cmd) => credentials::run(&cmd),
+        Command::Demo(args) => demo::run(&args.global, &args),
         Command::Sandbox(args) => sandbox::run(&args),
     }
 }

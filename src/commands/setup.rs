@@ -232,6 +232,7 @@ fn unattended_apply(global: &GlobalArgs, args: &SetupArgs, inputs: Inputs) -> Re
     let dir = ConfigDir::resolve()?;
     let supplied = inputs.duplicate();
     let apply_args = ApplyArgs {
+        global: global.clone(),
         target: args.target.clone(),
         dry_run: false,
         yes: args.yes,

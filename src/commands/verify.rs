@@ -145,8 +145,7 @@ mod tests {
         use clap::Parser;
         let cli = crate::cli::Cli::try_parse_from([
             "snconnect",
-            "completions",
-            "bash",
+            "verify",
             "--timeout",
             "7",
             "-v",
@@ -154,10 +153,28 @@ mod tests {
             "/tmp/ca.pem",
         ])
         .unwrap();
-        let o = client_options(&cli.global);
+        let crate::cli::Command::Verify(args) = cli.command else {
+            panic!("parsed as another command");
+        };
+        let o = client_options(&args.global);
         assert_eq!(o.timeout, std::time::Duration::from_secs(7));
         assert!(o.verbose);
         assert_eq!(o.ca_cert, Some(std::path::PathBuf::from("/tmp/ca.pem")));
         assert_eq!(o.max_attempts, 4);
+        // Issue 14: options appear only where they act.
+        for (args, flag) in [
+            (&["completions", "bash", "--timeout", "7"][..], "--timeout"),
+            (&["man", "--format", "json"][..], "--format"),
+            (&["sandbox", "-v"][..], "-v"),
+            (&["credentials", "show", "--ca-cert", "x"][..], "--ca-cert"),
+        ] {
+            let argv = std::iter::once("snconnect").chain(args.iter().copied());
+            let err = crate::cli::Cli::try_parse_from(argv).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{flag}"
+            );
+        }
     }
 }

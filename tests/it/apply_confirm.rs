@@ -36,6 +36,7 @@ fn global() -> GlobalArgs {
 
 fn args() -> ApplyArgs {
     ApplyArgs {
+        global: global(),
         target: TargetArgs::default(),
         dry_run: false,
         yes: false,

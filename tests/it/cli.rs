@@ -103,13 +103,13 @@ fn a_closed_stdout_ends_quietly() {
     let url = sandbox.url();
     let cases: [(&[&str], i32); 3] = [
         (&["man"], 141),
-        (&["--no-input", "verify", "--instance", &url], 1),
+        (&["verify", "--no-input", "--instance", &url], 1),
         (
             &[
+                "verify",
                 "--no-input",
                 "--format",
                 "json",
-                "verify",
                 "--instance",
                 &url,
             ],

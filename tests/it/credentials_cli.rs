@@ -44,14 +44,13 @@ fn no_output_of_show_contains_a_secret_without_reveal() {
     for args in [
         vec!["credentials", "show", "--profile", "acme"],
         vec![
-            "--format",
-            "json",
             "credentials",
             "show",
+            "--format",
+            "json",
             "--profile",
             "acme",
         ],
-        vec!["-v", "credentials", "show", "--profile", "acme"],
     ] {
         let (code, text) = output_of(snconnect(tmp.path()).args(&args));
         assert_eq!(code, 0, "{args:?}: {text}");
@@ -87,10 +86,10 @@ fn show_json_is_one_object_on_stdout() {
     seed(tmp.path());
     let out = snconnect(tmp.path())
         .args([
-            "--format",
-            "json",
             "credentials",
             "show",
+            "--format",
+            "json",
             "--profile",
             "acme",
             "--reveal",
@@ -145,10 +144,10 @@ fn a_path_like_profile_name_is_refused() {
 fn junit_is_refused_for_credentials() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, text) = output_of(snconnect(tmp.path()).args([
-        "--format",
-        "junit",
         "credentials",
         "show",
+        "--format",
+        "junit",
         "--profile",
         "acme",
     ]));
@@ -162,10 +161,10 @@ fn forget_json_lists_what_was_removed() {
     // No keyring here: forget clears the file and profile, then exits 3 for the unchecked keyring.
     let out = snconnect(tmp.path())
         .args([
-            "--format",
-            "json",
             "credentials",
             "forget",
+            "--format",
+            "json",
             "--profile",
             "acme",
         ])

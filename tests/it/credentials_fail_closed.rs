@@ -220,10 +220,10 @@ fn show_without_a_session_bus_reports_the_cause_and_writes_nothing() {
     let before = std::fs::read_dir(&cfg).unwrap().count();
     let mut cmd = snconnect(&cfg);
     cmd.args([
-        "--format",
-        "json",
         "credentials",
         "show",
+        "--format",
+        "json",
         "--profile",
         "acme",
     ]);

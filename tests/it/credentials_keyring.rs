@@ -130,10 +130,10 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
     // show --format json without --reveal: no value fields at all.
     let out = snconnect_with_keyring(tmp.path())
         .args([
-            "--format",
-            "json",
             "credentials",
             "show",
+            "--format",
+            "json",
             "--profile",
             &profile,
         ])

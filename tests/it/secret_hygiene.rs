@@ -555,8 +555,10 @@ fn no_command_format_or_scenario_shows_a_secret() {
         let dir = tempfile::tempdir().unwrap();
         seed_store(dir.path(), "acme", "https://acme.service-now.com", &keys);
         let mut cmd = snconnect(dir.path());
+        // `credentials` takes --format only: -v means nothing there.
+        let format_only: Vec<&str> = mode.iter().copied().filter(|m| *m != "-v").collect();
         cmd.args(["credentials", "show", "--profile", "acme"])
-            .args(mode);
+            .args(&format_only);
         let run = Run::of(&mut cmd);
         // JUnit is for check reports: credentials show refuses it as a usage error.
         let junit = mode.contains(&"junit");
