@@ -70,6 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you')
             [CompletionResult]::new('--ca-cert', '--ca-cert', [CompletionResultType]::ParameterName, 'An extra trusted root certificate (PEM), for TLS-inspecting proxies')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Also write the run as Prometheus metrics to PATH (replaced atomically), for node_exporter''s textfile collector: a status per check, exit code, duration, requests, last success')
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Credential profile to read and write [default: the instance''s subdomain]')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Which documented setup to check [default: app]')

@@ -65,6 +65,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --timeout 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes'
             cand --deadline 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you'
             cand --ca-cert 'An extra trusted root certificate (PEM), for TLS-inspecting proxies'
+            cand --metrics-file 'Also write the run as Prometheus metrics to PATH (replaced atomically), for node_exporter''s textfile collector: a status per check, exit code, duration, requests, last success'
             cand --instance 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL'
             cand --profile 'Credential profile to read and write [default: the instance''s subdomain]'
             cand --path 'Which documented setup to check [default: app]'

@@ -71,6 +71,7 @@ never\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -d 'How long to wait for each HTTP request before giving up: seconds (`30`, `2.5`) or a duration (`500ms`, `2m`), at most 10 minutes' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l metrics-file -d 'Also write the run as Prometheus metrics to PATH (replaced atomically), for node_exporter\'s textfile collector: a status per check, exit code, duration, requests, last success' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'

@@ -177,6 +177,12 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    /// Also write the run as Prometheus metrics to PATH (replaced atomically), for
+    /// node_exporter's textfile collector: a status per check, exit code, duration, requests,
+    /// last success.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub target: TargetArgs,
 

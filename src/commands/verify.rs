@@ -127,13 +127,49 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     plan.refusals = crate::credentials::Refusals::resolve();
     plan.retry_refused = args.retry_refused;
     plan.accept_lockout_risk = args.accept_lockout_risk;
+    let started = std::time::Instant::now();
     let report = {
         let _spinner = Spinner::start(&format!("checking {}", inputs.instance.as_str()));
         runtime()?.block_on(verify(&client, &plan, args.strict))
     };
     let color = colour::for_stdout(global.color);
     write_stdout(&render(&report, global.format, color))?;
+    if let Some(path) = &args.metrics_file {
+        write_metrics(path, &report, &inputs.profile, started.elapsed(), &client)?;
+    }
     Ok(report.exit())
+}
+
+/// `--metrics-file`: the run as Prometheus metrics. A file that cannot be written is exit 3 (a
+/// scheduled run whose metrics silently stop would look healthy to the collector's staleness
+/// rules only until someone looks).
+fn write_metrics(
+    path: &std::path::Path,
+    report: &crate::report::Report,
+    profile: &str,
+    duration: std::time::Duration,
+    client: &Client,
+) -> Result<()> {
+    use crate::report::metrics;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let passed = report.exit() == Exit::Ok;
+    let state = crate::credentials::refusals::state_dir();
+    let run = metrics::Run {
+        duration,
+        requests: client.stats().requests,
+        at: now,
+        last_success: metrics::last_success(state.as_deref(), profile, passed, now),
+    };
+    metrics::write(path, &metrics::render(report, &run)).map_err(|e| {
+        crate::exit::UserError::cannot_run(format!(
+            "could not write the metrics file {}: {e}; check that its directory exists and \
+             is writable",
+            path.display()
+        ))
+        .into()
+    })
 }
 
 #[cfg(test)]

@@ -32,6 +32,15 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
 pub(crate) fn write_private_atomically(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     ensure_private_dir(dir)?;
+    write_atomically(path, contents, 0o600)
+}
+
+/// The same replacement for a file others may read (`mode`, e.g. 0644 for a metrics file that a
+/// collector running as another user reads). The directory must exist.
+pub(crate) fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    #[cfg(not(unix))]
+    let _ = mode;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -53,7 +62,7 @@ pub(crate) fn write_private_atomically(path: &Path, contents: &[u8]) -> Result<(
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(mode);
     }
     let result = (|| {
         let mut f = options.open(&tmp).map_err(io("create", &tmp))?;

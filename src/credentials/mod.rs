@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use crate::exit::UserError;
 
 mod file;
-mod fsutil;
+pub(crate) mod fsutil;
 mod keyring;
 mod memory;
 mod profile;

@@ -22,6 +22,7 @@ mod generated_files;
 mod honest_exits;
 mod hostile_text;
 mod lockout_safety;
+mod metrics;
 mod properties;
 mod pysnc;
 mod readme;
