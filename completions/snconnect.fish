@@ -72,6 +72,8 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l timeout -
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l metrics-file -d 'Also write the run as Prometheus metrics to PATH (replaced atomically), for node_exporter\'s textfile collector: a status per check, exit code, duration, requests, last success' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify -d 'Raise an alert in incident.io when the run fails, and resolve it when a later run passes: the HTTP alert source\'s URL or config id; its token in SNCONNECT_INCIDENT_IO_TOKEN' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l heartbeat -d 'After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop)' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
@@ -88,6 +90,7 @@ task_acls\t''
 connect\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify-required -d 'Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict stands)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'

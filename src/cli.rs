@@ -183,6 +183,20 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
 
+    /// Raise an alert in incident.io when the run fails, and resolve it when a later run passes:
+    /// the HTTP alert source's URL or config id; its token in SNCONNECT_INCIDENT_IO_TOKEN.
+    #[arg(long, value_name = "URL_OR_ID", env = "SNCONNECT_NOTIFY", value_parser = notify_target)]
+    pub notify: Option<crate::notify::Target>,
+
+    /// Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict
+    /// stands).
+    #[arg(long, requires = "notify")]
+    pub notify_required: bool,
+
+    /// After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop).
+    #[arg(long, value_name = "URL")]
+    pub heartbeat: Option<url::Url>,
+
     #[command(flatten)]
     pub target: TargetArgs,
 
@@ -499,4 +513,8 @@ mod duration_tests {
             .contains("not a duration"));
         assert!(deadline_value("2h").is_ok());
     }
+}
+
+fn notify_target(text: &str) -> Result<crate::notify::Target, String> {
+    crate::notify::parse_target(text)
 }

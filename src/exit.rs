@@ -13,6 +13,8 @@ pub enum Exit {
     Usage = 2,
     /// The checks could not run (unreachable, hibernating, login page, 5xx, TLS, admin rejected).
     CannotRun = 3,
+    /// `verify --notify-required`: the checks ran, but the alert could not be sent to incident.io.
+    NotifyFailed = 4,
 }
 
 impl Exit {

@@ -29,6 +29,7 @@ pub mod inputs;
 pub mod instance;
 pub mod localfile;
 pub mod model;
+pub mod notify;
 pub mod report;
 pub mod requirements;
 pub mod sandbox;

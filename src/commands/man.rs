@@ -153,6 +153,9 @@ The report format, as \-\-format.
 \fBSNCONNECT_CONFIG_DIR\fR, \fBSNCONNECT_STATE_DIR\fR
 Where profiles (and the \-\-insecure\-storage file) and the memory of refused credentials are kept.
 .TP
+\fBSNCONNECT_INCIDENT_IO_TOKEN\fR, \fBSNCONNECT_NOTIFY\fR
+The incident.io HTTP alert source's token, and its URL or id (as \-\-notify).
+.TP
 \fBCI\fR, \fBNO_COLOR\fR
 \fBCI\fR implies \-\-no\-input; \fBNO_COLOR\fR turns colour off.
 .TP
@@ -185,6 +188,9 @@ A usage or input error: a flag, a value, a missing or unknown profile.
 .TP
 \fB3\fR
 The checks could not run: the instance is unreachable, asleep or not ServiceNow, credentials were refused, or the keyring is needed and unavailable.
+.TP
+\fB4\fR
+\fBverify \-\-notify\-required\fR only: the checks ran, but the alert could not be sent to incident.io.
 .TP
 \fB141\fR
 The reader of standard output went away (as SIGPIPE would end the command); nothing is printed.

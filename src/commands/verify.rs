@@ -137,7 +137,57 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     if let Some(path) = &args.metrics_file {
         write_metrics(path, &report, &inputs.profile, started.elapsed(), &client)?;
     }
+    let notified = notify(args, global, &report, &inputs.profile);
+    if notified.is_err() && args.notify_required {
+        return Ok(Exit::NotifyFailed);
+    }
     Ok(report.exit())
+}
+
+/// `--notify` and `--heartbeat`, after the report is out. A failure is a warning on stderr; it
+/// never changes the verdict (the caller makes it exit 4 under `--notify-required`).
+fn notify(
+    args: &VerifyArgs,
+    global: &GlobalArgs,
+    report: &crate::report::Report,
+    profile: &str,
+) -> Result<(), ()> {
+    use crate::notify;
+    let Ok(rt) = runtime() else {
+        return Err(());
+    };
+    let state = crate::credentials::refusals::state_dir();
+    let mut result = Ok(());
+    if let Some(target) = &args.notify {
+        let before = notify::recall(state.as_deref(), profile);
+        if let Some((event, after)) = notify::decide(report, profile, args.strict, &before) {
+            let token = std::env::var(notify::TOKEN_ENV)
+                .ok()
+                .filter(|t| !t.trim().is_empty())
+                .map(secrecy::SecretString::from);
+            match rt.block_on(notify::send(
+                target,
+                token.as_ref(),
+                &event,
+                global.deadline,
+            )) {
+                Ok(()) => {
+                    notify::remember(state.as_deref(), profile, &after);
+                    eprintln!("notified incident.io: alert {}", event.status);
+                }
+                Err(e) => {
+                    eprintln!("warning: could not notify incident.io: {e}");
+                    result = Err(());
+                }
+            }
+        }
+    }
+    if let (Some(url), Exit::Ok) = (&args.heartbeat, report.exit()) {
+        if let Err(e) = rt.block_on(notify::heartbeat(url, global.timeout)) {
+            eprintln!("warning: the heartbeat to {} failed: {e}", url.as_str());
+        }
+    }
+    result
 }
 
 /// `--metrics-file`: the run as Prometheus metrics. A file that cannot be written is exit 3 (a

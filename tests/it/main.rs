@@ -23,6 +23,7 @@ mod honest_exits;
 mod hostile_text;
 mod lockout_safety;
 mod metrics;
+mod notify;
 mod properties;
 mod pysnc;
 mod readme;

@@ -1,0 +1,194 @@
+//! `verify --notify` against a fake incident.io alert source (issue 15): firing on the first
+//! failing run, nothing new on the second, resolved on recovery, one deduplication key
+//! throughout, no secret in any body, a 401 not retried, a 429 retried after its Retry-After.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::Router;
+
+use crate::support::{rt, verify_cmd, Run, FIXTURE_SECRETS};
+use snconnect::sandbox::{Sandbox, SandboxConfig};
+
+const TOKEN: &str = "alert-source-token-7f3a";
+
+#[derive(Default)]
+struct Source {
+    /// (authorization header, body) of every request.
+    seen: Mutex<Vec<(String, serde_json::Value)>>,
+    /// Answers to give first, then 202.
+    script: Mutex<Vec<(u16, Option<&'static str>)>>,
+}
+
+async fn receive(
+    State(source): State<Arc<Source>>,
+    headers: HeaderMap,
+    body: String,
+) -> axum::response::Response {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    source.seen.lock().unwrap().push((auth.clone(), json));
+    if auth != format!("Bearer {TOKEN}") {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "{\"type\":\"authentication_error\"}",
+        )
+            .into_response();
+    }
+    let next = {
+        let mut script = source.script.lock().unwrap();
+        (!script.is_empty()).then(|| script.remove(0))
+    };
+    match next {
+        Some((status, retry_after)) => {
+            let mut r = (StatusCode::from_u16(status).unwrap(), "{}").into_response();
+            if let Some(v) = retry_after {
+                r.headers_mut().insert("retry-after", v.parse().unwrap());
+            }
+            r
+        }
+        None => (
+            StatusCode::ACCEPTED,
+            "{\"status\":\"success\",\"message\":\"Event accepted for processing\"}",
+        )
+            .into_response(),
+    }
+}
+
+/// A fake HTTP alert source; returns its URL as `--notify` takes it.
+fn start(source: Arc<Source>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = Router::new()
+        .route("/v2/alert_events/http/{id}", post(receive))
+        .with_state(source);
+    rt().spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://127.0.0.1:{port}/v2/alert_events/http/01SNCONNECT")
+}
+
+fn run(dir: &std::path::Path, sandbox: &Sandbox, url: &str, token: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["--notify", url];
+    args.extend_from_slice(extra);
+    Run::of(&mut verify_cmd(
+        dir,
+        &sandbox.url(),
+        &args,
+        &[("SNCONNECT_INCIDENT_IO_TOKEN", token)],
+    ))
+}
+
+#[test]
+fn an_alert_fires_once_and_resolves_on_recovery_under_one_key() {
+    let source = Arc::new(Source::default());
+    let url = start(source.clone());
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let user = |active: &str| {
+        sandbox.with_db(|db| {
+            db.update_where("sys_user", "user_name=incident.io", &[("active", active)])
+        })
+    };
+
+    user("false");
+    let first = run(dir.path(), &sandbox, &url, TOKEN, &[]);
+    assert_eq!(first.code, 1, "{}", first.all());
+    let second = run(dir.path(), &sandbox, &url, TOKEN, &[]);
+    assert_eq!(second.code, 1, "{}", second.all());
+    user("true");
+    let third = run(dir.path(), &sandbox, &url, TOKEN, &[]);
+    assert_eq!(third.code, 0, "{}", third.all());
+    let fourth = run(dir.path(), &sandbox, &url, TOKEN, &[]);
+    assert_eq!(fourth.code, 0, "{}", fourth.all());
+
+    let seen = source.seen.lock().unwrap().clone();
+    let statuses: Vec<&str> = seen
+        .iter()
+        .map(|(_, b)| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["firing", "resolved"], "{seen:#?}");
+    let keys: Vec<&str> = seen
+        .iter()
+        .map(|(_, b)| b["deduplication_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys[0], keys[1]);
+    let firing = &seen[0].1;
+    assert!(
+        firing["description"]
+            .as_str()
+            .unwrap()
+            .contains("service_user.inactive"),
+        "{firing:#}"
+    );
+    assert_eq!(firing["metadata"]["checks"]["service_user"], "fail");
+    assert_eq!(firing["source_url"], sandbox.url());
+    for (_, body) in &seen {
+        let text = body.to_string();
+        for secret in FIXTURE_SECRETS.iter().chain([&TOKEN]) {
+            assert!(!text.contains(secret), "a secret in an event: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_refused_token_is_not_retried_and_a_rate_limit_is_waited_out() {
+    let source = Arc::new(Source::default());
+    let url = start(source.clone());
+    let sandbox = Sandbox::start(SandboxConfig::scenario("user-inactive")).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let refused = run(dir.path(), &sandbox, &url, "wrong-token", &[]);
+    assert_eq!(refused.code, 1, "the verdict stands: {}", refused.all());
+    assert!(
+        refused.stderr.contains("refused the token (401)"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.all().contains("wrong-token"),
+        "the token was echoed"
+    );
+    assert_eq!(source.seen.lock().unwrap().len(), 1, "a 401 is not retried");
+    let required = run(
+        dir.path(),
+        &sandbox,
+        &url,
+        "wrong-token",
+        &["--notify-required"],
+    );
+    assert_eq!(required.code, 4, "{}", required.all());
+
+    source.seen.lock().unwrap().clear();
+    *source.script.lock().unwrap() = vec![(429, Some("1"))];
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let limited = run(dir.path(), &sandbox, &url, TOKEN, &[]);
+    assert_eq!(limited.code, 1, "{}", limited.all());
+    assert!(
+        limited
+            .stderr
+            .contains("notified incident.io: alert firing"),
+        "{}",
+        limited.stderr
+    );
+    assert_eq!(
+        source.seen.lock().unwrap().len(),
+        2,
+        "retried once after the 429"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+}
