@@ -313,6 +313,13 @@ impl Remedy {
     }
 }
 
+/// Now, in Unix seconds (0 before 1970, which a clock this wrong makes the least of its problems).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// A unix time for messages, as an HTTP date (`Wed, 02 Dec 2026 22:00:00 GMT`).
 pub fn utc_timestamp(secs: u64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))

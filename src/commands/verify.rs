@@ -132,6 +132,8 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
         let _spinner = Spinner::start(&format!("checking {}", inputs.instance.as_str()));
         runtime()?.block_on(verify(&client, &plan, args.strict))
     };
+    let mut report = report;
+    compare_with_last_good(&mut report, &inputs.profile);
     let color = colour::for_stdout(global.color);
     write_stdout(&render(&report, global.format, color))?;
     if let Some(path) = &args.metrics_file {
@@ -190,6 +192,26 @@ fn notify(
     result
 }
 
+/// After a good run its facts are kept as the profile's baseline; after a failing one, what
+/// differs from the last good run's goes into the report.
+fn compare_with_last_good(report: &mut crate::report::Report, profile: &str) {
+    use crate::facts::baseline;
+    let (Some(state), Some(now)) = (
+        crate::credentials::refusals::state_dir(),
+        report.baseline.as_ref(),
+    ) else {
+        return;
+    };
+    if report.exit() == Exit::Ok {
+        baseline::save(&state, profile, now);
+    } else if let Some(good) = baseline::load(&state, profile) {
+        let changes = good.changes_to(now);
+        if !changes.changes.is_empty() {
+            report.changes = Some(changes);
+        }
+    }
+}
+
 /// `--metrics-file`: the run as Prometheus metrics. A file that cannot be written is exit 3 (a
 /// scheduled run whose metrics silently stop would look healthy to the collector's staleness
 /// rules only until someone looks).
@@ -201,9 +223,7 @@ fn write_metrics(
     client: &Client,
 ) -> Result<()> {
     use crate::report::metrics;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = crate::model::unix_now();
     let passed = report.exit() == Exit::Ok;
     let state = crate::credentials::refusals::state_dir();
     let run = metrics::Run {

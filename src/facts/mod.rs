@@ -768,6 +768,8 @@ fn decoded<T: serde::de::DeserializeOwned>(r: &Record) -> Option<T> {
     r.decode()
 }
 
+pub mod baseline;
+
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;

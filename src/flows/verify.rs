@@ -62,6 +62,8 @@ pub async fn verify(client: &Client, plan: &Plan, strict: bool) -> Report {
         path: plan.path,
         strict,
         checks,
+        baseline: facts::baseline::Baseline::of(&facts, &plan.username, crate::model::unix_now()),
+        changes: None,
     }
 }
 

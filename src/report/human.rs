@@ -164,6 +164,26 @@ pub fn render(report: &Report, opts: &Options) -> String {
             }
         ));
     }
+    if let Some(changes) = &report.changes {
+        out.push_str(&format!(
+            "\nChanged since the last good run ({}):\n",
+            crate::model::utc_timestamp(changes.since)
+        ));
+        let shown = |v: &Option<String>| match v {
+            Some(v) if v.is_empty() => "(none)".to_string(),
+            Some(v) => escaped(v).into_owned(),
+            None => "(not there)".to_string(),
+        };
+        for c in &changes.changes {
+            out.push_str(&format!(
+                "  {} {}: {} -> {}\n",
+                escaped(&c.record),
+                c.field,
+                shown(&c.old),
+                shown(&c.new)
+            ));
+        }
+    }
     let next = opts.next.clone().unwrap_or_else(|| next_step(report));
     out.push_str(&format!("{} {next}\n", p.bold("Next:")));
     fit(out, opts.width)
@@ -310,6 +330,8 @@ mod tests {
                 skipped(CheckId::OauthApp),
                 skipped(CheckId::Roles),
             ],
+            baseline: None,
+            changes: None,
         };
         let text = render(&report, &Options::default());
         assert_eq!(

@@ -25,6 +25,10 @@ struct Document<'a> {
     ok: bool,
     summary: Summary,
     checks: &'a [CheckResult],
+    /// Only when this run failed and an earlier good run left a baseline (issue 15): added,
+    /// never changing the fields above, so schema version 1 still holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_since_last_good: Option<&'a crate::facts::baseline::Changes>,
 }
 
 /// The report as a pretty-printed JSON document with a trailing newline.
@@ -40,6 +44,7 @@ pub fn render(report: &Report) -> String {
         ok: report.ok(),
         summary: report.summary(),
         checks: &report.checks,
+        changed_since_last_good: report.changes.as_ref(),
     };
     // Serialising plain structs of strings and numbers cannot fail.
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();

@@ -22,6 +22,10 @@ pub struct Report {
     /// `--strict`: warnings count as failures for the exit code and `ok`.
     pub strict: bool,
     pub checks: Vec<CheckResult>,
+    /// The facts that matter, for the next run to compare with (`None` without admin facts).
+    pub baseline: Option<crate::facts::baseline::Baseline>,
+    /// What differs from the last good run's baseline, when this run failed and one was kept.
+    pub changes: Option<crate::facts::baseline::Changes>,
 }
 
 /// Counts per status.
@@ -146,6 +150,8 @@ pub(crate) mod test_support {
                     0,
                 ),
             ],
+            baseline: None,
+            changes: None,
         }
     }
 }

@@ -784,3 +784,80 @@ fn an_outbound_provider_of_the_same_name_is_not_a_duplicate_entry() {
     assert_eq!(run.status("oauth_app"), "pass", "{}", run.report());
     assert_eq!(run.code, 0);
 }
+
+/// Issue 15: after a good run the facts that matter are kept; when a later run fails, the
+/// report names each record and field that changed, old -> new (a role removed from the user,
+/// the entry's auth scope removed).
+#[test]
+fn a_failing_run_says_what_changed_since_the_last_good_one() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let good = Run::of(&mut crate::support::verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &[],
+        &[],
+    ));
+    assert_eq!(good.code, 0, "{}", good.all());
+    assert!(good.json().get("changed_since_last_good").is_none());
+
+    sandbox.with_db(|db| {
+        db.remove_where(
+            "sys_user_has_role",
+            "user.user_name=incident.io^role.name=sn_cmdb_user",
+        );
+        db.remove_where(
+            "oauth_entity_auth_scope_mapping",
+            "oauth_entity.name=incident.io",
+        );
+    });
+    let bad = Run::of(&mut crate::support::verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &[],
+        &[],
+    ));
+    assert_eq!(bad.code, 1, "{}", bad.all());
+    let changes = &bad.json()["changed_since_last_good"]["changes"];
+    let shown: Vec<String> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}: {} -> {}",
+                c["record"], c["field"], c["old"], c["new"]
+            )
+        })
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.starts_with("\"sys_user 'incident.io'\" \"roles\"")
+                && s.contains("sn_cmdb_user")
+                && !s.ends_with("sn_cmdb_user\"")),
+        "{shown:#?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.contains("\"auth scopes\": \"useraccount\" -> \"\"")),
+        "{shown:#?}"
+    );
+    let human = Run::of(&mut crate::support::verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--format", "human"],
+        &[],
+    ));
+    assert!(
+        human.stdout.contains("Changed since the last good run ("),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("auth scopes: useraccount -> (none)"),
+        "{}",
+        human.stdout
+    );
+}
