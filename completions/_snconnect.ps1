@@ -73,6 +73,8 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Also write the run as Prometheus metrics to PATH (replaced atomically), for node_exporter''s textfile collector: a status per check, exit code, duration, requests, last success')
             [CompletionResult]::new('--notify', '--notify', [CompletionResultType]::ParameterName, 'Raise an alert in incident.io when the run fails, and resolve it when a later run passes: the HTTP alert source''s URL or config id; its token in SNCONNECT_INCIDENT_IO_TOKEN')
             [CompletionResult]::new('--heartbeat', '--heartbeat', [CompletionResultType]::ParameterName, 'After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop)')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Compare with this exported baseline instead of the last good run''s (a change-controlled instance); written by --save-baseline')
+            [CompletionResult]::new('--save-baseline', '--save-baseline', [CompletionResultType]::ParameterName, 'Write this run''s baseline (the facts that matter) to FILE, for --baseline')
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Credential profile to read and write [default: the instance''s subdomain]')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Which documented setup to check [default: app]')

@@ -641,7 +641,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__verify)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --metrics-file --notify --notify-required --heartbeat --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --help --version"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --metrics-file --notify --notify-required --heartbeat --baseline --save-baseline --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -676,6 +676,14 @@ _snconnect() {
                     return 0
                     ;;
                 --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save-baseline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

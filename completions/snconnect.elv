@@ -68,6 +68,8 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --metrics-file 'Also write the run as Prometheus metrics to PATH (replaced atomically), for node_exporter''s textfile collector: a status per check, exit code, duration, requests, last success'
             cand --notify 'Raise an alert in incident.io when the run fails, and resolve it when a later run passes: the HTTP alert source''s URL or config id; its token in SNCONNECT_INCIDENT_IO_TOKEN'
             cand --heartbeat 'After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop)'
+            cand --baseline 'Compare with this exported baseline instead of the last good run''s (a change-controlled instance); written by --save-baseline'
+            cand --save-baseline 'Write this run''s baseline (the facts that matter) to FILE, for --baseline'
             cand --instance 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL'
             cand --profile 'Credential profile to read and write [default: the instance''s subdomain]'
             cand --path 'Which documented setup to check [default: app]'

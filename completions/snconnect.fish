@@ -74,6 +74,8 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l ca-cert -
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l metrics-file -d 'Also write the run as Prometheus metrics to PATH (replaced atomically), for node_exporter\'s textfile collector: a status per check, exit code, duration, requests, last success' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify -d 'Raise an alert in incident.io when the run fails, and resolve it when a later run passes: the HTTP alert source\'s URL or config id; its token in SNCONNECT_INCIDENT_IO_TOKEN' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l heartbeat -d 'After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop)' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l baseline -d 'Compare with this exported baseline instead of the last good run\'s (a change-controlled instance); written by --save-baseline' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l save-baseline -d 'Write this run\'s baseline (the facts that matter) to FILE, for --baseline' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'

@@ -94,7 +94,7 @@ pub enum Command {
     ///
     /// Checks whose credentials are missing are reported as skipped. Never prompts unless a
     /// terminal is attached and a credential is missing.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
 
     /// Create or repair what the checks found missing, using admin credentials.
     ///
@@ -196,6 +196,15 @@ pub struct VerifyArgs {
     /// After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop).
     #[arg(long, value_name = "URL")]
     pub heartbeat: Option<url::Url>,
+
+    /// Compare with this exported baseline instead of the last good run's (a change-controlled
+    /// instance); written by --save-baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write this run's baseline (the facts that matter) to FILE, for --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub save_baseline: Option<PathBuf>,
 
     #[command(flatten)]
     pub target: TargetArgs,

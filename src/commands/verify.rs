@@ -122,6 +122,31 @@ pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> R
 
 pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     let inputs = resolve_inputs(global, &args.target)?;
+    // Unattended (cron, CI): a run that finds the previous one still checking this profile
+    // ends at once instead of piling up behind it.
+    let _one_at_a_time = match (
+        inputs::interactive(global.no_input),
+        crate::credentials::refusals::state_dir(),
+    ) {
+        (false, Some(state)) => {
+            let name = format!("verify-{}", inputs.profile);
+            match crate::credentials::RunLock::try_acquire(&state, &name) {
+                Ok(Ok(lock)) => Some(lock),
+                Ok(Err(who)) => {
+                    return Err(crate::exit::UserError::cannot_run(format!(
+                        "{who} is still checking profile '{}'; this run ends without checking. \
+                         Schedule the runs further apart, or allow the run less time with \
+                         --deadline",
+                        inputs.profile
+                    ))
+                    .into())
+                }
+                // A state directory that cannot be used only loses the guard.
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    };
     let client = build_client(&inputs, global)?;
     let mut plan = plan(&inputs, &args.only, global.timeout);
     plan.refusals = crate::credentials::Refusals::resolve();
@@ -133,7 +158,16 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
         runtime()?.block_on(verify(&client, &plan, args.strict))
     };
     let mut report = report;
-    compare_with_last_good(&mut report, &inputs.profile);
+    compare_with_last_good(&mut report, &inputs.profile, args.baseline.as_deref())?;
+    if let (Some(path), Some(baseline)) = (&args.save_baseline, &report.baseline) {
+        let text = serde_json::to_string_pretty(baseline)?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            crate::exit::UserError::cannot_run(format!(
+                "could not write the baseline {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     let color = colour::for_stdout(global.color);
     write_stdout(&render(&report, global.format, color))?;
     if let Some(path) = &args.metrics_file {
@@ -194,22 +228,52 @@ fn notify(
 
 /// After a good run its facts are kept as the profile's baseline; after a failing one, what
 /// differs from the last good run's goes into the report.
-fn compare_with_last_good(report: &mut crate::report::Report, profile: &str) {
+/// With `exported` (`--baseline FILE`) that file is the reference instead, and nothing is kept.
+fn compare_with_last_good(
+    report: &mut crate::report::Report,
+    profile: &str,
+    exported: Option<&std::path::Path>,
+) -> Result<()> {
     use crate::facts::baseline;
-    let (Some(state), Some(now)) = (
-        crate::credentials::refusals::state_dir(),
-        report.baseline.as_ref(),
-    ) else {
-        return;
+    let Some(now) = report.baseline.as_ref() else {
+        return Ok(());
     };
-    if report.exit() == Exit::Ok {
-        baseline::save(&state, profile, now);
-    } else if let Some(good) = baseline::load(&state, profile) {
+    let reference = match exported {
+        Some(path) => {
+            let text = crate::localfile::read_small_text(path, crate::localfile::MAX_LOCAL_FILE)
+                .map_err(|e| {
+                    crate::exit::UserError::usage(format!(
+                        "could not read the baseline {}: {e}",
+                        path.display()
+                    ))
+                })?;
+            Some(
+                serde_json::from_str::<baseline::Baseline>(&text).map_err(|e| {
+                    crate::exit::UserError::usage(format!(
+                        "{} is not a baseline written by --save-baseline: {e}",
+                        path.display()
+                    ))
+                })?,
+            )
+        }
+        None => {
+            let Some(state) = crate::credentials::refusals::state_dir() else {
+                return Ok(());
+            };
+            if report.exit() == Exit::Ok {
+                baseline::save(&state, profile, now);
+                return Ok(());
+            }
+            baseline::load(&state, profile)
+        }
+    };
+    if let Some(good) = reference {
         let changes = good.changes_to(now);
-        if !changes.changes.is_empty() {
+        if report.exit() != Exit::Ok && !changes.changes.is_empty() {
             report.changes = Some(changes);
         }
     }
+    Ok(())
 }
 
 /// `--metrics-file`: the run as Prometheus metrics. A file that cannot be written is exit 3 (a

@@ -17,6 +17,30 @@ pub struct RunLock {
     path: PathBuf,
 }
 
+/// The lock file `name` in `state_dir`, opened (not locked).
+fn open(state_dir: &Path, name: &str) -> std::io::Result<(File, PathBuf)> {
+    let dir = state_dir.join("locks");
+    fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.lock"));
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    Ok((file, path))
+}
+
+/// Who holds `file`'s lock, as the holder wrote it.
+fn holder(file: &mut File) -> String {
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    match text.trim() {
+        "" => "another snconnect run".to_string(),
+        pid => format!("another snconnect run (pid {pid})"),
+    }
+}
+
 impl RunLock {
     /// Takes the lock of `profile` in `state_dir`, waiting for another holder; `on_wait` is told
     /// once, with who holds it, before the wait.
@@ -25,34 +49,34 @@ impl RunLock {
         profile: &str,
         on_wait: impl FnOnce(&str),
     ) -> std::io::Result<RunLock> {
-        let dir = state_dir.join("locks");
-        fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("{profile}.lock"));
-        let mut file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
+        let (mut file, path) = open(state_dir, profile)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let who = holder.trim();
-                let who = if who.is_empty() {
-                    "another snconnect run".to_string()
-                } else {
-                    format!("another snconnect run (pid {who})")
-                };
                 on_wait(&format!(
-                    "{who} is changing profile '{profile}'; waiting for it to finish ({})",
+                    "{} is changing profile '{profile}'; waiting for it to finish ({})",
+                    holder(&mut file),
                     path.display()
                 ));
                 file.lock()?;
             }
             Err(fs::TryLockError::Error(e)) => return Err(e),
         }
+        Self::held(file, path)
+    }
+
+    /// Takes the lock `name` in `state_dir` if it is free; `Ok(Err(who))` says who holds it. For
+    /// a scheduled `verify`, which ends at once rather than queue behind the run before it.
+    pub fn try_acquire(state_dir: &Path, name: &str) -> std::io::Result<Result<RunLock, String>> {
+        let (mut file, path) = open(state_dir, name)?;
+        match file.try_lock() {
+            Ok(()) => Self::held(file, path).map(Ok),
+            Err(fs::TryLockError::WouldBlock) => Ok(Err(holder(&mut file))),
+            Err(fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    fn held(mut file: File, path: PathBuf) -> std::io::Result<RunLock> {
         file.set_len(0)?;
         file.rewind()?;
         let _ = write!(file, "{}", std::process::id());

@@ -861,3 +861,80 @@ fn a_failing_run_says_what_changed_since_the_last_good_one() {
         human.stdout
     );
 }
+
+/// Issue 15: an unattended verify that finds the previous one still checking the same profile
+/// ends at once (exit 3, naming the holder) instead of piling up behind it.
+#[test]
+fn a_scheduled_verify_ends_at_once_while_the_previous_one_runs() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = crate::support::profile_of(&sandbox.url());
+    let held = snconnect::credentials::RunLock::try_acquire(
+        &dir.path().join("state"),
+        &format!("verify-{profile}"),
+    )
+    .unwrap()
+    .unwrap();
+    let run = Run::of(&mut crate::support::verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &[],
+        &[],
+    ));
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(
+        run.stderr.contains("is still checking profile"),
+        "{}",
+        run.stderr
+    );
+    assert!(sandbox.requests().is_empty(), "nothing was sent");
+    drop(held);
+    let run = Run::of(&mut crate::support::verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &[],
+        &[],
+    ));
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+/// Issue 15: `--save-baseline FILE` exports the facts that matter and `--baseline FILE` compares
+/// with them instead of the last good run (for a change-controlled instance).
+#[test]
+fn an_exported_baseline_is_the_reference_when_given() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("baseline.json");
+    let file = file.to_str().unwrap();
+    let saved = Run::of(&mut crate::support::verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--save-baseline", file],
+        &[],
+    ));
+    assert_eq!(saved.code, 0, "{}", saved.all());
+    sandbox
+        .with_db(|db| db.update_where("sys_user", "user_name=incident.io", &[("active", "false")]));
+    // A fresh state directory: only the file can say what it was.
+    let other = tempfile::tempdir().unwrap();
+    let run = Run::of(&mut crate::support::verify_cmd(
+        other.path(),
+        &sandbox.url(),
+        &["--baseline", file],
+        &[],
+    ));
+    assert_eq!(run.code, 1, "{}", run.all());
+    let json = run.json();
+    let changes = json["changed_since_last_good"]["changes"]
+        .as_array()
+        .unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["record"] == "sys_user 'incident.io'"
+                && c["field"] == "active"
+                && c["old"] == "true"
+                && c["new"] == "false"),
+        "{changes:#?}"
+    );
+}
