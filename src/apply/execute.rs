@@ -54,6 +54,15 @@ impl fmt::Debug for Secrets {
 }
 
 impl Secrets {
+    /// Replaces the value of `kind` (the admin password is never one of these).
+    pub fn set(&mut self, kind: SecretKind, value: Option<SecretString>) {
+        match kind {
+            SecretKind::ClientSecret => self.client_secret = value,
+            SecretKind::Password => self.password = value,
+            SecretKind::AdminPassword => {}
+        }
+    }
+
     pub fn get(&self, kind: SecretKind) -> Option<&SecretString> {
         match kind {
             SecretKind::ClientSecret => self.client_secret.as_ref(),
@@ -190,6 +199,7 @@ impl Outcome {
     /// A stored copy would make the next run log in with a value that record never had; the
     /// value stored before this run belongs to it, if to anything. A secret whose write failed
     /// or was skipped for another reason stays: the next `apply` finds its record and sets it.
+    /// Only generated secrets count: a supplied one may well be the other run's too.
     pub fn secrets_unused(&self, plan: &Plan) -> Vec<SecretKind> {
         let outcome_of = |id: &str| self.results.iter().find(|r| r.id == id).map(|r| &r.outcome);
         let carries = |step: &Step, kind: SecretKind| {
@@ -208,7 +218,8 @@ impl Outcome {
             let written = steps
                 .iter()
                 .any(|s| outcome_of(&s.id).is_some_and(StepOutcome::may_have_written));
-            if !written && steps.iter().any(|s| for_another_runs_record(s)) {
+            let generated = plan.to_generate().contains(&kind);
+            if generated && !written && steps.iter().any(|s| for_another_runs_record(s)) {
                 kinds.push(kind);
             }
         }

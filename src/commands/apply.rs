@@ -184,19 +184,11 @@ pub fn apply(
     // was: kept, it would be the wrong one at the next login.
     let mut secrets = secrets;
     let mut report = report;
-    let unset: Vec<SecretKind> = outcome
-        .secrets_unused(&plan)
-        .into_iter()
-        .filter(|k| plan.to_generate().contains(k))
-        .collect();
+    let unset = outcome.secrets_unused(&plan);
     if !unset.is_empty() {
         put_back_unset(&inputs, args, &unset, &mut report)?;
         for kind in &unset {
-            match kind {
-                SecretKind::ClientSecret => secrets.client_secret = None,
-                SecretKind::Password => secrets.password = None,
-                SecretKind::AdminPassword => {}
-            }
+            secrets.set(*kind, None);
         }
     }
 

@@ -685,11 +685,7 @@ impl Wizard<'_, '_> {
         let outcome = fixer.execute(&self.st, &plan, &secrets)?;
         // A generated secret no write set (the record is another run's) is put back as it was,
         // and this run keeps asking for the one the instance has.
-        let unset: Vec<SecretKind> = outcome
-            .secrets_unused(&plan)
-            .into_iter()
-            .filter(|k| plan.to_generate().contains(k))
-            .collect();
+        let unset = outcome.secrets_unused(&plan);
         if !unset.is_empty() {
             let _critical = interrupt::critical();
             credentials::transaction::put_back(
@@ -700,13 +696,11 @@ impl Wizard<'_, '_> {
                 &unset,
             )?;
             for kind in &unset {
-                match kind {
-                    SecretKind::ClientSecret => {
-                        secrets.client_secret = self.st.client_secret.clone()
-                    }
-                    SecretKind::Password => secrets.password = self.st.password.clone(),
-                    SecretKind::AdminPassword => {}
-                }
+                let known = match kind {
+                    SecretKind::ClientSecret => self.st.client_secret.clone(),
+                    _ => self.st.password.clone(),
+                };
+                secrets.set(*kind, known);
             }
         }
         let instance = self.st.instance.as_str().to_string();

@@ -208,15 +208,7 @@ fn ctrl_c_at_a_hidden_prompt_restores_echo_and_stores_nothing() {
     let flags = p.local_flags();
     assert_ne!(flags & libc::ECHO, 0, "echo was left off");
     assert_eq!(p.finish(), 130);
-    // Issue 14: one "Interrupted" line, whichever path (signal or key) saw the Ctrl-C.
-    assert_eq!(
-        console::strip_ansi_codes(&p.text())
-            .matches("Interrupted")
-            .count(),
-        1,
-        "{}",
-        p.text()
-    );
+    assert_one_interrupted_line(&p);
     assert!(
         std::fs::read_dir(dir.path()).unwrap().next().is_none(),
         "nothing written"
@@ -235,15 +227,7 @@ fn ctrl_c_at_a_list_shows_the_cursor_again() {
     p.expect("Interrupted");
     assert_eq!(p.finish(), 130);
     let text = p.text();
-    // Issue 14: one "Interrupted" line, whichever path (signal or key) saw the Ctrl-C.
-    assert_eq!(
-        console::strip_ansi_codes(&p.text())
-            .matches("Interrupted")
-            .count(),
-        1,
-        "{}",
-        p.text()
-    );
+    assert_one_interrupted_line(&p);
     let hidden_at = text.rfind(HIDE_CURSOR).unwrap();
     assert!(
         text[hidden_at..].contains(SHOW_CURSOR),
@@ -403,15 +387,7 @@ fn declining_the_plan_writes_nothing_and_brings_the_menu_back() {
     p.expect("Interrupted");
     assert_eq!(p.finish(), 130);
     assert_no_secret(&p);
-    // Issue 14: one "Interrupted" line, whichever path (signal or key) saw the Ctrl-C.
-    assert_eq!(
-        console::strip_ansi_codes(&p.text())
-            .matches("Interrupted")
-            .count(),
-        1,
-        "{}",
-        p.text()
-    );
+    assert_one_interrupted_line(&p);
 
     let text = console::strip_ansi_codes(&p.text()).into_owned();
     let declined = text.find("Nothing was changed").unwrap();
@@ -511,4 +487,16 @@ fn an_sso_admin_token_is_used_without_asking_for_a_password_and_never_shown() {
     let shown = stored(dir.path(), &profile_of(&sandbox));
     assert!(!shown.contains(&token), "the token was stored");
     assert!(shown.contains(fixtures::SERVICE_PASSWORD), "{shown}");
+}
+
+/// Issue 14: one "Interrupted" line, whichever path (the signal or the key) saw the Ctrl-C.
+fn assert_one_interrupted_line(p: &crate::support::pty::Pty) {
+    assert_eq!(
+        console::strip_ansi_codes(&p.text())
+            .matches("Interrupted")
+            .count(),
+        1,
+        "{}",
+        p.text()
+    );
 }
