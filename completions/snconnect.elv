@@ -81,7 +81,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
             cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
             cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
-            cand --notify-required 'Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict stands)'
+            cand --notify-required 'Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict stands). The alert source is --notify''s, or the profile''s `notify` setting'
             cand --admin-password-stdin 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
             cand --client-secret-stdin 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
             cand --password-stdin 'Read the service user''s password from stdin (or set SNCONNECT_PASSWORD)'

@@ -92,7 +92,7 @@ task_acls\t''
 connect\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify-required -d 'Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict stands)'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify-required -d 'Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict stands). The alert source is --notify\'s, or the profile\'s `notify` setting'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'

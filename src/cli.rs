@@ -189,8 +189,8 @@ pub struct VerifyArgs {
     pub notify: Option<crate::notify::Target>,
 
     /// Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict
-    /// stands).
-    #[arg(long, requires = "notify")]
+    /// stands). The alert source is --notify's, or the profile's `notify` setting.
+    #[arg(long)]
     pub notify_required: bool,
 
     /// After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop).

@@ -439,6 +439,7 @@ mod tests {
             client_id: Some("cid-123".into()),
             username: Some("incident.io".into()),
             admin_user: None,
+            notify: None,
         })
         .unwrap();
     }

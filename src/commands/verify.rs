@@ -173,7 +173,8 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     if let Some(path) = &args.metrics_file {
         write_metrics(path, &report, &inputs.profile, started.elapsed(), &client)?;
     }
-    let notified = notify(args, global, &report, &inputs.profile);
+    let target = notify_target(args, &inputs.profile)?;
+    let notified = notify(target.as_ref(), args, global, &report, &inputs.profile);
     if notified.is_err() && args.notify_required {
         return Ok(Exit::NotifyFailed);
     }
@@ -182,7 +183,25 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
 
 /// `--notify` and `--heartbeat`, after the report is out. A failure is a warning on stderr; it
 /// never changes the verdict (the caller makes it exit 4 under `--notify-required`).
+/// Where to notify: `--notify`, else the profile's `notify` setting.
+fn notify_target(args: &VerifyArgs, profile: &str) -> Result<Option<crate::notify::Target>> {
+    if let Some(target) = &args.notify {
+        return Ok(Some(target.clone()));
+    }
+    let saved = crate::credentials::load_profile(profile).ok().flatten();
+    match saved.and_then(|p| p.notify) {
+        None => Ok(None),
+        Some(text) => crate::notify::parse_target(&text).map(Some).map_err(|e| {
+            crate::exit::UserError::usage(format!(
+                "the notify setting of profile '{profile}' is not usable: {e}"
+            ))
+            .into()
+        }),
+    }
+}
+
 fn notify(
+    target: Option<&crate::notify::Target>,
     args: &VerifyArgs,
     global: &GlobalArgs,
     report: &crate::report::Report,
@@ -194,7 +213,7 @@ fn notify(
     };
     let state = crate::credentials::refusals::state_dir();
     let mut result = Ok(());
-    if let Some(target) = &args.notify {
+    if let Some(target) = target {
         let before = notify::recall(state.as_deref(), profile);
         if let Some((event, after)) = notify::decide(report, profile, args.strict, &before) {
             let token = std::env::var(notify::TOKEN_ENV)

@@ -26,6 +26,9 @@ pub struct Profile {
     pub client_id: Option<String>,
     pub username: Option<String>,
     pub admin_user: Option<String>,
+    /// The incident.io alert source a scheduled `verify` notifies (`notify = "ID or URL"` in the
+    /// file; `--notify` overrides it). Not a secret: the token stays in the environment.
+    pub notify: Option<String>,
 }
 
 impl Profile {
@@ -50,6 +53,8 @@ struct ProfileFile {
     username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     admin_user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notify: Option<String>,
 }
 
 /// Profile names become file names and keyring keys (`<profile>:<kind>`), so they are limited to
@@ -160,6 +165,7 @@ impl ConfigDir {
             client_id: file.client_id,
             username: file.username,
             admin_user: file.admin_user,
+            notify: file.notify,
         }))
     }
 
@@ -171,6 +177,7 @@ impl ConfigDir {
             client_id: p.client_id.clone(),
             username: p.username.clone(),
             admin_user: p.admin_user.clone(),
+            notify: p.notify.clone(),
         };
         let body = toml::to_string(&file).context("could not encode the profile as TOML")?;
         let text = format!(
@@ -302,6 +309,7 @@ mod tests {
             client_id: Some("abc123".into()),
             username: Some("incident.io".into()),
             admin_user: None,
+            notify: None,
         };
         dir.save_profile(&p).unwrap();
         dir.save_profile(&Profile::new("beta")).unwrap();

@@ -80,6 +80,7 @@ fn round_trip_store_read_show_reveal_forget_against_the_real_secret_service() {
         client_id: Some("client-id-abc".into()),
         username: Some("incident.io".into()),
         admin_user: None,
+        notify: None,
     })
     .unwrap();
 

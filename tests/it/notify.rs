@@ -192,3 +192,36 @@ fn a_refused_token_is_not_retried_and_a_rate_limit_is_waited_out() {
         "Retry-After was not honoured"
     );
 }
+
+/// The alert source can be a profile setting (`notify = "…"` in the profile's file), for the
+/// scheduled run that names only its profile.
+#[test]
+fn the_profile_setting_notifies_without_the_flag() {
+    let source = Arc::new(Source::default());
+    let url = start(source.clone());
+    let sandbox = Sandbox::start(SandboxConfig::scenario("user-inactive")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = crate::support::profile_of(&sandbox.url());
+    let mut saved = snconnect::credentials::Profile::new(profile.clone());
+    saved.instance = Some(sandbox.url());
+    saved.notify = Some(url);
+    snconnect::credentials::ConfigDir::at(dir.path().to_path_buf())
+        .save_profile(&saved)
+        .unwrap();
+    let run = Run::of(&mut verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &[],
+        &[("SNCONNECT_INCIDENT_IO_TOKEN", TOKEN)],
+    ));
+    assert_eq!(run.code, 1, "{}", run.all());
+    let seen = source.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{}", run.all());
+    assert_eq!(seen[0].1["status"], "firing");
+    // The setting survives the next save of the profile (setup, apply).
+    let reloaded = snconnect::credentials::ConfigDir::at(dir.path().to_path_buf())
+        .load_profile(&profile)
+        .unwrap()
+        .unwrap();
+    assert!(reloaded.notify.is_some());
+}
