@@ -44,6 +44,7 @@ fn ids(p: &Plan) -> Vec<&str> {
 
 fn healthy_user() -> User {
     User {
+        updated: Default::default(),
         sys_id: "u1".into(),
         user_name: "incident.io".into(),
         active: Some(true),
@@ -84,6 +85,7 @@ fn healthy() -> State {
         ["read", "create", "write"]
             .iter()
             .map(|op| Acl {
+                updated: Default::default(),
                 sys_id: format!("acl-{op}"),
                 operation: op.to_string(),
                 active: Some(true),

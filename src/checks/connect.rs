@@ -794,6 +794,7 @@ mod tests {
 
     fn user(failed: Option<u64>, identity: &str) -> User {
         User {
+            updated: Default::default(),
             sys_id: "u1".into(),
             user_name: "incident.io".into(),
             active: Some(true),

@@ -9,6 +9,28 @@ use serde::Serialize;
 
 pub use crate::model::{CheckId, FindingCode, Remedy, SetupPath, Severity, Status};
 
+/// Who last changed a record and when, as the instance keeps it (`sys_updated_by`,
+/// `sys_updated_on`): what the "changed since the last good run" section cites.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Updated {
+    #[serde(default, deserialize_with = "crate::servicenow::fields::opt_text")]
+    pub sys_updated_by: Option<String>,
+    #[serde(default, deserialize_with = "crate::servicenow::fields::opt_text")]
+    pub sys_updated_on: Option<String>,
+}
+
+impl Updated {
+    /// "by admin on 2026-12-03 09:00:00", or `None` when the instance said neither.
+    pub fn describe(&self) -> Option<String> {
+        match (&self.sys_updated_by, &self.sys_updated_on) {
+            (Some(by), Some(on)) => Some(format!("by {by} on {on}")),
+            (Some(by), None) => Some(format!("by {by}")),
+            (None, Some(on)) => Some(format!("on {on}")),
+            (None, None) => None,
+        }
+    }
+}
+
 pub mod app;
 pub mod connect;
 pub mod instance;

@@ -31,6 +31,8 @@ pub struct Entry {
     /// this table and the same registry list (facts sheet, Corrections 3).
     #[serde(rename = "type", default, deserialize_with = "fields::non_empty")]
     pub kind: Option<String>,
+    #[serde(default, flatten)]
+    pub updated: crate::checks::Updated,
 }
 
 impl Entry {

@@ -6,6 +6,7 @@ use crate::model::SetupPath;
 
 fn entry(sys_id: &str, client_id: &str, active: bool) -> Entry {
     Entry {
+        updated: Default::default(),
         sys_id: sys_id.into(),
         name: "incident.io".into(),
         client_id: Some(client_id.into()),

@@ -28,7 +28,7 @@ pub struct FactQuery {
 /// Fields of the identity request's rows. The admin's own row proves the login and shows whether
 /// this release's `sys_user` has `identity_type` at all; the service user's row is that user's
 /// facts (apply also reads `web_service_access_only`, to keep the account API-only).
-pub const USER_FIELDS: [&str; 8] = [
+pub const USER_FIELDS: [&str; 10] = [
     "sys_id",
     "user_name",
     "active",
@@ -37,6 +37,8 @@ pub const USER_FIELDS: [&str; 8] = [
     "identity_type",
     "failed_attempts",
     "web_service_access_only",
+    "sys_updated_by",
+    "sys_updated_on",
 ];
 
 /// Row limit for the admin-side lists. Each is filtered down to a handful of rows, so the limit
@@ -133,6 +135,8 @@ pub fn oauth_entries(client_id: Option<&str>) -> FactQuery {
             "access_token_lifespan",
             "refresh_token_lifespan",
             "type",
+            "sys_updated_by",
+            "sys_updated_on",
         ],
     )
 }
@@ -208,6 +212,8 @@ pub fn task_acls() -> FactQuery {
             "decision_type",
             "sys_scope",
             "sys_scope.scope",
+            "sys_updated_by",
+            "sys_updated_on",
         ],
     )
 }

@@ -29,6 +29,9 @@ pub struct User {
     pub identity_type: FieldValue,
     #[serde(default, deserialize_with = "fields::count")]
     pub failed_attempts: Option<u64>,
+    /// Who last changed the record, and when (for "changed since the last good run").
+    #[serde(default, flatten)]
+    pub updated: crate::checks::Updated,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +188,7 @@ mod tests {
 
     fn good() -> User {
         User {
+            updated: Default::default(),
             sys_id: "u1".into(),
             user_name: "incident.io".into(),
             active: Some(true),

@@ -35,6 +35,8 @@ pub struct Acl {
         deserialize_with = "fields::non_empty"
     )]
     pub scope_name: Option<String>,
+    #[serde(default, flatten)]
+    pub updated: crate::checks::Updated,
 }
 
 /// One `sys_security_acl_role` row: an ACL requiring a role.
@@ -261,6 +263,7 @@ mod tests {
 
     fn acl(id: &str, op: &str) -> Acl {
         Acl {
+            updated: Default::default(),
             sys_id: id.into(),
             operation: op.into(),
             active: Some(true),

@@ -31,7 +31,17 @@ pub struct Change {
     /// `None`: the record or field was not there.
     pub old: Option<String>,
     pub new: Option<String>,
+    /// Who changed the record and when, as the instance says, for a field of the record itself
+    /// (not for its roles or scopes, whose rows live in other tables).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
+
+/// The key that keeps a record's `sys_updated_by`/`on` beside its fields; never compared.
+const UPDATED: &str = "_updated";
+
+/// Fields that gather rows of other tables: the record's own update stamp says nothing of them.
+const GATHERED: [&str; 2] = ["roles", "auth scopes"];
 
 /// What changed since a baseline, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,6 +78,9 @@ impl Baseline {
                 let record = records
                     .entry(format!("oauth_entity '{}' ({})", e.name, e.sys_id))
                     .or_default();
+                if let Some(by) = e.updated.describe() {
+                    record.insert(UPDATED.into(), by);
+                }
                 record.insert("active".into(), flag(e.active));
                 record.insert(
                     "client_id".into(),
@@ -86,6 +99,9 @@ impl Baseline {
         }
         if let Some([user]) = rows(&facts.user) {
             let record = records.entry(format!("sys_user '{username}'")).or_default();
+            if let Some(by) = user.updated.describe() {
+                record.insert(UPDATED.into(), by);
+            }
             record.insert("active".into(), flag(user.active));
             record.insert("locked_out".into(), flag(user.locked_out));
             record.insert(
@@ -108,6 +124,9 @@ impl Baseline {
                 let record = records
                     .entry(format!("task ACL {} ({})", acl.operation, acl.sys_id))
                     .or_default();
+                if let Some(by) = acl.updated.describe() {
+                    record.insert(UPDATED.into(), by);
+                }
                 record.insert("active".into(), flag(acl.active));
                 record.insert("admin_overrides".into(), flag(acl.admin_overrides));
                 record.insert(
@@ -138,15 +157,20 @@ impl Baseline {
                 .flat_map(|r| r.keys())
                 .chain(new.into_iter().flat_map(|r| r.keys()))
                 .collect();
-            for field in fields {
+            for field in fields.into_iter().filter(|f| f.as_str() != UPDATED) {
                 let before = old.and_then(|r| r.get(field)).cloned();
                 let after = new.and_then(|r| r.get(field)).cloned();
                 if before != after {
+                    let by = new
+                        .filter(|_| !GATHERED.contains(&field.as_str()))
+                        .and_then(|r| r.get(UPDATED))
+                        .cloned();
                     changes.push(Change {
                         record: name.clone(),
                         field: field.clone(),
                         old: before,
                         new: after,
+                        by,
                     });
                 }
             }
@@ -231,5 +255,15 @@ mod tests {
             ]
         );
         assert!(before.changes_to(&before).changes.is_empty());
+        // The update stamp is cited, never compared, and only for the record's own fields.
+        let stamped = |by: &str, active: &str| {
+            base(&[(
+                "sys_user 'u'",
+                &[("_updated", by), ("active", active), ("roles", "a")],
+            )])
+        };
+        let c = stamped("by x on 1", "true").changes_to(&stamped("by y on 2", "false"));
+        assert_eq!(c.changes.len(), 1, "{c:?}");
+        assert_eq!(c.changes[0].by.as_deref(), Some("by y on 2"));
     }
 }

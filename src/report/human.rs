@@ -175,8 +175,12 @@ pub fn render(report: &Report, opts: &Options) -> String {
             None => "(not there)".to_string(),
         };
         for c in &changes.changes {
+            let by =
+                c.by.as_deref()
+                    .map(|by| format!(" (changed {})", escaped(by)))
+                    .unwrap_or_default();
             out.push_str(&format!(
-                "  {} {}: {} -> {}\n",
+                "  {} {}: {} -> {}{by}\n",
                 escaped(&c.record),
                 c.field,
                 shown(&c.old),
