@@ -189,6 +189,8 @@ finding_codes! {
     InstanceUnexpected => "instance.unexpected_response",
     /// No admin credentials: only the instance's identity was checked.
     InstanceAnonymousOnly => "instance.anonymous_only",
+    /// The instance's TLS certificate ends within the warning period (or already has).
+    InstanceCertificateExpiring => "instance.certificate_expiring",
 
     // app
     AppNotInstalled => "app.not_installed",

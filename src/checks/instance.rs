@@ -83,7 +83,13 @@ pub struct Facts {
     pub answer: Answer,
     /// The `--timeout` in effect, to say how long was waited.
     pub timeout: std::time::Duration,
+    /// When the instance's TLS certificate ends (Unix seconds), over https; and now.
+    pub certificate_expires: Option<u64>,
+    pub now: u64,
 }
+
+/// How far ahead an ending certificate is warned of: time for a renewal to be noticed and done.
+pub const CERTIFICATE_WARNING_DAYS: u64 = 30;
 
 /// The flags and variables that carry admin credentials, for messages.
 pub const ADMIN_INPUTS: &str =
@@ -243,7 +249,34 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
         ),
     };
     let mut findings: Vec<Finding> = finding.into_iter().collect();
-    if findings.is_empty() && facts.admin == AdminLogin::None {
+    if let Some(expires) = facts.certificate_expires {
+        let left = expires.saturating_sub(facts.now);
+        if left < CERTIFICATE_WARNING_DAYS * 86_400 {
+            let when = crate::model::utc_timestamp(expires);
+            let message = if left == 0 {
+                format!(
+                    "the TLS certificate of {host} expired on {when}: incident.io cannot connect"
+                )
+            } else {
+                format!(
+                    "the TLS certificate of {host} expires on {when}, in {} days: after that \
+                     incident.io cannot connect",
+                    left / 86_400
+                )
+            };
+            findings.push(
+                Finding::warning(FindingCode::InstanceCertificateExpiring, message).fix(
+                    "renew the certificate of the instance's custom domain (ServiceNow renews \
+                     its own *.service-now.com certificates), or check a TLS-inspecting proxy's",
+                ),
+            );
+        }
+    }
+    if findings
+        .iter()
+        .all(|f| f.code == FindingCode::InstanceCertificateExpiring)
+        && facts.admin == AdminLogin::None
+    {
         findings.push(
             Finding::note(
                 FindingCode::InstanceAnonymousOnly,
@@ -299,7 +332,45 @@ mod tests {
             admin,
             answer,
             timeout: std::time::Duration::from_secs(30),
+            certificate_expires: None,
+            now: 1_800_000_000,
         }
+    }
+
+    /// Issue 15: a certificate that ends within the warning period is a warning with its date;
+    /// one further away, or none (plain http), says nothing.
+    #[test]
+    fn an_ending_certificate_is_warned_of_with_its_date() {
+        let ctx = ctx(SetupPath::App);
+        let with = |days: u64| Facts {
+            certificate_expires: Some(1_800_000_000 + days * 86_400),
+            ..facts(basic(), Answer::SignedIn { user_name: None })
+        };
+        let soon = evaluate(&with(10), &ctx);
+        assert_eq!(soon.status, Status::Warn);
+        assert_eq!(
+            soon.findings[0].code,
+            FindingCode::InstanceCertificateExpiring
+        );
+        assert!(
+            soon.findings[0].message.contains("in 10 days"),
+            "{:?}",
+            soon.findings
+        );
+        let later = evaluate(&with(90), &ctx);
+        assert_eq!(later.status, Status::Pass);
+        let gone = evaluate(
+            &Facts {
+                certificate_expires: Some(1),
+                ..facts(basic(), Answer::SignedIn { user_name: None })
+            },
+            &ctx,
+        );
+        assert!(
+            gone.findings[0].message.contains("expired on"),
+            "{:?}",
+            gone.findings
+        );
     }
 
     fn basic() -> AdminLogin {

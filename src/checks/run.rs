@@ -29,6 +29,8 @@ pub fn instance_result(facts: &Facts, plan: &Plan, instance: &str) -> CheckResul
             admin: facts.admin.clone(),
             answer: facts.answer.clone(),
             timeout: plan.timeout,
+            certificate_expires: facts.certificate_expires,
+            now: crate::model::unix_now(),
         },
         &ctx,
     );

@@ -148,6 +148,8 @@ pub struct Facts {
     pub acl_roles: Lookup<task_acls::AclRole>,
     /// The token request, when one was made.
     pub token: Option<connect::TokenOutcome>,
+    /// When the instance's TLS certificate ends (Unix seconds), over https.
+    pub certificate_expires: Option<u64>,
     /// The service user's failed-login count read again after the instance refused the token
     /// (admin side only): whether the refusal was counted against the user tells a wrong
     /// password from a wrong client.
@@ -197,6 +199,7 @@ impl Facts {
             acls: Lookup::Rows(vec![]),
             acl_roles: Lookup::Rows(vec![]),
             token: None,
+            certificate_expires: None,
             failed_attempts_after: None,
             lockout_threshold: crate::requirements::DEFAULT_LOCKOUT_THRESHOLD,
             refused_at: None,
@@ -533,6 +536,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         acls,
         acl_roles,
         token,
+        certificate_expires: client.certificate_expires(),
         failed_attempts_after,
         probes,
         timings: Timings {

@@ -64,6 +64,7 @@ pub async fn verify(client: &Client, plan: &Plan, strict: bool) -> Report {
         checks,
         baseline: facts::baseline::Baseline::of(&facts, &plan.username, crate::model::unix_now()),
         changes: None,
+        certificate_expires: facts.certificate_expires,
     }
 }
 

@@ -336,6 +336,7 @@ mod tests {
             ],
             baseline: None,
             changes: None,
+            certificate_expires: None,
         };
         let text = render(&report, &Options::default());
         assert_eq!(

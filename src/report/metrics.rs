@@ -89,6 +89,14 @@ pub fn render(report: &Report, run: &Run) -> String {
         "When the last verify ended (Unix time).",
         run.at.to_string(),
     );
+    if let Some(at) = report.certificate_expires {
+        one(
+            &mut out,
+            "snconnect_tls_certificate_expiry_timestamp_seconds",
+            "When the instance's TLS certificate ends (Unix time).",
+            at.to_string(),
+        );
+    }
     if let Some(at) = run.last_success {
         one(
             &mut out,

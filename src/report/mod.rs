@@ -26,6 +26,8 @@ pub struct Report {
     pub baseline: Option<crate::facts::baseline::Baseline>,
     /// What differs from the last good run's baseline, when this run failed and one was kept.
     pub changes: Option<crate::facts::baseline::Changes>,
+    /// When the instance's TLS certificate ends (Unix seconds), over https.
+    pub certificate_expires: Option<u64>,
 }
 
 /// Counts per status.
@@ -152,6 +154,7 @@ pub(crate) mod test_support {
             ],
             baseline: None,
             changes: None,
+            certificate_expires: None,
         }
     }
 }

@@ -132,6 +132,8 @@ struct Inner {
     logger: Logger,
     counters: Counters,
     dials: Arc<super::dial::Dials>,
+    /// The instance's TLS certificate (DER), from the first answer over https.
+    peer_certificate: std::sync::OnceLock<Vec<u8>>,
 }
 
 /// A client for one instance; cheap to clone and safe to share across tasks.
@@ -193,7 +195,9 @@ impl Client {
             // request on a connection the server closed before any byte was written is retried
             // by hyper on a new one, which is safe for every method, the token POST included:
             // nothing reached the instance.
-            .pool_idle_timeout(Duration::from_secs(15));
+            .pool_idle_timeout(Duration::from_secs(15))
+            // The peer's certificate, for the warning before it expires.
+            .tls_info(true);
         // HTTP/2 is offered by ALPN (reqwest's http2 feature) and used where the instance's front
         // accepts it; otherwise HTTP/1.1. rustls prefers TLS 1.3 and resumes sessions by default.
         let dials = Arc::new(super::dial::Dials::default());
@@ -235,6 +239,7 @@ impl Client {
                 logger: Logger::new(opts.verbose, opts.log.clone()),
                 counters: Counters::default(),
                 dials,
+                peer_certificate: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -249,6 +254,14 @@ impl Client {
             client: self.clone(),
             auth: Arc::new(auth),
         }
+    }
+
+    /// When the instance's TLS certificate stops being valid (Unix seconds), once an https answer
+    /// came; `None` over plain http or when the certificate cannot be read.
+    pub fn certificate_expires(&self) -> Option<u64> {
+        let der = self.inner.peer_certificate.get()?;
+        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        u64::try_from(cert.validity().not_after.timestamp()).ok()
     }
 
     pub fn stats(&self) -> RequestStats {
@@ -381,6 +394,15 @@ impl Client {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
                         let headers = resp.headers().clone();
+                        if inner.peer_certificate.get().is_none() {
+                            if let Some(der) = resp
+                                .extensions()
+                                .get::<reqwest::tls::TlsInfo>()
+                                .and_then(|info| info.peer_certificate())
+                            {
+                                let _ = inner.peer_certificate.set(der.to_vec());
+                            }
+                        }
                         read_bounded(resp, MAX_BODY)
                             .await
                             .map(|b| (status, headers, b))

@@ -221,3 +221,44 @@ fn over_http2_a_verify_passes_on_one_connection() {
     );
     assert!(sandbox.requests().len() > 10);
 }
+
+/// Issue 15: the instance's TLS certificate ending within 30 days is a warning that names the
+/// date; the run still passes (the connection works today), and --strict fails on it.
+#[test]
+fn a_certificate_that_ends_soon_is_warned_of() {
+    let sandbox = healthy();
+    let ca = TestCa::expiring_in(&["127.0.0.1"], 10);
+    let front = TlsFront::start(&ca, sandbox.port());
+    let url = front.url("127.0.0.1");
+    let run = verify(&url, &["--ca-cert", ca.ca_pem_str()], &[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let json = run.json();
+    assert_eq!(json.status("instance"), "warn", "{json:#}");
+    assert_eq!(json.codes("instance"), ["instance.certificate_expiring"]);
+    let message = json.messages("instance");
+    assert!(
+        message.contains("in 9 days") || message.contains("in 10 days"),
+        "{message}"
+    );
+    let strict = verify(&url, &["--ca-cert", ca.ca_pem_str(), "--strict"], &[]);
+    assert_eq!(strict.code, 1, "{}", strict.all());
+    // The end date is in the metrics too, for an alert rule of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.prom");
+    let run = verify(
+        &url,
+        &[
+            "--ca-cert",
+            ca.ca_pem_str(),
+            "--metrics-file",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    let metrics = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        metrics.contains("snconnect_tls_certificate_expiry_timestamp_seconds{instance="),
+        "{metrics}"
+    );
+}

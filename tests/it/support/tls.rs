@@ -23,6 +23,15 @@ pub struct TestCa {
 
 impl TestCa {
     pub fn new(names: &[&str]) -> TestCa {
+        TestCa::with_server_days(names, None)
+    }
+
+    /// The same, with a server certificate that ends `days` from now.
+    pub fn expiring_in(names: &[&str], days: i64) -> TestCa {
+        TestCa::with_server_days(names, Some(days))
+    }
+
+    fn with_server_days(names: &[&str], days: Option<i64>) -> TestCa {
         let ca_key = KeyPair::generate().expect("CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca_params
@@ -36,6 +45,10 @@ impl TestCa {
         let server_key = KeyPair::generate().expect("server key");
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         let mut params = CertificateParams::new(names.clone()).expect("server params");
+        if let Some(days) = days {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+        }
         params.distinguished_name.push(
             DnType::CommonName,
             names.first().cloned().unwrap_or_default(),
