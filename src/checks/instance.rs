@@ -119,7 +119,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                     humantime::format_duration(facts.timeout)
                 ),
             )
-            .fix("check your network or proxy, or allow longer with --timeout SECS"),
+            .fix("check your network or proxy, or allow longer with --timeout DURATION (e.g. 60s)"),
         ),
         Answer::Timeout {
             deadline: Some(secs),
@@ -128,7 +128,7 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
                 FindingCode::InstanceTimeout,
                 format!("{host} did not answer before the run's time ({secs} s) ran out"),
             )
-            .fix("check your network or proxy, or allow the whole run longer with --deadline SECS"),
+            .fix("check your network or proxy, or allow the whole run longer with --deadline DURATION (e.g. 5m)"),
         ),
         Answer::Tls { detail } => Some(
             Finding::error(

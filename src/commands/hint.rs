@@ -7,8 +7,8 @@ use crate::servicenow::{ErrorKind, SnError};
 /// The flag or variable that addresses `error`, as one sentence; `None` when no input helps.
 pub fn for_error(error: &SnError) -> Option<&'static str> {
     Some(match &error.kind {
-        ErrorKind::Timeout => "allow longer with --timeout SECS",
-        ErrorKind::DeadlinePassed { .. } => "allow the whole run longer with --deadline SECS",
+        ErrorKind::Timeout => "allow longer with --timeout DURATION (e.g. 60s)",
+        ErrorKind::DeadlinePassed { .. } => "allow the whole run longer with --deadline DURATION (e.g. 5m)",
         ErrorKind::Tls => "if a proxy inspects TLS traffic, pass its root certificate with --ca-cert PATH",
         ErrorKind::CaCert { .. } => "pass a readable PEM file to --ca-cert",
         ErrorKind::Connect | ErrorKind::Proxy | ErrorKind::ClientSetup => {

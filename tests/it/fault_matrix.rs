@@ -517,7 +517,7 @@ fn row_slower_than_timeout_before_the_answer() {
     let started = Instant::now();
     let (run, json) = verify(&sn.url(), &["--timeout", "1"], &[]);
     assert_blocked(&run, &json, "instance.timeout", "did not answer within 1s");
-    assert!(json.messages("instance").contains("--timeout SECS"));
+    assert!(json.messages("instance").contains("--timeout DURATION"));
     assert!(
         started.elapsed() < Duration::from_millis(4500),
         "the timeout was not applied"
