@@ -42,18 +42,7 @@ fn ids(p: &Plan) -> Vec<&str> {
     p.steps.iter().map(|s| s.id.as_str()).collect()
 }
 
-fn healthy_user() -> User {
-    User {
-        updated: Default::default(),
-        sys_id: "u1".into(),
-        user_name: "incident.io".into(),
-        active: Some(true),
-        locked_out: Some(false),
-        password_needs_reset: Some(false),
-        identity_type: FieldValue::Value("machine".into()),
-        failed_attempts: Some(0),
-    }
-}
+use crate::checks::test_support::healthy_user;
 
 /// The state of a fully set-up app path.
 fn healthy() -> State {

@@ -794,14 +794,9 @@ mod tests {
 
     fn user(failed: Option<u64>, identity: &str) -> User {
         User {
-            updated: Default::default(),
-            sys_id: "u1".into(),
-            user_name: "incident.io".into(),
-            active: Some(true),
-            locked_out: Some(false),
-            password_needs_reset: Some(false),
             identity_type: super::super::service_user::FieldValue::Value(identity.into()),
             failed_attempts: failed,
+            ..healthy_user()
         }
     }
 

@@ -313,6 +313,21 @@ pub(crate) fn join_names<S: AsRef<str>>(names: &[S]) -> String {
 pub(crate) mod test_support {
     use super::*;
 
+    /// The service user as the documented setup leaves it: active, unlocked, a Machine identity,
+    /// no failed logins. Tests change the field they are about.
+    pub fn healthy_user() -> service_user::User {
+        service_user::User {
+            updated: Default::default(),
+            sys_id: "u1".into(),
+            user_name: "incident.io".into(),
+            active: Some(true),
+            locked_out: Some(false),
+            password_needs_reset: Some(false),
+            identity_type: service_user::FieldValue::Value("machine".into()),
+            failed_attempts: Some(0),
+        }
+    }
+
     pub fn ctx(path: SetupPath) -> Context {
         Context {
             path,

@@ -187,16 +187,7 @@ mod tests {
     use crate::model::SetupPath;
 
     fn good() -> User {
-        User {
-            updated: Default::default(),
-            sys_id: "u1".into(),
-            user_name: "incident.io".into(),
-            active: Some(true),
-            locked_out: Some(false),
-            password_needs_reset: Some(false),
-            identity_type: FieldValue::Value("machine".into()),
-            failed_attempts: Some(0),
-        }
+        crate::checks::test_support::healthy_user()
     }
 
     fn with(user: User) -> Facts {
