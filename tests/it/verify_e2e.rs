@@ -940,3 +940,34 @@ fn an_exported_baseline_is_the_reference_when_given() {
         "{changes:#?}"
     );
 }
+
+/// Issue 13: the token goes as soon as the two facts that gate it (the entries and the lockout
+/// threshold) are in, not after the slowest admin query of round 2: with the ACL-role query held
+/// back a second and a half, the token request and the probes reach the instance before it.
+#[test]
+fn the_token_does_not_wait_for_the_slowest_admin_query() {
+    use crate::support::fault_server::{Action, FaultServer};
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let front = FaultServer::start(Some(sandbox.port()), |req| {
+        if req.table() == Some("sys_security_acl_role") {
+            Action::ForwardAfter(std::time::Duration::from_millis(1500))
+        } else {
+            Action::Forward
+        }
+    });
+    let run = verify_with(&front.url(), &[], &[]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let order: Vec<String> = sandbox.requests().iter().map(|r| r.path.clone()).collect();
+    let token = order
+        .iter()
+        .position(|p| p == "/oauth_token.do")
+        .expect("a token request");
+    let slow = order
+        .iter()
+        .position(|p| p.ends_with("/sys_security_acl_role"))
+        .expect("the ACL-role query");
+    assert!(
+        token < slow,
+        "the token waited for the slow query: {order:#?}"
+    );
+}

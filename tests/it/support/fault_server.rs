@@ -52,6 +52,8 @@ impl Req {
 pub enum Action {
     /// Pass it to the upstream server (a sandbox) and relay its answer.
     Forward,
+    /// The same, after holding the request this long: a slow query.
+    ForwardAfter(Duration),
     /// Write these bytes (a whole HTTP response, or anything at all) and close.
     Respond(Vec<u8>),
     /// Write these bytes, then reset the connection (RST, not an orderly close).
@@ -137,6 +139,15 @@ async fn serve(
         .unwrap_or_else(|e| e.into_inner())
         .push(req.clone());
     match rule(&req) {
+        Action::ForwardAfter(wait) => {
+            tokio::time::sleep(wait).await;
+            let answer = match upstream {
+                Some(port) => forward(port, &raw).await?,
+                None => response(502, &[], b"no upstream"),
+            };
+            stream.write_all(&answer).await?;
+            stream.shutdown().await
+        }
         Action::Forward => {
             let answer = match upstream {
                 Some(port) => forward(port, &raw).await?,
