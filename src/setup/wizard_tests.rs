@@ -422,10 +422,10 @@ fn a_rerun_offers_known_values_and_skips_what_passes() {
     assert_no_secret(t);
 }
 
-#[test]
-fn a_refused_admin_password_is_tried_once_then_asked_again() {
-    let h = Harness::new("healthy-app");
-    let answers = vec![
+/// The app path, the admin's name and a wrong password, "enter them again", the name again: the
+/// script up to the second password prompt.
+fn refused_then_asked_again() -> Vec<Answer> {
+    vec![
         Answer::Default,
         Answer::Yes,
         Answer::text("admin"),
@@ -433,9 +433,17 @@ fn a_refused_admin_password_is_tried_once_then_asked_again() {
         Answer::pick("again"),
         Answer::Yes,
         Answer::text("admin"),
+    ]
+}
+
+#[test]
+fn a_refused_admin_password_is_tried_once_then_asked_again() {
+    let h = Harness::new("healthy-app");
+    let mut answers = refused_then_asked_again();
+    answers.extend([
         Answer::secret(fixtures::ADMIN_PASSWORD),
         Answer::Interrupt, // stop at the first step: sign-in is what this test is about
-    ];
+    ]);
     let mut p = ScriptedPrompter::new(answers);
     let err = h
         .run(&mut p, &h.target(), WizardOptions::default())
@@ -463,20 +471,14 @@ fn a_refused_admin_password_is_tried_once_then_asked_again() {
 #[test]
 fn enter_after_a_refused_admin_password_asks_again_instead_of_reusing_it() {
     let h = Harness::new("healthy-app");
-    let answers = vec![
-        Answer::Default,
-        Answer::Yes,
-        Answer::text("admin"),
-        Answer::secret("wrong-password"),
-        Answer::pick("again"),
-        Answer::Yes,
-        Answer::text("admin"),
+    let mut answers = refused_then_asked_again();
+    answers.extend([
         Answer::secret(""),
         Answer::Yes,
         Answer::text("admin"),
         Answer::secret(fixtures::ADMIN_PASSWORD),
         Answer::Interrupt,
-    ];
+    ]);
     let mut p = ScriptedPrompter::new(answers);
     let _ = h.run(&mut p, &h.target(), WizardOptions::default());
     let t = p.transcript();

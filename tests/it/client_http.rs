@@ -85,6 +85,19 @@ fn options() -> ClientOptions {
     quick_options(Duration::from_secs(5))
 }
 
+/// [`options`] with the request log on, captured: the options, and the lines logged so far.
+fn logging_options() -> (ClientOptions, Arc<Mutex<Vec<String>>>) {
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink_lines = lines.clone();
+    let sink: LogSink = Arc::new(move |l: &str| sink_lines.lock().unwrap().push(l.to_string()));
+    let opts = ClientOptions {
+        verbose: true,
+        log: Some(sink),
+        ..options()
+    };
+    (opts, lines)
+}
+
 fn admin() -> Auth {
     Auth::basic("admin", SecretString::from("Adm1n-Pa55word"))
 }
@@ -860,14 +873,7 @@ async fn the_verbose_log_never_contains_a_secret() {
     )
     .await;
 
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink_lines = lines.clone();
-    let sink: LogSink = Arc::new(move |l: &str| sink_lines.lock().unwrap().push(l.to_string()));
-    let opts = ClientOptions {
-        verbose: true,
-        log: Some(sink),
-        ..options()
-    };
+    let (opts, lines) = logging_options();
     let c = client_for(&url, &opts);
     let tok = c
         .password_grant(
@@ -1107,14 +1113,7 @@ async fn the_log_names_new_and_reused_connections_and_server_timing() {
         }),
     );
     let (url, _) = serve(router).await;
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink_lines = lines.clone();
-    let sink: LogSink = Arc::new(move |l: &str| sink_lines.lock().unwrap().push(l.to_string()));
-    let opts = ClientOptions {
-        verbose: true,
-        log: Some(sink),
-        ..options()
-    };
+    let (opts, lines) = logging_options();
     let c = client_for(&url, &opts);
     let session = c.session(admin());
     for _ in 0..2 {
