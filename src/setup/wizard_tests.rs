@@ -175,16 +175,37 @@ fn user_values() -> Vec<Answer> {
     ]
 }
 
-#[test]
-fn happy_path_checks_each_step_stores_the_credentials_and_hands_off() {
-    let h = Harness::new("healthy-app");
+/// All green with an admin: sign in, check the OAuth and user steps with their values, keep no
+/// admin password.
+fn happy_answers() -> Vec<Answer> {
     let mut answers = admin_sign_in();
     answers.push(Answer::pick("check now")); // OAuth step
     answers.extend(oauth_values());
     answers.push(Answer::pick("check now")); // service user step
     answers.extend(user_values());
     answers.push(Answer::No); // keep the admin password? no
-    let mut p = ScriptedPrompter::new(answers);
+    answers
+}
+
+/// The admin path without admin credentials: every step done by hand, connect checked last.
+fn no_admin_answers() -> Vec<Answer> {
+    let mut answers = vec![
+        Answer::pick("admin:"), // the admin path
+        Answer::No,             // no admin credentials
+        Answer::pick("done"),   // app (optional)
+        Answer::pick("done"),   // OAuth
+    ];
+    answers.extend(oauth_values());
+    answers.push(Answer::pick("done")); // service user
+    answers.extend(user_values());
+    answers.push(Answer::pick("done")); // roles
+    answers
+}
+
+#[test]
+fn happy_path_checks_each_step_stores_the_credentials_and_hands_off() {
+    let h = Harness::new("healthy-app");
+    let mut p = ScriptedPrompter::new(happy_answers());
     let outcome = h
         .run(&mut p, &h.target(), WizardOptions::default())
         .unwrap();
@@ -264,6 +285,28 @@ impl<F: FnMut()> Prompter for FixingPrompter<F> {
     }
 }
 
+/// A person who unlocks the service user by hand as soon as the wizard says the step does not
+/// pass yet, answering with `inner` otherwise.
+fn unlocked_by_hand<'h>(
+    h: &'h Harness,
+    inner: ScriptedPrompter,
+) -> FixingPrompter<impl FnMut() + 'h> {
+    FixingPrompter {
+        inner,
+        trigger: "does not pass yet",
+        fix: move || {
+            h.sandbox.with_db(|db| {
+                db.update_where(
+                    "sys_user",
+                    "user_name=incident.io",
+                    &[("locked_out", "false"), ("failed_attempts", "0")],
+                )
+            });
+        },
+        fixed: false,
+    }
+}
+
 #[test]
 fn a_broken_step_shows_its_fix_and_passes_once_fixed_by_hand() {
     let h = Harness::new("user-locked");
@@ -277,20 +320,7 @@ fn a_broken_step_shows_its_fix_and_passes_once_fixed_by_hand() {
     answers.push(Answer::text("")); // user name kept
     answers.push(Answer::secret("")); // password kept
     answers.push(Answer::No); // keep admin password? no
-    let mut p = FixingPrompter {
-        inner: ScriptedPrompter::new(answers),
-        trigger: "does not pass yet",
-        fix: || {
-            h.sandbox.with_db(|db| {
-                db.update_where(
-                    "sys_user",
-                    "user_name=incident.io",
-                    &[("locked_out", "false"), ("failed_attempts", "0")],
-                )
-            });
-        },
-        fixed: false,
-    };
+    let mut p = unlocked_by_hand(&h, ScriptedPrompter::new(answers));
     let outcome = h
         .run(&mut p, &h.target(), WizardOptions::default())
         .unwrap();
@@ -322,17 +352,7 @@ fn a_broken_step_shows_its_fix_and_passes_once_fixed_by_hand() {
 #[test]
 fn without_admin_credentials_every_step_is_guided_and_connect_checked_at_the_end() {
     let h = Harness::new("healthy-admin");
-    let mut answers = vec![
-        Answer::pick("admin:"), // the admin path
-        Answer::No,             // no admin credentials
-        Answer::pick("done"),   // app (optional)
-        Answer::pick("done"),   // OAuth
-    ];
-    answers.extend(oauth_values());
-    answers.push(Answer::pick("done")); // service user
-    answers.extend(user_values());
-    answers.push(Answer::pick("done")); // roles
-    let mut p = ScriptedPrompter::new(answers);
+    let mut p = ScriptedPrompter::new(no_admin_answers());
     let outcome = h
         .run(&mut p, &h.target(), WizardOptions::default())
         .unwrap();
@@ -783,13 +803,7 @@ fn the_main_paths_are_pinned_at_three_widths() {
     for width in [60, 80, 120] {
         let happy = {
             let h = Harness::new("healthy-app");
-            let mut answers = admin_sign_in();
-            answers.push(Answer::pick("check now"));
-            answers.extend(oauth_values());
-            answers.push(Answer::pick("check now"));
-            answers.extend(user_values());
-            answers.push(Answer::No);
-            let mut p = ScriptedPrompter::new(answers).with_width(width);
+            let mut p = ScriptedPrompter::new(happy_answers()).with_width(width);
             h.run(&mut p, &h.target(), WizardOptions::default())
                 .unwrap();
             screen(p.transcript(), &h)
@@ -805,37 +819,14 @@ fn the_main_paths_are_pinned_at_three_widths() {
             answers.push(Answer::text(""));
             answers.push(Answer::secret(""));
             answers.push(Answer::No);
-            let mut p = FixingPrompter {
-                inner: ScriptedPrompter::new(answers).with_width(width),
-                trigger: "does not pass yet",
-                fix: || {
-                    h.sandbox.with_db(|db| {
-                        db.update_where(
-                            "sys_user",
-                            "user_name=incident.io",
-                            &[("locked_out", "false"), ("failed_attempts", "0")],
-                        )
-                    });
-                },
-                fixed: false,
-            };
+            let mut p = unlocked_by_hand(&h, ScriptedPrompter::new(answers).with_width(width));
             h.run(&mut p, &h.target(), WizardOptions::default())
                 .unwrap();
             screen(p.inner.transcript(), &h)
         };
         let no_admin = {
             let h = Harness::new("healthy-admin");
-            let mut answers = vec![
-                Answer::pick("admin:"),
-                Answer::No,
-                Answer::pick("done"),
-                Answer::pick("done"),
-            ];
-            answers.extend(oauth_values());
-            answers.push(Answer::pick("done"));
-            answers.extend(user_values());
-            answers.push(Answer::pick("done"));
-            let mut p = ScriptedPrompter::new(answers).with_width(width);
+            let mut p = ScriptedPrompter::new(no_admin_answers()).with_width(width);
             h.run(&mut p, &h.target(), WizardOptions::default())
                 .unwrap();
             screen(p.transcript(), &h)
