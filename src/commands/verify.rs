@@ -152,12 +152,14 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     plan.refusals = crate::credentials::Refusals::resolve();
     plan.retry_refused = args.retry_refused;
     plan.accept_lockout_risk = args.accept_lockout_risk;
+    // An unusable notify setting is an input error: said before any request is spent.
+    let target = notify_target(args, &inputs.profile)?;
+    let rt = runtime()?;
     let started = std::time::Instant::now();
-    let report = {
+    let mut report = {
         let _spinner = Spinner::start(&format!("checking {}", inputs.instance.as_str()));
-        runtime()?.block_on(verify(&client, &plan, args.strict))
+        rt.block_on(verify(&client, &plan, args.strict))
     };
-    let mut report = report;
     compare_with_last_good(&mut report, &inputs.profile, args.baseline.as_deref())?;
     if let (Some(path), Some(baseline)) = (&args.save_baseline, &report.baseline) {
         let text = serde_json::to_string_pretty(baseline)?;
@@ -173,8 +175,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     if let Some(path) = &args.metrics_file {
         write_metrics(path, &report, &inputs.profile, started.elapsed(), &client)?;
     }
-    let target = notify_target(args, &inputs.profile)?;
-    let notified = notify(target.as_ref(), args, global, &report, &inputs.profile);
+    let notified = notify(&rt, target.as_ref(), args, global, &report, &inputs.profile);
     if notified.is_err() && args.notify_required {
         return Ok(Exit::NotifyFailed);
     }
@@ -201,6 +202,7 @@ fn notify_target(args: &VerifyArgs, profile: &str) -> Result<Option<crate::notif
 }
 
 fn notify(
+    rt: &tokio::runtime::Runtime,
     target: Option<&crate::notify::Target>,
     args: &VerifyArgs,
     global: &GlobalArgs,
@@ -208,9 +210,6 @@ fn notify(
     profile: &str,
 ) -> Result<(), ()> {
     use crate::notify;
-    let Ok(rt) = runtime() else {
-        return Err(());
-    };
     let state = crate::credentials::refusals::state_dir();
     let mut result = Ok(());
     if let Some(target) = target {

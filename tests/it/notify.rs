@@ -225,3 +225,25 @@ fn the_profile_setting_notifies_without_the_flag() {
         .unwrap();
     assert!(reloaded.notify.is_some());
 }
+
+/// An unusable `notify` setting in the profile is an input error (exit 2), said before any
+/// request reaches the instance.
+#[test]
+fn an_unusable_profile_setting_is_refused_before_the_instance_is_asked() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut saved =
+        snconnect::credentials::Profile::new(crate::support::profile_of(&sandbox.url()));
+    saved.instance = Some(sandbox.url());
+    saved.notify = Some("http://example.com/not-an-alert-source".into());
+    snconnect::credentials::ConfigDir::at(dir.path().to_path_buf())
+        .save_profile(&saved)
+        .unwrap();
+    let run = Run::of(&mut verify_cmd(dir.path(), &sandbox.url(), &[], &[]));
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("notify setting"), "{}", run.stderr);
+    assert!(
+        sandbox.requests().is_empty(),
+        "the instance was asked first"
+    );
+}
