@@ -213,6 +213,8 @@ finding_codes! {
     OauthDisabled => "oauth_app.oauth_disabled",
     OauthClientIdMismatch => "oauth_app.client_id_mismatch",
     OauthTokenLifespans => "oauth_app.token_lifespans",
+    /// A token lifespan too short for an unattended integration (warning, with the date).
+    OauthTokenLifespanShort => "oauth_app.token_lifespan_short",
     OauthCannotSee => "oauth_app.cannot_see",
     OauthQueryFailed => "oauth_app.query_failed",
 

@@ -84,6 +84,8 @@ pub struct Facts {
     pub mappings: Lookup<ScopeMapping>,
     /// `sys_properties?nameIN…` (the OAuth switches)
     pub properties: Lookup<Property>,
+    /// Now, in Unix seconds: when a token issued now would end.
+    pub now: u64,
 }
 
 pub fn entry_query() -> String {
@@ -244,7 +246,18 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
 
     findings.extend(scope_findings(facts, ctx, entry, &entry_link));
 
-    if entry.access_token_lifespan.is_some() || entry.refresh_token_lifespan.is_some() {
+    if let Some(short) = short_lifespan(entry, facts.now) {
+        findings.push(
+            Finding::warning(FindingCode::OauthTokenLifespanShort, short)
+                .fix(format!(
+                    "open the entry and set Access Token Lifespan to at least {MIN_ACCESS_LIFESPAN} \
+                     s and Refresh Token Lifespan to at least {} days (the defaults are 1800 s \
+                     and 100 days)",
+                    MIN_REFRESH_LIFESPAN / 86_400
+                ))
+                .link(entry_link.clone()),
+        );
+    } else if entry.access_token_lifespan.is_some() || entry.refresh_token_lifespan.is_some() {
         findings.push(
             Finding::note(
                 FindingCode::OauthTokenLifespans,
@@ -261,6 +274,57 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
     Verdict::from_findings(findings)
 }
 
+/// Below this an access token can lapse between incident.io's requests of one sync, so every
+/// sync starts with a token request. A choice of snconnect's: incident.io does not publish how
+/// long a sync runs or how often it asks for a token.
+pub const MIN_ACCESS_LIFESPAN: u64 = 300;
+
+/// Below this a refresh token runs out between two of incident.io's syncs on a quiet day. Whether
+/// incident.io then signs in again with the stored password or needs the admin to reconnect is
+/// not published; both are covered by warning, since in the second case the connection breaks on
+/// the date the warning names.
+pub const MIN_REFRESH_LIFESPAN: u64 = 86_400;
+
+/// The warning for lifespans too short for an unattended integration, with the moment a token
+/// issued now would stop working (`now` in Unix seconds). `None` when both are long enough or
+/// not readable.
+fn short_lifespan(entry: &Entry, now: u64) -> Option<String> {
+    let access = entry.access_token_lifespan;
+    let refresh = entry.refresh_token_lifespan;
+    let mut problems = Vec::new();
+    if let Some(a) = access.filter(|a| *a < MIN_ACCESS_LIFESPAN) {
+        problems.push(format!(
+            "access tokens live only {}, so incident.io needs a new token during most syncs",
+            lifespan(Some(a))
+        ));
+    }
+    let refresh_short = match (refresh, access) {
+        (Some(r), Some(a)) if r < a => Some(format!(
+            "refresh tokens ({}) end before the access tokens they renew ({})",
+            lifespan(Some(r)),
+            lifespan(Some(a))
+        )),
+        (Some(r), _) if r < MIN_REFRESH_LIFESPAN => {
+            Some(format!("refresh tokens live only {}", lifespan(Some(r))))
+        }
+        _ => None,
+    };
+    if let Some(problem) = refresh_short {
+        // Both tokens of a sign-in made now have ended by then: from that moment only a new
+        // password grant connects.
+        let ends = refresh.into_iter().chain(access).max().unwrap_or(0);
+        problems.push(format!(
+            "{problem}: a connection made now stops working at {} unless incident.io signs in \
+             with the password again",
+            crate::model::utc_timestamp(now.saturating_add(ends))
+        ));
+    }
+    if problems.is_empty() {
+        return None;
+    }
+    Some(format!("'{}': {}", entry.name, problems.join("; ")))
+}
+
 fn client_id_label(entry: &Entry) -> String {
     match &entry.client_id {
         Some(id) => format!("client id {id}"),
@@ -269,11 +333,14 @@ fn client_id_label(entry: &Entry) -> String {
 }
 
 fn lifespan(seconds: Option<u64>) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match seconds {
         None => "an unknown time".to_string(),
-        Some(s) if s >= 86_400 && s % 86_400 == 0 => format!("{s} s ({} days)", s / 86_400),
-        Some(s) if s >= 3_600 => format!("{s} s (about {} hours)", s / 3_600),
-        Some(s) if s >= 60 => format!("{s} s (about {} minutes)", s / 60),
+        Some(s) if s >= 86_400 && s % 86_400 == 0 => {
+            format!("{s} s ({})", plural(s / 86_400, "day"))
+        }
+        Some(s) if s >= 3_600 => format!("{s} s (about {})", plural(s / 3_600, "hour")),
+        Some(s) if s >= 60 => format!("{s} s (about {})", plural(s / 60, "minute")),
         Some(s) => format!("{s} s"),
     }
 }

@@ -32,11 +32,15 @@ fn prop(name: &str, value: &str) -> Property {
     }
 }
 
+/// 2026-12-03T00:00:00Z, so the dates in messages are fixed.
+const NOW: u64 = 1_796_256_000;
+
 fn healthy() -> Facts {
     Facts {
         entries: Lookup::Rows(vec![entry("e1", "abc123", true)]),
         mappings: Lookup::Rows(vec![mapping("e1", "useraccount")]),
         properties: Lookup::Rows(vec![]),
+        now: NOW,
     }
 }
 
@@ -261,4 +265,74 @@ fn lifespans_are_shown_in_readable_units() {
     let note = &v.findings[0].message;
     assert!(note.contains("1800 s (about 30 minutes)"), "{note}");
     assert!(note.contains("8640000 s (100 days)"), "{note}");
+}
+
+fn with_lifespans(access: Option<u64>, refresh: Option<u64>) -> Facts {
+    let mut e = entry("e1", "abc123", true);
+    e.access_token_lifespan = access;
+    e.refresh_token_lifespan = refresh;
+    Facts {
+        entries: Lookup::Rows(vec![e]),
+        ..healthy()
+    }
+}
+
+#[test]
+fn default_lifespans_are_information_only() {
+    let v = evaluate(
+        &with_lifespans(Some(1800), Some(8_640_000)),
+        &ctx(SetupPath::App),
+    );
+    assert_eq!(v.status, Status::Pass);
+    assert!(v
+        .findings
+        .iter()
+        .all(|f| f.code != FindingCode::OauthTokenLifespanShort));
+}
+
+#[test]
+fn short_lifespans_warn_with_the_date_a_connection_made_now_ends() {
+    let cases = [
+        // (access, refresh, what the message must say)
+        (Some(60), Some(8_640_000), "access tokens live only 60 s"),
+        (
+            Some(1800),
+            Some(3600),
+            "refresh tokens live only 3600 s (about 1 hour): a connection made now stops \
+             working at Thu, 03 Dec 2026 01:00:00 GMT",
+        ),
+        (
+            Some(7200),
+            Some(3600),
+            "refresh tokens (3600 s (about 1 hour)) end before the access tokens they renew \
+             (7200 s (about 2 hours)): a connection made now stops working at \
+             Thu, 03 Dec 2026 02:00:00 GMT",
+        ),
+        (
+            None,
+            Some(600),
+            "stops working at Thu, 03 Dec 2026 00:10:00 GMT",
+        ),
+    ];
+    for (access, refresh, says) in cases {
+        let v = evaluate(&with_lifespans(access, refresh), &ctx(SetupPath::App));
+        assert_eq!(v.status, Status::Warn, "{access:?}/{refresh:?}");
+        let f = v
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::OauthTokenLifespanShort)
+            .expect("a lifespan warning");
+        assert!(f.message.contains(says), "{}", f.message);
+        assert!(f
+            .fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("Refresh Token Lifespan"));
+        assert!(
+            v.findings
+                .iter()
+                .all(|f| f.code != FindingCode::OauthTokenLifespans),
+            "the information note is not repeated beside the warning"
+        );
+    }
 }

@@ -108,6 +108,7 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
                 entries: facts.entries.clone(),
                 mappings: facts.mappings.clone(),
                 properties: facts.properties.clone(),
+                now: crate::model::unix_now(),
             },
             &ctx,
         )
