@@ -136,6 +136,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show what is stored for a profile and in which backend; secrets masked unless --reveal')
             [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Remove every stored entry of a profile')
+            [CompletionResult]::new('set-notify-token', 'set-notify-token', [CompletionResultType]::ParameterValue, 'Store the incident.io alert source token that `verify --notify` sends, read from stdin (one line) or a hidden prompt')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -162,9 +163,20 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'snconnect;credentials;set-notify-token' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The profile [default: the instance''s subdomain]')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The instance, to derive the profile name from')
+            [CompletionResult]::new('--insecure-storage', '--insecure-storage', [CompletionResultType]::ParameterName, 'Store the token in a plain 0600 file when no OS keyring is reachable')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'snconnect;credentials;help' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show what is stored for a profile and in which backend; secrets masked unless --reveal')
             [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Remove every stored entry of a profile')
+            [CompletionResult]::new('set-notify-token', 'set-notify-token', [CompletionResultType]::ParameterValue, 'Store the incident.io alert source token that `verify --notify` sends, read from stdin (one line) or a hidden prompt')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -172,6 +184,9 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             break
         }
         'snconnect;credentials;help;forget' {
+            break
+        }
+        'snconnect;credentials;help;set-notify-token' {
             break
         }
         'snconnect;credentials;help;help' {
@@ -249,12 +264,16 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
         'snconnect;help;credentials' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show what is stored for a profile and in which backend; secrets masked unless --reveal')
             [CompletionResult]::new('forget', 'forget', [CompletionResultType]::ParameterValue, 'Remove every stored entry of a profile')
+            [CompletionResult]::new('set-notify-token', 'set-notify-token', [CompletionResultType]::ParameterValue, 'Store the incident.io alert source token that `verify --notify` sends, read from stdin (one line) or a hidden prompt')
             break
         }
         'snconnect;help;credentials;show' {
             break
         }
         'snconnect;help;credentials;forget' {
+            break
+        }
+        'snconnect;help;credentials;set-notify-token' {
             break
         }
         'snconnect;help;demo' {

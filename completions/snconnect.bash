@@ -49,6 +49,9 @@ _snconnect() {
             snconnect__subcmd__credentials,help)
                 cmd="snconnect__subcmd__credentials__subcmd__help"
                 ;;
+            snconnect__subcmd__credentials,set-notify-token)
+                cmd="snconnect__subcmd__credentials__subcmd__set__subcmd__notify__subcmd__token"
+                ;;
             snconnect__subcmd__credentials,show)
                 cmd="snconnect__subcmd__credentials__subcmd__show"
                 ;;
@@ -57,6 +60,9 @@ _snconnect() {
                 ;;
             snconnect__subcmd__credentials__subcmd__help,help)
                 cmd="snconnect__subcmd__credentials__subcmd__help__subcmd__help"
+                ;;
+            snconnect__subcmd__credentials__subcmd__help,set-notify-token)
+                cmd="snconnect__subcmd__credentials__subcmd__help__subcmd__set__subcmd__notify__subcmd__token"
                 ;;
             snconnect__subcmd__credentials__subcmd__help,show)
                 cmd="snconnect__subcmd__credentials__subcmd__help__subcmd__show"
@@ -90,6 +96,9 @@ _snconnect() {
                 ;;
             snconnect__subcmd__help__subcmd__credentials,forget)
                 cmd="snconnect__subcmd__help__subcmd__credentials__subcmd__forget"
+                ;;
+            snconnect__subcmd__help__subcmd__credentials,set-notify-token)
+                cmd="snconnect__subcmd__help__subcmd__credentials__subcmd__set__subcmd__notify__subcmd__token"
                 ;;
             snconnect__subcmd__help__subcmd__credentials,show)
                 cmd="snconnect__subcmd__help__subcmd__credentials__subcmd__show"
@@ -191,7 +200,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials)
-            opts="-h -V --help --version show forget help"
+            opts="-h -V --help --version show forget set-notify-token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,7 +240,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__credentials__subcmd__help)
-            opts="show forget help"
+            opts="show forget set-notify-token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,6 +281,20 @@ _snconnect() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        snconnect__subcmd__credentials__subcmd__help__subcmd__set__subcmd__notify__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         snconnect__subcmd__credentials__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -279,6 +302,28 @@ _snconnect() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        snconnect__subcmd__credentials__subcmd__set__subcmd__notify__subcmd__token)
+            opts="-h -V --profile --instance --insecure-storage --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -397,7 +442,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__help__subcmd__credentials)
-            opts="show forget"
+            opts="show forget set-notify-token"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,6 +456,20 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__help__subcmd__credentials__subcmd__forget)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        snconnect__subcmd__help__subcmd__credentials__subcmd__set__subcmd__notify__subcmd__token)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

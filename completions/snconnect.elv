@@ -129,6 +129,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --version 'Print version'
             cand show 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
             cand forget 'Remove every stored entry of a profile'
+            cand set-notify-token 'Store the incident.io alert source token that `verify --notify` sends, read from stdin (one line) or a hidden prompt'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'snconnect;credentials;show'= {
@@ -152,14 +153,26 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'snconnect;credentials;set-notify-token'= {
+            cand --profile 'The profile [default: the instance''s subdomain]'
+            cand --instance 'The instance, to derive the profile name from'
+            cand --insecure-storage 'Store the token in a plain 0600 file when no OS keyring is reachable'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'snconnect;credentials;help'= {
             cand show 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
             cand forget 'Remove every stored entry of a profile'
+            cand set-notify-token 'Store the incident.io alert source token that `verify --notify` sends, read from stdin (one line) or a hidden prompt'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'snconnect;credentials;help;show'= {
         }
         &'snconnect;credentials;help;forget'= {
+        }
+        &'snconnect;credentials;help;set-notify-token'= {
         }
         &'snconnect;credentials;help;help'= {
         }
@@ -227,10 +240,13 @@ set edit:completion:arg-completer[snconnect] = {|@words|
         &'snconnect;help;credentials'= {
             cand show 'Show what is stored for a profile and in which backend; secrets masked unless --reveal'
             cand forget 'Remove every stored entry of a profile'
+            cand set-notify-token 'Store the incident.io alert source token that `verify --notify` sends, read from stdin (one line) or a hidden prompt'
         }
         &'snconnect;help;credentials;show'= {
         }
         &'snconnect;help;credentials;forget'= {
+        }
+        &'snconnect;help;credentials;set-notify-token'= {
         }
         &'snconnect;help;demo'= {
         }

@@ -289,6 +289,19 @@ pub enum CredentialsCommand {
     Show(CredentialsShowArgs),
     /// Remove every stored entry of a profile.
     Forget(CredentialsForgetArgs),
+    /// Store the incident.io alert source token that `verify --notify` sends, read from stdin
+    /// (one line) or a hidden prompt.
+    SetNotifyToken(CredentialsSetTokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CredentialsSetTokenArgs {
+    #[command(flatten)]
+    pub profile: CredentialsProfileArgs,
+
+    /// Store the token in a plain 0600 file when no OS keyring is reachable.
+    #[arg(long)]
+    pub insecure_storage: bool,
 }
 
 /// `credentials` writes human text or JSON (JUnit is for check reports).

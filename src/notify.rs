@@ -16,7 +16,8 @@
 //!   a day; `resolved` is sent only after a `firing` was (remembered in the state directory).
 //! - 429 and 5xx are retried (three attempts, honouring `Retry-After`, never past the run's
 //!   deadline); 401 and 403 are not: the token is wrong, and the message says so.
-//! - The token comes from `SNCONNECT_INCIDENT_IO_TOKEN`, never from a flag.
+//! - The token comes from `SNCONNECT_INCIDENT_IO_TOKEN`, else from the profile's stored secrets
+//!   (`credentials set-notify-token`), never from a flag.
 //! - A failed notification never changes the verify verdict; with `--notify-required` it is exit 4.
 
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ use crate::report::Report;
 pub const API_BASE: &str = "https://api.incident.io/v2/alert_events/http/";
 
 /// The variable that holds the HTTP alert source's token.
-pub const TOKEN_ENV: &str = "SNCONNECT_INCIDENT_IO_TOKEN";
+pub const TOKEN_ENV: &str = crate::credentials::SecretKind::NotifyToken.env_var();
 
 /// The address events are posted to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +206,10 @@ pub fn decide(
 /// Why an event was not accepted. Never holds the token.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    #[error("no token: set {TOKEN_ENV} to the HTTP alert source's token")]
+    #[error(
+        "no token: set {TOKEN_ENV} to the HTTP alert source's token, or store it once with \
+         `snconnect credentials set-notify-token`"
+    )]
     NoToken,
     #[error(
         "incident.io refused the token ({0}): check {TOKEN_ENV} against the alert source's token"

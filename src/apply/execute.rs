@@ -54,12 +54,13 @@ impl fmt::Debug for Secrets {
 }
 
 impl Secrets {
-    /// Replaces the value of `kind` (the admin password is never one of these).
+    /// Replaces the value of `kind` (the admin password and the notify token are never one of
+    /// these).
     pub fn set(&mut self, kind: SecretKind, value: Option<SecretString>) {
         match kind {
             SecretKind::ClientSecret => self.client_secret = value,
             SecretKind::Password => self.password = value,
-            SecretKind::AdminPassword => {}
+            SecretKind::AdminPassword | SecretKind::NotifyToken => {}
         }
     }
 
@@ -67,7 +68,7 @@ impl Secrets {
         match kind {
             SecretKind::ClientSecret => self.client_secret.as_ref(),
             SecretKind::Password => self.password.as_ref(),
-            SecretKind::AdminPassword => None,
+            SecretKind::AdminPassword | SecretKind::NotifyToken => None,
         }
     }
 }

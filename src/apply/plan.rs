@@ -471,6 +471,8 @@ impl Builder<'_> {
                 SecretKind::ClientSecret => self.inputs.client_secret_held,
                 SecretKind::Password => self.inputs.password_held,
                 SecretKind::AdminPassword => true,
+                // No step sends it: it is verify's, for incident.io.
+                SecretKind::NotifyToken => continue,
             };
             self.plan.secrets.push(PlannedSecret {
                 kind,

@@ -90,8 +90,9 @@ pub fn fill(
         let (slot, value) = match kind {
             SecretKind::ClientSecret => (&mut secrets.client_secret, client_secret()?),
             SecretKind::Password => (&mut secrets.password, password()?),
-            // Never planned: apply does not set the admin's password.
-            SecretKind::AdminPassword => continue,
+            // Never planned: apply does not set the admin's password, and the notify token is
+            // incident.io's, not the instance's.
+            SecretKind::AdminPassword | SecretKind::NotifyToken => continue,
         };
         *slot = Some(value.clone());
         generated.push((kind, value));

@@ -1,4 +1,5 @@
-//! `snconnect credentials show [--reveal]` and `snconnect credentials forget`.
+//! `snconnect credentials show [--reveal]`, `snconnect credentials forget` and
+//! `snconnect credentials set-notify-token`.
 //!
 //! `show` answers "what does snconnect hold for this profile, and where": the non-secret values from
 //! the profile file and, per secret, the backend that holds it. Values are masked with a fixed
@@ -8,6 +9,10 @@
 //! `forget` removes every entry of a profile from every place snconnect writes to (keyring, plain
 //! file, profile file). It is idempotent, and when the keyring cannot be reached it still removes
 //! what it can and then exits 3, because it cannot promise the keyring is clean.
+//!
+//! `set-notify-token` keeps the incident.io alert source's token for `verify --notify`, so a
+//! scheduled run needs no token in its environment. It is read from stdin (one line, as `gh auth
+//! login --with-token` does) or a hidden prompt, never from a flag.
 
 use std::io::Write;
 
@@ -30,31 +35,110 @@ pub struct CredentialsOptions<'a> {
     pub out: &'a mut dyn Write,
 }
 
-/// Runs `credentials show|forget` with the OS keyring and the resolved config directory.
+/// Runs `credentials show|forget|set-notify-token` with the OS keyring and the resolved config
+/// directory.
 pub fn run(cmd: &CredentialsCommand) -> Result<Exit> {
     let dir = ConfigDir::resolve()?;
-    let secrets = StoredSecrets::with(crate::credentials::shared_keyring(), &dir);
     let mut stdout = std::io::stdout().lock();
-    let format = match cmd {
-        CredentialsCommand::Show(args) => args.format.format,
-        CredentialsCommand::Forget(args) => args.format.format,
-    };
-    let mut opts = CredentialsOptions {
+    let options = |format, dir: ConfigDir, out| CredentialsOptions {
         format,
+        secrets: StoredSecrets::with(crate::credentials::shared_keyring(), &dir),
         dir,
-        secrets,
-        out: &mut stdout,
+        out,
     };
     match cmd {
         CredentialsCommand::Show(args) => {
-            let profile = resolve_profile(&args.profile, &opts.dir)?;
-            show(&mut opts, &profile, args.reveal)
+            let profile = resolve_profile(&args.profile, &dir)?;
+            show(
+                &mut options(args.format.format, dir, &mut stdout),
+                &profile,
+                args.reveal,
+            )
         }
         CredentialsCommand::Forget(args) => {
-            let profile = resolve_profile(&args.profile, &opts.dir)?;
-            forget(&mut opts, &profile, args.yes)
+            let profile = resolve_profile(&args.profile, &dir)?;
+            forget(
+                &mut options(args.format.format, dir, &mut stdout),
+                &profile,
+                args.yes,
+            )
+        }
+        CredentialsCommand::SetNotifyToken(args) => {
+            let profile = resolve_profile(&args.profile, &dir)?;
+            // The store is opened first: on a machine without a keyring nobody types a token
+            // that cannot be kept.
+            let store = crate::credentials::open_store_with(
+                crate::credentials::StoreOptions {
+                    insecure_storage: args.insecure_storage,
+                },
+                &dir,
+                crate::credentials::shared_keyring(),
+            )?;
+            let token = read_token()?;
+            set_notify_token(&*store, &profile, &token, &mut stdout)
         }
     }
+}
+
+/// The token, from a hidden prompt on a terminal, else the first line of stdin.
+fn read_token() -> Result<secrecy::SecretString> {
+    use std::io::IsTerminal;
+    let what = SecretKind::NotifyToken.label();
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        use crate::ui::prompt::Prompter;
+        let mut prompter = crate::ui::prompt::TerminalPrompter::new(false);
+        return match prompter.secret(&format!("The {what}")) {
+            Ok(Some(token)) => Ok(token),
+            Ok(None) => {
+                Err(UserError::usage(format!("no {what} was given; nothing was stored")).into())
+            }
+            Err(_) => crate::ui::interrupt::exit_interrupted("nothing was stored", &[]),
+        };
+    }
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line)
+        .with_context(|| format!("could not read the {what} from stdin"))?;
+    parse_token(&line)
+}
+
+/// One line of stdin as the token: surrounding whitespace dropped, empty refused.
+fn parse_token(line: &str) -> Result<secrecy::SecretString> {
+    let value = line.trim();
+    if value.is_empty() {
+        return Err(UserError::usage(format!(
+            "stdin held no {}: pipe it in, for example `printf %s \"$TOKEN\" | snconnect \
+             credentials set-notify-token --profile NAME`; nothing was stored",
+            SecretKind::NotifyToken.label()
+        ))
+        .into());
+    }
+    Ok(secrecy::SecretString::from(value.to_string()))
+}
+
+/// Stores the token for `profile` and says where (never what).
+pub fn set_notify_token(
+    store: &dyn crate::credentials::SecretStore,
+    profile: &str,
+    token: &secrecy::SecretString,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let kind = SecretKind::NotifyToken;
+    store.set(profile, kind, token).map_err(|e| {
+        UserError::cannot_run(format!(
+            "could not store the {} for profile '{profile}': {e}; set {} for each run instead",
+            kind.label(),
+            kind.env_var()
+        ))
+    })?;
+    writeln!(
+        out,
+        "stored the {} for profile '{profile}' in {}; `snconnect verify --profile {profile} \
+         --notify …` sends it when {} is not set",
+        kind.label(),
+        store.backend(),
+        kind.env_var()
+    )?;
+    Ok(Exit::Ok)
 }
 
 /// The profile named by `--profile`, else the one derived from `--instance`.

@@ -201,6 +201,23 @@ fn notify_target(args: &VerifyArgs, profile: &str) -> Result<Option<crate::notif
     }
 }
 
+/// The alert source's token: `SNCONNECT_INCIDENT_IO_TOKEN`, else the one stored for the profile
+/// (keyring or plain file). Read only when an event is about to be sent, so a healthy run that
+/// has nothing to resolve never touches the keyring.
+fn notify_token(profile: &str) -> Option<secrecy::SecretString> {
+    use crate::credentials::{Lookup, SecretKind};
+    if let Some(t) = std::env::var(crate::notify::TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Some(secrecy::SecretString::from(t));
+    }
+    match crate::credentials::lookup(profile, SecretKind::NotifyToken) {
+        Lookup::Found { value, .. } => Some(value),
+        Lookup::NotStored | Lookup::Unreadable(_) => None,
+    }
+}
+
 fn notify(
     rt: &tokio::runtime::Runtime,
     target: Option<&crate::notify::Target>,
@@ -215,10 +232,7 @@ fn notify(
     if let Some(target) = target {
         let before = notify::recall(state.as_deref(), profile);
         if let Some((event, after)) = notify::decide(report, profile, args.strict, &before) {
-            let token = std::env::var(notify::TOKEN_ENV)
-                .ok()
-                .filter(|t| !t.trim().is_empty())
-                .map(secrecy::SecretString::from);
+            let token = notify_token(profile);
             match rt.block_on(notify::send(
                 target,
                 token.as_ref(),

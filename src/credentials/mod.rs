@@ -55,14 +55,18 @@ pub enum SecretKind {
     AdminPassword,
     ClientSecret,
     Password,
+    /// The token of the incident.io HTTP alert source `verify --notify` posts to. Not a
+    /// ServiceNow secret: setup and apply never ask for it.
+    NotifyToken,
 }
 
 impl SecretKind {
     /// In the order a user meets them during setup.
-    pub const ALL: [SecretKind; 3] = [
+    pub const ALL: [SecretKind; 4] = [
         SecretKind::ClientSecret,
         SecretKind::Password,
         SecretKind::AdminPassword,
+        SecretKind::NotifyToken,
     ];
 
     /// The stable key: the suffix of the keyring user key and the plain file's field name.
@@ -71,6 +75,7 @@ impl SecretKind {
             SecretKind::AdminPassword => "admin_password",
             SecretKind::ClientSecret => "client_secret",
             SecretKind::Password => "password",
+            SecretKind::NotifyToken => "incident_io_token",
         }
     }
 
@@ -80,15 +85,17 @@ impl SecretKind {
             SecretKind::AdminPassword => "admin password",
             SecretKind::ClientSecret => "OAuth client secret",
             SecretKind::Password => "service user password",
+            SecretKind::NotifyToken => "incident.io alert source token",
         }
     }
 
     /// The environment variable that supplies it without any storage.
-    pub fn env_var(self) -> &'static str {
+    pub const fn env_var(self) -> &'static str {
         match self {
             SecretKind::AdminPassword => "SNCONNECT_ADMIN_PASSWORD",
             SecretKind::ClientSecret => "SNCONNECT_CLIENT_SECRET",
             SecretKind::Password => "SNCONNECT_PASSWORD",
+            SecretKind::NotifyToken => "SNCONNECT_INCIDENT_IO_TOKEN",
         }
     }
 
@@ -396,7 +403,7 @@ mod tests {
     fn kinds_round_trip_through_their_keys_and_are_distinct() {
         let keys: std::collections::BTreeSet<_> =
             SecretKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(keys.len(), 3);
+        assert_eq!(keys.len(), 4);
         for kind in SecretKind::ALL {
             assert_eq!(SecretKind::from_key(kind.as_str()), Some(kind));
         }

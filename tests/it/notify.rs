@@ -247,3 +247,68 @@ fn an_unusable_profile_setting_is_refused_before_the_instance_is_asked() {
         "the instance was asked first"
     );
 }
+
+/// The token can be stored once for the profile (`credentials set-notify-token`, from stdin), so
+/// a scheduled run carries no token in its environment; it is never echoed, and `credentials
+/// show` lists it masked.
+#[test]
+fn a_stored_token_is_sent_when_the_environment_has_none() {
+    let source = Arc::new(Source::default());
+    let url = start(source.clone());
+    let sandbox = Sandbox::start(SandboxConfig::scenario("user-inactive")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = crate::support::profile_of(&sandbox.url());
+
+    let empty = Run::of(
+        crate::support::snconnect(dir.path())
+            .args(["credentials", "set-notify-token", "--insecure-storage"])
+            .args(["--profile", &profile])
+            .write_stdin("\n"),
+    );
+    assert_eq!(empty.code, 2, "{}", empty.all());
+    assert!(
+        empty.stderr.contains("nothing was stored"),
+        "{}",
+        empty.all()
+    );
+
+    let stored = Run::of(
+        crate::support::snconnect(dir.path())
+            .args(["credentials", "set-notify-token", "--insecure-storage"])
+            .args(["--profile", &profile])
+            .write_stdin(format!("{TOKEN}\n")),
+    );
+    assert_eq!(stored.code, 0, "{}", stored.all());
+    assert!(stored
+        .stdout
+        .contains("stored the incident.io alert source token"));
+    assert!(!stored.all().contains(TOKEN), "{}", stored.all());
+
+    let shown = Run::of(crate::support::snconnect(dir.path()).args([
+        "credentials",
+        "show",
+        "--profile",
+        &profile,
+        "--format",
+        "json",
+    ]));
+    assert!(
+        shown.stdout.contains("incident_io_token"),
+        "{}",
+        shown.all()
+    );
+    assert!(!shown.all().contains(TOKEN), "{}", shown.all());
+
+    let run = Run::of(&mut verify_cmd(
+        dir.path(),
+        &sandbox.url(),
+        &["--notify", &url],
+        &[],
+    ));
+    assert_eq!(run.code, 1, "{}", run.all());
+    let seen = source.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{}", run.all());
+    assert_eq!(seen[0].0, format!("Bearer {TOKEN}"));
+    assert_eq!(seen[0].1["status"], "firing");
+    assert!(!run.all().contains(TOKEN));
+}
