@@ -112,6 +112,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'OAuth client id of the incident.io application registry entry')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The service user incident.io logs in as [default: incident.io]')
             [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]')
+            [CompletionResult]::new('--acl-pack', '--acl-pack', [CompletionResultType]::ParameterName, 'Write the missing task ACLs to FILE as an update set to import (elevated to security_admin), instead of trying them over REST, which most instances refuse. Written with --dry-run too; nothing is written when the ACLs are in place')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted')

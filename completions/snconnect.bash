@@ -124,7 +124,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__apply)
-            opts="-v -y -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --dry-run --yes --email --insecure-storage --reveal --help --version"
+            opts="-v -y -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --dry-run --yes --email --insecure-storage --reveal --acl-pack --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,6 +175,10 @@ _snconnect() {
                     return 0
                     ;;
                 --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acl-pack)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -106,6 +106,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --client-id 'OAuth client id of the incident.io application registry entry'
             cand --username 'The service user incident.io logs in as [default: incident.io]'
             cand --email 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]'
+            cand --acl-pack 'Write the missing task ACLs to FILE as an update set to import (elevated to security_admin), instead of trying them over REST, which most instances refuse. Written with --dry-run too; nothing is written when the ACLs are in place'
             cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
             cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
             cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'

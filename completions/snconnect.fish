@@ -118,6 +118,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-user
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l client-id -d 'OAuth client id of the incident.io application registry entry' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l username -d 'The service user incident.io logs in as [default: incident.io]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l email -d 'Email address for a service user that apply creates [default: USER@invalid.example, a reserved name that never receives mail]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l acl-pack -d 'Write the missing task ACLs to FILE as an update set to import (elevated to security_admin), instead of trying them over REST, which most instances refuse. Written with --dry-run too; nothing is written when the ACLs are in place' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'

@@ -281,6 +281,12 @@ pub struct ApplyArgs {
     /// Print generated secrets in the final report.
     #[arg(long)]
     pub reveal: bool,
+
+    /// Write the missing task ACLs to FILE as an update set to import (elevated to
+    /// security_admin), instead of trying them over REST, which most instances refuse. Written
+    /// with --dry-run too; nothing is written when the ACLs are in place.
+    #[arg(long, value_name = "FILE")]
+    pub acl_pack: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,4 +37,5 @@ pub mod servicenow;
 pub mod setup;
 pub mod text;
 pub mod ui;
+pub mod updateset;
 pub mod version;

@@ -11,6 +11,7 @@
 //! The setup wizard uses the same pieces for one step at a time: [`plan_for`] and
 //! [`execute::execute`].
 
+pub mod acl_pack;
 pub mod execute;
 pub mod manual;
 pub mod plan;

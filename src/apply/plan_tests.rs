@@ -9,7 +9,7 @@ use crate::checks::{FailureKind, QueryFailure};
 use crate::facts::RoleRecord;
 use crate::requirements::PROP_USERACCOUNT_SCOPE_ID;
 
-fn inputs(path: SetupPath) -> PlanInputs {
+pub(crate) fn inputs(path: SetupPath) -> PlanInputs {
     PlanInputs {
         path,
         username: "incident.io".into(),
@@ -45,7 +45,7 @@ fn ids(p: &Plan) -> Vec<&str> {
 use crate::checks::test_support::healthy_user;
 
 /// The state of a fully set-up app path.
-fn healthy() -> State {
+pub(crate) fn healthy() -> State {
     let mut s = with_app(State::empty_instance());
     s.entries = Lookup::Rows(vec![Entry {
         sys_id: "e1".into(),

@@ -23,6 +23,7 @@ use anyhow::Result;
 
 use crate::apply::render::{self, SecretsReport};
 use crate::apply::{self, secrets as gen, Plan, Secrets};
+use crate::checks::FindingCode;
 use crate::cli::{ApplyArgs, Format, GlobalArgs};
 use crate::commands::verify;
 use crate::credentials::{self, store_all, ConfigDir, SecretKind, StoreOptions, ToStore};
@@ -97,7 +98,17 @@ pub fn apply(
         let _spinner = Spinner::start(&format!("reading {}", inputs.instance.as_str()));
         rt.block_on(read_state(&client, &inputs, global.timeout))?
     };
-    let plan = apply::plan(&state, &plan_inputs(&inputs, args.email.clone()));
+    let mut plan = apply::plan(&state, &plan_inputs(&inputs, args.email.clone()));
+    match &args.acl_pack {
+        Some(path) => write_acl_pack(path, &mut plan, &state, &inputs)?,
+        None if plan.steps.iter().any(|s| s.check == CheckId::TaskAcls) => plan.notes.push(
+            "ACL writes need security_admin elevation, which a REST session rarely carries; \
+                 if the instance refuses them, --acl-pack FILE writes the same ACLs as one \
+                 update set to import"
+                .to_string(),
+        ),
+        None => {}
+    }
 
     if args.dry_run {
         let text = match global.format {
@@ -244,6 +255,49 @@ pub fn apply(
     };
     verify::write_stdout(&text)?;
     Ok(exit)
+}
+
+/// `--acl-pack FILE`: writes the plan's task ACL steps as an update set and leaves them to the
+/// import, in their place a by-hand step saying how. Says so when there is nothing to write, or
+/// why it cannot be written yet; the rest of the plan runs either way.
+fn write_acl_pack(
+    path: &std::path::Path,
+    plan: &mut apply::Plan,
+    state: &apply::State,
+    inputs: &Inputs,
+) -> Result<()> {
+    use crate::apply::acl_pack::{self, AclPack};
+    let shown = path.display().to_string();
+    match acl_pack::build(plan, state, inputs.instance.host()) {
+        AclPack::Ready(set) => {
+            acl_pack::write_file(path, &set)?;
+            let links = crate::checks::Links::new(inputs.instance.as_str());
+            eprintln!(
+                "wrote the missing task ACLs to {shown}: an update set of {} for {}",
+                crate::ui::count(set.records.len(), "record", "records"),
+                inputs.instance.host()
+            );
+            plan.steps.retain(|s| s.check != CheckId::TaskAcls);
+            plan.manual.push(apply::ManualStep {
+                check: CheckId::TaskAcls,
+                code: FindingCode::AclMissing,
+                title: format!("import the task ACLs update set {shown}"),
+                instructions: format!(
+                    "{}; then run snconnect verify to confirm the task ACLs",
+                    acl_pack::import_steps(&shown, &set, &links)
+                ),
+                link: Some(acl_pack::import_page(&links)),
+            });
+        }
+        AclPack::NothingMissing => eprintln!(
+            "the task ACLs need nothing on {}: no update set was written to {shown}",
+            inputs.instance.host()
+        ),
+        AclPack::Cannot(why) => {
+            eprintln!("no update set was written to {shown}: {why}")
+        }
+    }
+    Ok(())
 }
 
 /// `--instance X` (and `--path admin`, `--username U` when they differ from the defaults), for

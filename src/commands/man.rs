@@ -228,6 +228,10 @@ fn examples(command: &str) -> Vec<(&'static str, &'static str)> {
                 "Write it without asking (CI):",
                 "snconnect apply --instance acme --admin-user admin --yes",
             ),
+            (
+                "Write the missing task ACLs as an update set to import:",
+                "snconnect apply --instance acme --admin-user admin --acl-pack task-acls.xml",
+            ),
         ],
         "setup" => vec![("Walk through the setup on a terminal:", "snconnect setup")],
         "credentials" => vec![
@@ -238,6 +242,10 @@ fn examples(command: &str) -> Vec<(&'static str, &'static str)> {
             (
                 "Remove a profile everywhere:",
                 "snconnect credentials forget --profile acme",
+            ),
+            (
+                "Keep the incident.io alert source token for verify --notify:",
+                "printf %s \"$TOKEN\" | snconnect credentials set-notify-token --profile acme",
             ),
         ],
         "sandbox" => vec![(

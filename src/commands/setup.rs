@@ -239,6 +239,7 @@ fn unattended_apply(global: &GlobalArgs, args: &SetupArgs, inputs: Inputs) -> Re
         email: None,
         insecure_storage: args.insecure_storage,
         reveal: args.reveal,
+        acl_pack: None,
     };
     let exit = apply_cmd::apply(global, &apply_args, inputs, None)?;
     if exit != Exit::Ok {

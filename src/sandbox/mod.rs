@@ -25,6 +25,7 @@ pub mod access;
 pub mod auth;
 pub mod db;
 pub mod faults;
+pub mod import;
 pub mod query;
 pub mod scenarios;
 mod schema;

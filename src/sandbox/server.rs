@@ -206,10 +206,22 @@ fn control_endpoint(shared: &Shared, method: &Method, path: &str, body: &Bytes) 
                 Err(message) => sn_error(StatusCode::BAD_REQUEST, &message, None),
             }
         }
+        // What an admin elevated to security_admin does in the UI: import an update-set file,
+        // preview it, commit it.
+        (&Method::POST, "import_update_set") => {
+            let xml = String::from_utf8_lossy(body);
+            match shared.db().import_update_set(&xml, "admin") {
+                Ok(outcome) => Json(outcome).into_response(),
+                Err(message) => sn_error(StatusCode::BAD_REQUEST, &message, None),
+            }
+        }
         _ => sn_error(
             StatusCode::BAD_REQUEST,
             "Requested URI does not represent any resource",
-            Some("the sandbox control endpoints are GET /__sandbox/requests and GET or POST /__sandbox/faults"),
+            Some(
+                "the sandbox control endpoints are GET /__sandbox/requests, GET or POST \
+                 /__sandbox/faults and POST /__sandbox/import_update_set",
+            ),
         ),
     }
 }

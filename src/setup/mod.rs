@@ -48,6 +48,8 @@ pub trait Fixer {
     /// The client id of the active `incident.io` OAuth entry (after snconnect created one, the
     /// instance chose it).
     fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>>;
+    /// The task ACLs the plan would write, as an update set to import.
+    fn acl_pack(&mut self, inputs: &Inputs) -> Result<apply::acl_pack::AclPack>;
 }
 
 /// The real checks: the same path as `snconnect verify`, on one client per instance.
@@ -126,6 +128,24 @@ impl Fixer for LiveChecker {
         Ok(self
             .runtime
             .block_on(apply::execute(&session, plan, secrets, &log)))
+    }
+
+    fn acl_pack(&mut self, inputs: &Inputs) -> Result<apply::acl_pack::AclPack> {
+        let client = self.client(inputs)?;
+        let _spinner = self.spinner(&format!("reading {}", inputs.instance.as_str()));
+        let state = self
+            .runtime
+            .block_on(apply_cmd::read_state(&client, inputs, self.timeout))?;
+        let plan = apply::plan_for(
+            CheckId::TaskAcls,
+            &state,
+            &apply_cmd::plan_inputs(inputs, None),
+        );
+        Ok(apply::acl_pack::build(
+            &plan,
+            &state,
+            inputs.instance.host(),
+        ))
     }
 
     fn client_id(&mut self, inputs: &Inputs) -> Result<Option<String>> {

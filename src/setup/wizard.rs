@@ -98,6 +98,8 @@ type Result<T> = std::result::Result<T, WizardError>;
 enum Choice {
     Check,
     Fix,
+    /// The task ACLs as an update set file, for the admin to import elevated.
+    Pack,
     Instructions,
     Skip,
 }
@@ -558,6 +560,14 @@ impl Wizard<'_, '_> {
             if admin && self.env.fixer.is_some() && step != CheckId::App {
                 menu.push((Choice::Fix, "Let snconnect do it"));
             }
+            // ACL writes over REST need an elevation most sessions lack: the update set is the
+            // way that works everywhere.
+            if admin && self.env.fixer.is_some() && step == CheckId::TaskAcls {
+                menu.push((
+                    Choice::Pack,
+                    "Write them as an update set file to import (elevated)",
+                ));
+            }
             menu.push((
                 Choice::Instructions,
                 if found.is_some() {
@@ -582,6 +592,7 @@ impl Wizard<'_, '_> {
                         return Ok(());
                     }
                 }
+                Choice::Pack => self.write_acl_pack()?,
                 Choice::Instructions => {
                     let again = instructions.clone();
                     self.p().say(&again);
@@ -603,6 +614,43 @@ impl Wizard<'_, '_> {
                 }
             }
         }
+    }
+
+    /// Writes the missing task ACLs as an update set where the person says, and tells them how
+    /// to import it; the step's menu then comes back for "Check now" after the import.
+    fn write_acl_pack(&mut self) -> Result<()> {
+        use crate::apply::acl_pack::{self, AclPack};
+        let Some(fixer) = self.env.fixer.as_deref_mut() else {
+            return Ok(());
+        };
+        let set = match fixer.acl_pack(&self.st)? {
+            AclPack::Ready(set) => set,
+            AclPack::NothingMissing => {
+                self.p()
+                    .say("  The task ACLs need nothing: no file was written.\n");
+                return Ok(());
+            }
+            AclPack::Cannot(why) => {
+                self.p().say(&format!("  No file was written: {why}.\n"));
+                return Ok(());
+            }
+        };
+        let path = self.p().input(
+            "Write the update set to",
+            Some(acl_pack::DEFAULT_FILE),
+            &crate::ui::prompt::non_empty,
+        )?;
+        acl_pack::write_file(std::path::Path::new(&path), &set)?;
+        self.wrote(format!("the task ACLs update set {path}"));
+        let links = crate::checks::Links::new(self.st.instance.as_str());
+        let text = format!(
+            "  Wrote {} to {path}.\n  To import it: {}; then choose Check now.\n  Import page: {}\n",
+            crate::ui::count(set.records.len(), "record", "records"),
+            acl_pack::import_steps(&path, &set, &links),
+            acl_pack::import_page(&links)
+        );
+        self.p().say(&text);
+        Ok(())
     }
 
     /// The profile as it stands: what was saved before, with what this run knows on top.

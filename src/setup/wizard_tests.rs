@@ -854,3 +854,45 @@ fn the_main_paths_are_pinned_at_three_widths() {
         }
     }
 }
+
+/// Issue 16: the ACL step offers the update set; the person imports it (here straight into the
+/// sandbox, as an elevated admin would in the UI), and the step's check then passes.
+#[test]
+fn the_acl_step_writes_an_update_set_that_once_imported_passes() {
+    let h = Harness::new("acl-missing");
+    let pack = h._tmp.path().join("task-acls.xml");
+    let mut answers = admin_sign_in();
+    answers.push(Answer::pick("check now")); // OAuth
+    answers.extend(oauth_values());
+    answers.push(Answer::pick("check now")); // service user
+    answers.extend(user_values());
+    answers.push(Answer::pick("update set")); // the ACL step: write the pack
+    answers.push(Answer::text(pack.to_str().unwrap()));
+    answers.push(Answer::pick("check now")); // after the import
+    answers.push(Answer::No); // keep the admin password? no
+    let sandbox = &h.sandbox;
+    let path = pack.clone();
+    let mut p = FixingPrompter {
+        inner: ScriptedPrompter::new(answers),
+        trigger: "To import it:",
+        fix: move || {
+            let xml = std::fs::read_to_string(&path).expect("the pack was written");
+            sandbox
+                .with_db(|db| db.import_update_set(&xml, "admin"))
+                .expect("the pack imports");
+        },
+        fixed: false,
+    };
+    let outcome = h
+        .run(&mut p, &h.target(), WizardOptions::default())
+        .unwrap();
+    let t = p.inner.transcript();
+    assert_eq!(p.inner.remaining(), 0, "{t}");
+    assert!(p.fixed, "the pack was never offered: {t}");
+    assert!(t.contains("Wrote 6 records to"), "{t}");
+    assert!(t.contains("Commit Update Set"), "{t}");
+    assert!(t.contains("then choose Check now"), "{t}");
+    assert!(t.contains("✓ Task ACLs passes."), "{t}");
+    assert_eq!(outcome.report.exit(), Exit::Ok, "{t}");
+    assert_no_secret(t);
+}

@@ -43,6 +43,7 @@ fn args() -> ApplyArgs {
         email: None,
         insecure_storage: false,
         reveal: false,
+        acl_pack: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod acl_pack;
 mod apply_cli;
 mod apply_confirm;
 mod apply_executor;
