@@ -10,7 +10,9 @@
 //! a created ACL is written already active with its role link beside it (the commit applies the
 //! whole set, so there is no half-built moment to guard against), and an existing ACL that is
 //! wrong becomes an update of that same record (its sys_id), carrying every field snconnect read
-//! of it with the repaired values. The role's sys_id is the one the plan looked up on this
+//! of it with the repaired values. An ACL that works but departs from the documented setup
+//! (Admin overrides unticked, another application than Global: the check's warnings) is
+//! updated the same way; REST leaves those alone, since they already grant access. The role's sys_id is the one the plan looked up on this
 //! instance. New records get sys_ids derived from the instance and what the record is, so the
 //! same instance state always gives the same file and importing it twice updates, never
 //! duplicates.
@@ -23,7 +25,7 @@ use std::collections::BTreeMap;
 
 use super::plan::{Action, Plan, Value};
 use super::State;
-use crate::checks::Links;
+use crate::checks::{FindingCode, Links};
 use crate::model::CheckId;
 use crate::requirements::{ACL_TABLE, APP_ROLE};
 use crate::updateset::{derived_sys_id, Field, Record, UpdateSet};
@@ -126,7 +128,7 @@ pub fn build(plan: &Plan, state: &State, host: &str) -> AclPack {
         .iter()
         .filter(|s| s.check == CheckId::TaskAcls)
         .collect();
-    if steps.is_empty() {
+    if steps.is_empty() && plan.acl_drift.is_empty() {
         return AclPack::NothingMissing;
     }
     let mut created: BTreeMap<String, String> = BTreeMap::new();
@@ -186,6 +188,24 @@ pub fn build(plan: &Plan, state: &State, host: &str) -> AclPack {
         for (name, value) in values {
             set(&mut record.fields, &step.table, &name, value);
         }
+    }
+    // ACLs that work but depart from the documented setup: the same record, documented values.
+    for (sys_id, drift) in &plan.acl_drift {
+        let table = "sys_security_acl";
+        let mut fields = read_fields(state, sys_id);
+        if drift.contains(&FindingCode::AclAdminOverridesOff) {
+            set(&mut fields, table, "admin_overrides", "true".into());
+        }
+        if drift.contains(&FindingCode::AclNotGlobal) {
+            set(&mut fields, table, "sys_scope", "global".into());
+        }
+        records.push(Record {
+            table: table.into(),
+            sys_id: sys_id.clone(),
+            type_label: type_label(table).into(),
+            target_name: String::new(),
+            fields,
+        });
     }
     // A created ACL is written whole: the commit makes it and its role link at once, so it is
     // active from the start rather than switched on by a later write.
@@ -437,6 +457,21 @@ mod tests {
             panic!("a role that does not exist cannot be linked");
         };
         assert!(why.contains("install the incident.io app"), "{why}");
+    }
+
+    #[test]
+    fn a_working_acl_off_the_documented_setup_is_updated_to_it_in_place() {
+        let mut s = healthy();
+        if let Lookup::Rows(acls) = &mut s.acls {
+            acls[1].admin_overrides = Some(false);
+            acls[2].scope = Some("app-scope-id".into());
+        }
+        let set = round_trip(&ready(&s));
+        let ids: Vec<&str> = set.records.iter().map(|r| r.sys_id.as_str()).collect();
+        assert_eq!(ids, ["acl-create", "acl-write"]);
+        assert_eq!(set.records[0].field("admin_overrides"), Some("true"));
+        assert_eq!(set.records[1].field("sys_scope"), Some("global"));
+        assert_eq!(set.records[1].field("admin_overrides"), Some("true"));
     }
 
     #[test]

@@ -206,6 +206,11 @@ pub struct Plan {
     /// clear Password needs reset): (step id, check, code).
     #[serde(skip)]
     pub also_answers: Vec<(String, CheckId, FindingCode)>,
+    /// Task ACLs that grant access but depart from the documented setup (Admin overrides off,
+    /// not Global): (sys_id, what). Not written over REST, since they work; the ACL pack writes
+    /// the documented values.
+    #[serde(skip)]
+    pub acl_drift: Vec<(String, Vec<FindingCode>)>,
 }
 
 impl Plan {
@@ -327,6 +332,11 @@ impl Plan {
                 .filter(|(step, _, _)| keep.contains(step.as_str()))
                 .cloned()
                 .collect(),
+            acl_drift: if check == CheckId::TaskAcls {
+                self.acl_drift.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -375,6 +385,7 @@ pub fn plan(state: &State, inputs: &PlanInputs) -> Plan {
             secrets: Vec::new(),
             notes: Vec::new(),
             also_answers: Vec::new(),
+            acl_drift: Vec::new(),
         },
         inputs,
     };

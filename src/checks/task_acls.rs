@@ -177,6 +177,24 @@ pub fn blocking_problems(acl: &Acl, role_rows: Option<&[AclRole]>) -> Vec<Findin
     problems
 }
 
+/// How `acl` departs from the documented setup without blocking access, as finding codes: Admin
+/// overrides unticked, an application other than Global. Warnings in the check; the ACL pack
+/// writes the documented values.
+pub fn drift(acl: &Acl) -> Vec<FindingCode> {
+    let mut drift = Vec::new();
+    if acl.admin_overrides == Some(false) {
+        drift.push(FindingCode::AclAdminOverridesOff);
+    }
+    if acl
+        .scope
+        .as_deref()
+        .is_some_and(|s| !s.is_empty() && s != "global")
+    {
+        drift.push(FindingCode::AclNotGlobal);
+    }
+    drift
+}
+
 fn assess(acl: &Acl, role_rows: Option<&[AclRole]>, ctx: &Context) -> (Vec<Finding>, Vec<Finding>) {
     let link = ctx.links.record("sys_security_acl", &acl.sys_id);
     let label = format!("the {} ACL on task ({})", acl.operation, acl.sys_id);
@@ -229,7 +247,8 @@ fn assess(acl: &Acl, role_rows: Option<&[AclRole]>, ctx: &Context) -> (Vec<Findi
             );
         }
     }
-    if acl.admin_overrides == Some(false) {
+    let drift = drift(acl);
+    if drift.contains(&FindingCode::AclAdminOverridesOff) {
         warnings.push(
             Finding::warning(
                 FindingCode::AclAdminOverridesOff,
@@ -239,18 +258,17 @@ fn assess(acl: &Acl, role_rows: Option<&[AclRole]>, ctx: &Context) -> (Vec<Findi
             .link(link.clone()),
         );
     }
-    if let Some(scope) = acl.scope.as_deref() {
-        if !scope.is_empty() && scope != "global" {
-            let shown = acl.scope_name.as_deref().unwrap_or(scope);
-            warnings.push(
-                Finding::warning(
-                    FindingCode::AclNotGlobal,
-                    format!("{label} belongs to application '{shown}', not Global"),
-                )
-                .fix("recreate it in the Global application, as the documented setup does")
-                .link(link),
-            );
-        }
+    if drift.contains(&FindingCode::AclNotGlobal) {
+        let scope = acl.scope.as_deref().unwrap_or_default();
+        let shown = acl.scope_name.as_deref().unwrap_or(scope);
+        warnings.push(
+            Finding::warning(
+                FindingCode::AclNotGlobal,
+                format!("{label} belongs to application '{shown}', not Global"),
+            )
+            .fix("recreate it in the Global application, as the documented setup does")
+            .link(link),
+        );
     }
     (errors, warnings)
 }

@@ -183,3 +183,22 @@ fn a_pack_for_another_instance_fails_the_preview_and_changes_nothing() {
     );
     assert_eq!(counts(&sandbox), before);
 }
+
+/// ACLs that work but are not in Global (a warning) are moved there by the pack, in place.
+#[test]
+fn acls_outside_global_are_updated_in_place_and_the_warning_goes() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("acl-not-global")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("task-acls.xml");
+    let before = Run::of(&mut verify_cmd(dir.path(), &sandbox.url(), &[], &[]));
+    assert_eq!(before.check("task_acls")["status"], "warn", "{}", before.all());
+    let run = apply_with_pack(dir.path(), &sandbox, &pack, &["--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let xml = std::fs::read_to_string(&pack).unwrap();
+    let counted = counts(&sandbox);
+    let (status, body) = import_over_http(&sandbox, xml);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["updated"].as_array().unwrap().len(), 3, "{body}");
+    assert_eq!(counts(&sandbox), counted, "no second ACL");
+    assert_eq!(task_acls_status(dir.path(), &sandbox), "pass");
+}

@@ -29,7 +29,13 @@ impl Builder<'_> {
                 let p = problems(acl);
                 !p.contains(&FindingCode::AclNoRole) && !p.contains(&FindingCode::AclWrongRole)
             };
-            if candidates.iter().any(|a| problems(a).is_empty()) {
+            // The one that works, as the check picks it; its departures from the documented
+            // setup are for the ACL pack.
+            if let Some(working) = candidates.iter().find(|a| problems(a).is_empty()) {
+                let drift = task_acls::drift(working);
+                if !drift.is_empty() {
+                    self.plan.acl_drift.push((working.sys_id.clone(), drift));
+                }
                 continue;
             }
             let Some(role_id) = role_id.clone() else {
