@@ -136,7 +136,7 @@ pub struct TargetArgs {
     pub instance: Option<String>,
 
     /// Credential profile to read and write [default: the instance's subdomain].
-    #[arg(long, env = "SNCONNECT_PROFILE")]
+    #[arg(long, env = "SNCONNECT_PROFILE", add = profile_names())]
     pub profile: Option<String>,
 
     /// Which documented setup to check [default: app].
@@ -336,7 +336,7 @@ pub struct CredentialsForgetArgs {
 #[derive(Debug, Clone, Args)]
 pub struct CredentialsProfileArgs {
     /// The profile [default: the instance's subdomain].
-    #[arg(long, env = "SNCONNECT_PROFILE")]
+    #[arg(long, env = "SNCONNECT_PROFILE", add = profile_names())]
     pub profile: Option<String>,
 
     /// The instance, to derive the profile name from.
@@ -546,3 +546,20 @@ mod duration_tests {
 fn notify_target(text: &str) -> Result<crate::notify::Target, String> {
     crate::notify::parse_target(text)
 }
+
+/// The saved profiles' names, offered when completing `--profile` in a shell set up with dynamic
+/// completion (`source <(SNCONNECT_COMPLETE=bash snconnect)`). Static completion scripts cannot
+/// know them.
+fn profile_names() -> clap_complete::ArgValueCandidates {
+    clap_complete::ArgValueCandidates::new(|| {
+        crate::credentials::ConfigDir::resolve()
+            .and_then(|dir| dir.list_profiles())
+            .unwrap_or_default()
+            .into_iter()
+            .map(clap_complete::CompletionCandidate::new)
+            .collect::<Vec<_>>()
+    })
+}
+
+/// The variable that turns a run into a completion request (clap_complete's dynamic protocol).
+pub const COMPLETE_ENV: &str = "SNCONNECT_COMPLETE";

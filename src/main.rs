@@ -8,6 +8,11 @@ use snconnect::cli::Cli;
 use snconnect::exit::{exit_for, Exit};
 
 fn main() -> ExitCode {
+    // `SNCONNECT_COMPLETE=bash snconnect` prints the shell's registration script, and the shell
+    // then asks here for candidates (profile names included); otherwise this returns at once.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(snconnect::cli::COMPLETE_ENV)
+        .complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

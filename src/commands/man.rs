@@ -156,6 +156,9 @@ Where profiles (and the \-\-insecure\-storage file) and the memory of refused cr
 \fBSNCONNECT_INCIDENT_IO_TOKEN\fR, \fBSNCONNECT_NOTIFY\fR
 The incident.io HTTP alert source's token, and its URL or id (as \-\-notify).
 .TP
+\fBSNCONNECT_COMPLETE\fR
+Set to a shell's name (\fBbash\fR, \fBzsh\fR, \fBfish\fR, \fBelvish\fR, \fBpowershell\fR), prints the script that completes snconnect's words, saved profile names included, by asking snconnect.
+.TP
 \fBCI\fR, \fBNO_COLOR\fR
 \fBCI\fR implies \-\-no\-input; \fBNO_COLOR\fR turns colour off.
 .TP
@@ -252,10 +255,16 @@ fn examples(command: &str) -> Vec<(&'static str, &'static str)> {
             "Serve the simulated instance for a rehearsal:",
             "snconnect sandbox --scenario broken",
         )],
-        "completions" => vec![(
-            "Bash completion:",
-            "snconnect completions bash > ~/.local/share/bash-completion/completions/snconnect",
-        )],
+        "completions" => vec![
+            (
+                "Bash completion:",
+                "snconnect completions bash > ~/.local/share/bash-completion/completions/snconnect",
+            ),
+            (
+                "Completion that also knows the saved profile names (in ~/.bashrc):",
+                "source <(SNCONNECT_COMPLETE=bash snconnect)",
+            ),
+        ],
         "man" => vec![(
             "Install every page:",
             "snconnect man --dir ~/.local/share/man/man1",

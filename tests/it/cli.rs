@@ -143,3 +143,52 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(out.status.code(), Some(want), "{args:?}: {stderr}");
     }
 }
+
+/// What the dynamic completer (`source <(SNCONNECT_COMPLETE=bash snconnect)`) offers for the word
+/// being typed at `words[index]`, as bash asks for it.
+fn completions(config_dir: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let out = crate::support::snconnect(config_dir)
+        .env("SNCONNECT_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+        .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+        .env("_CLAP_COMPLETE_SPACE", "true")
+        .env("_CLAP_IFS", "\n")
+        .arg("--")
+        .args(words)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Issue 14: profile names complete where the shell allows dynamic completion, and so do the
+/// scenario names.
+#[test]
+fn dynamic_completion_offers_saved_profiles_and_scenario_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = snconnect::credentials::ConfigDir::at(dir.path().to_path_buf());
+    for name in ["acme", "acme-dev"] {
+        let mut p = snconnect::credentials::Profile::new(name.to_string());
+        p.instance = Some(format!("https://{name}.service-now.com"));
+        cfg.save_profile(&p).unwrap();
+    }
+    for words in [
+        &["snconnect", "verify", "--profile", ""][..],
+        &["snconnect", "credentials", "show", "--profile", "ac"][..],
+    ] {
+        let offered = completions(dir.path(), words);
+        assert_eq!(offered, ["acme", "acme-dev"], "{words:?}");
+    }
+    let scenarios = completions(dir.path(), &["snconnect", "demo", "--scenario", "acl-"]);
+    assert!(scenarios.contains(&"acl-missing".to_string()), "{scenarios:?}");
+    // The registration script is what a shell sources.
+    let script = crate::support::snconnect(dir.path())
+        .env("SNCONNECT_COMPLETE", "bash")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&script.stdout).contains("complete "));
+}
