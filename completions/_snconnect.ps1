@@ -83,6 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The service user incident.io logs in as [default: incident.io]')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these checks; the others are reported as not selected, and are not counted as unverified by --strict')
             [CompletionResult]::new('--checks', '--checks', [CompletionResultType]::ParameterName, 'Run only these checks; the others are reported as not selected, and are not counted as unverified by --strict')
+            [CompletionResult]::new('--egress-ip', '--egress-ip', [CompletionResultType]::ParameterName, 'incident.io''s egress addresses, to check against the instance''s IP access rules (repeat, or separate with commas). incident.io does not publish them: ask its support')
             [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted')

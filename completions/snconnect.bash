@@ -389,7 +389,7 @@ _snconnect() {
                     return 0
                     ;;
                 --scenario)
-                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page posture-privileged posture-ui-login posture-ip-deny posture-clone" -- "${cur}"))
                     return 0
                     ;;
                 --path)
@@ -615,7 +615,7 @@ _snconnect() {
                     return 0
                     ;;
                 --scenario)
-                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "healthy-app healthy-admin empty broken app-missing app-inactive app-custom-only oauth-missing oauth-inactive oauth-duplicate oauth-no-scope oauth-scope-pinned ropc-disabled oauth-disabled user-missing user-inactive user-locked user-password-reset user-not-machine user-no-identity-type user-failed-attempts roles-missing acl-missing acl-inactive acl-deny acl-no-role acl-wrong-role acl-no-admin-overrides acl-not-global acl-hidden access-policy-basic-only oauth-outbound-decoy incident-restricted-first table-denied scope-blocked mfa-admin hibernating hibernating-503 login-page posture-privileged posture-ui-login posture-ip-deny posture-clone" -- "${cur}"))
                     return 0
                     ;;
                 --lockout-threshold)
@@ -704,7 +704,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__verify)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --metrics-file --notify --notify-required --heartbeat --baseline --save-baseline --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --help --version"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --metrics-file --notify --notify-required --heartbeat --baseline --save-baseline --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --egress-ip --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -775,11 +775,15 @@ _snconnect() {
                     return 0
                     ;;
                 --only)
-                    COMPREPLY=($(compgen -W "instance app oauth_app service_user roles task_acls connect" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "instance app oauth_app service_user roles task_acls posture connect" -- "${cur}"))
                     return 0
                     ;;
                 --checks)
-                    COMPREPLY=($(compgen -W "instance app oauth_app service_user roles task_acls connect" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "instance app oauth_app service_user roles task_acls posture connect" -- "${cur}"))
+                    return 0
+                    ;;
+                --egress-ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -78,6 +78,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --username 'The service user incident.io logs in as [default: incident.io]'
             cand --only 'Run only these checks; the others are reported as not selected, and are not counted as unverified by --strict'
             cand --checks 'Run only these checks; the others are reported as not selected, and are not counted as unverified by --strict'
+            cand --egress-ip 'incident.io''s egress addresses, to check against the instance''s IP access rules (repeat, or separate with commas). incident.io does not publish them: ask its support'
             cand --no-input 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
             cand -v 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
             cand --verbose 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'

@@ -89,7 +89,9 @@ oauth_app\t''
 service_user\t''
 roles\t''
 task_acls\t''
+posture\t''
 connect\t''"
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l egress-ip -d 'incident.io\'s egress addresses, to check against the instance\'s IP access rules (repeat, or separate with commas). incident.io does not publish them: ask its support' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify-required -d 'Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict stands). The alert source is --notify\'s, or the profile\'s `notify` setting'
@@ -208,7 +210,11 @@ scope-blocked\t''
 mfa-admin\t''
 hibernating\t''
 hibernating-503\t''
-login-page\t''"
+login-page\t''
+posture-privileged\t''
+posture-ui-login\t''
+posture-ip-deny\t''
+posture-clone\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l path -d 'Which documented setup to check' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
 admin\t'No app: the service user holds admin, and no ACLs are needed'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
@@ -254,7 +260,11 @@ scope-blocked\t''
 mfa-admin\t''
 hibernating\t''
 hibernating-503\t''
-login-page\t''"
+login-page\t''
+posture-privileged\t''
+posture-ui-login\t''
+posture-ip-deny\t''
+posture-clone\t''"
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l lockout-threshold -d 'Failed logins before an account is locked out' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l latency-ms -d 'Milliseconds of latency added to every request' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand sandbox" -l rate-limit -d 'Answer the first N requests with 429 and Retry-After: 1, as a throttled instance does' -r

@@ -226,6 +226,17 @@ pub struct VerifyArgs {
     /// Request a token even when one more failed login would lock the service user out.
     #[arg(long)]
     pub accept_lockout_risk: bool,
+
+    /// incident.io's egress addresses, to check against the instance's IP access rules
+    /// (repeat, or separate with commas). incident.io does not publish them: ask its support.
+    #[arg(
+        long = "egress-ip",
+        value_name = "IP",
+        env = "SNCONNECT_EGRESS_IPS",
+        value_delimiter = ',',
+        value_parser = clap::value_parser!(std::net::IpAddr)
+    )]
+    pub egress_ip: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Args)]

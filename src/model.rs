@@ -18,17 +18,21 @@ pub enum CheckId {
     ServiceUser,
     Roles,
     TaskAcls,
+    /// What breaks the integration later: privileges, login flags, API access policies, IP
+    /// rules, clone preservers, MFA.
+    Posture,
     Connect,
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 7] = [
+    pub const ALL: [CheckId; 8] = [
         CheckId::Instance,
         CheckId::App,
         CheckId::OauthApp,
         CheckId::ServiceUser,
         CheckId::Roles,
         CheckId::TaskAcls,
+        CheckId::Posture,
         CheckId::Connect,
     ];
 
@@ -40,6 +44,7 @@ impl CheckId {
             CheckId::ServiceUser => "service_user",
             CheckId::Roles => "roles",
             CheckId::TaskAcls => "task_acls",
+            CheckId::Posture => "posture",
             CheckId::Connect => "connect",
         }
     }
@@ -52,6 +57,7 @@ impl CheckId {
             CheckId::ServiceUser => "Service user",
             CheckId::Roles => "Roles",
             CheckId::TaskAcls => "Task ACLs",
+            CheckId::Posture => "Posture",
             CheckId::Connect => "Connect",
         }
     }
@@ -250,6 +256,28 @@ finding_codes! {
     AclCannotSee => "task_acls.cannot_see",
     AclQueryFailed => "task_acls.query_failed",
     AclNotNeeded => "task_acls.not_needed",
+
+    // posture
+    /// The service user holds privileged roles the path does not need (admin on the app path,
+    /// security_admin, other *_admin roles).
+    PosturePrivilegedRoles => "posture.privileged_roles",
+    /// The service user may sign in to the UI (Web service access only unticked).
+    PostureUiLogin => "posture.ui_login_allowed",
+    /// Internal Integration User is ticked: not needed for REST.
+    PostureInternalIntegration => "posture.internal_integration_user",
+    /// MFA settings that touch the service user or integrations (information).
+    PostureMfa => "posture.mfa",
+    /// An active REST API access policy decides which authentication the Table API accepts on
+    /// the tables incident.io uses.
+    PostureApiAccessPolicy => "posture.api_access_policy",
+    /// An IP access rule blocks one of incident.io's addresses.
+    PostureIpBlocked => "posture.ip_blocked",
+    /// Deny rules exist, and incident.io's addresses were not given to check against them.
+    PostureIpUnchecked => "posture.ip_unchecked",
+    /// A non-production instance with no clone preserver for the OAuth entry or the user.
+    PostureCloneNotPreserved => "posture.clone_not_preserved",
+    /// A posture fact could not be read: what it would have shown is unknown.
+    PostureCannotCheck => "posture.could_not_check",
 
     // connect
     ConnectAccessDenied => "connect.access_denied",

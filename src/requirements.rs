@@ -42,12 +42,33 @@ pub const PROP_OAUTH_ACTIVE: &str = "com.snc.platform.security.oauth.is.active";
 pub const PROP_USERACCOUNT_SCOPE_ID: &str = "glide.oauth.token.scope.useraccount";
 
 /// Every property the `oauth_app` check reads, in one `nameIN` query.
-pub const OAUTH_PROPERTIES: [&str; 4] = [
+pub const OAUTH_PROPERTIES: [&str; 6] = [
     PROP_ROPC_DISABLED,
     PROP_OAUTH_ACTIVE,
     PROP_USERACCOUNT_SCOPE_ID,
     PROP_LOCKOUT_THRESHOLD,
+    PROP_PRODUCTION,
+    PROP_MFA_FOR_INTEGRATIONS,
 ];
+
+/// `true` on a production instance, `false` on a sub-production one. [seen in code] Widely read
+/// by public code for exactly this; one public design note says it is not set reliably, so an
+/// absent value means "not known", never "production". Read with the OAuth switches.
+pub const PROP_PRODUCTION: &str = "glide.installation.production";
+
+/// When `true`, MFA-enrolled users need MFA for Basic-auth API logins too (facts sheet, section
+/// 8). It does not reach the password grant incident.io uses. Read with the OAuth switches.
+pub const PROP_MFA_FOR_INTEGRATIONS: &str = "glide.authenticate.multifactor.for_integrations";
+
+/// Roles that let an account do far more than read and write incidents: a service user on the app
+/// path should hold none of them (`admin` is what the admin path is about). Also any role whose
+/// name ends in `_admin`.
+pub const PRIVILEGED_ROLES: [&str; 3] = [ADMIN_ROLE, "security_admin", "impersonator"];
+
+/// Whether `role` is privileged in the sense of [`PRIVILEGED_ROLES`].
+pub fn is_privileged(role: &str) -> bool {
+    PRIVILEGED_ROLES.contains(&role) || role.ends_with("_admin")
+}
 
 /// Failed logins after which ServiceNow sets `locked_out` (facts sheet, Corrections 7). Read with
 /// the OAuth switches, in the same request.

@@ -1,4 +1,4 @@
-//! The seven checks of the contract. Each fetches facts, then a pure `evaluate` turns them into findings.
+//! The eight checks of the contract. Each fetches facts, then a pure `evaluate` turns them into findings.
 //!
 //! This module holds the vocabulary every check shares: [`Status`], [`Severity`], the stable
 //! [`FindingCode`]s, [`Finding`], [`CheckResult`], the [`Context`] a check evaluates in, and
@@ -35,6 +35,7 @@ pub mod app;
 pub mod connect;
 pub mod instance;
 pub mod oauth_app;
+pub mod posture;
 pub mod queries;
 pub mod roles;
 pub mod run;
@@ -325,6 +326,9 @@ pub(crate) mod test_support {
             password_needs_reset: Some(false),
             identity_type: service_user::FieldValue::Value("machine".into()),
             failed_attempts: Some(0),
+            web_service_access_only: Some(true),
+            internal_integration_user: Some(false),
+            enable_multifactor_authn: Some(false),
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::requirements::{
     all_role_names, ACL_OPERATIONS, ACL_TABLE, APP_SCOPE, AUTH_SCOPE, OAUTH_ENTRY_NAME,
-    OAUTH_PROPERTIES,
+    OAUTH_PROPERTIES, PRIVILEGED_ROLES,
 };
 use crate::servicenow::{ListRequest, Page, Query, Session, SnError};
 
@@ -28,7 +28,7 @@ pub struct FactQuery {
 /// Fields of the identity request's rows. The admin's own row proves the login and shows whether
 /// this release's `sys_user` has `identity_type` at all; the service user's row is that user's
 /// facts (apply also reads `web_service_access_only`, to keep the account API-only).
-pub const USER_FIELDS: [&str; 10] = [
+pub const USER_FIELDS: [&str; 12] = [
     "sys_id",
     "user_name",
     "active",
@@ -37,6 +37,8 @@ pub const USER_FIELDS: [&str; 10] = [
     "identity_type",
     "failed_attempts",
     "web_service_access_only",
+    "internal_integration_user",
+    "enable_multifactor_authn",
     "sys_updated_by",
     "sys_updated_on",
 ];
@@ -173,14 +175,77 @@ pub fn oauth_properties() -> FactQuery {
 
 /// `username`'s grants of the roles that matter, dot-walked by user and role name so that the
 /// query does not wait for either sys_id.
+/// The service user's grants of the roles that matter, and of every privileged role (for the
+/// posture check's least-privilege warning): `admin`, `security_admin`, `impersonator` and any
+/// `*_admin`.
 pub fn held_roles(username: &str) -> FactQuery {
+    let mut names = all_role_names();
+    for role in PRIVILEGED_ROLES {
+        if !names.contains(&role) {
+            names.push(role);
+        }
+    }
     list(
         "sys_user_has_role",
         Query::new()
             .eq("user.user_name", username)
-            .is_in("role.name", &all_role_names())
+            .is_in("role.name", &names)
+            .or_ends_with("role.name", "_admin")
             .build(),
         &["role", "role.name", "inherited", "state"],
+    )
+}
+
+/// The active REST API access policies on the Table API (`sys_api_access_policy`, fields as a
+/// harvested dictionary shows them [seen in code]; the UI is System Web Services > REST API
+/// Access Policies [documented] `create-api-access-policy.md`).
+pub fn api_access_policies() -> FactQuery {
+    list(
+        "sys_api_access_policy",
+        Query::new()
+            .eq("active", "true")
+            .starts_with("api_path", "now/table")
+            .build(),
+        &[
+            "sys_id",
+            "name",
+            "api_path",
+            "apply_all_tables",
+            "api_tablename",
+            "http_method",
+            "apply_all_methods",
+        ],
+    )
+}
+
+/// The active IP address access rules (`ip_access` [documented]
+/// `sc-restrict-access-to-specific-ip-ranges-plugin.md`; its fields, from the form labels Type,
+/// Direction, Active, Range Start, Range End [documented] `t_AccessControl.md`, are
+/// [inferred] to be `type`, `direction`, `active`, `range_start`, `range_end`).
+pub fn ip_rules() -> FactQuery {
+    list(
+        "ip_access",
+        Query::new().eq("active", "true").build(),
+        &[
+            "sys_id",
+            "type",
+            "direction",
+            "range_start",
+            "range_end",
+            "description",
+        ],
+    )
+}
+
+/// The clone data preservers of the two records a clone from production would overwrite
+/// (`clone_data_preserver` with `table` and `condition` [seen in code]).
+pub fn clone_preservers() -> FactQuery {
+    list(
+        "clone_data_preserver",
+        Query::new()
+            .is_in("table", &["oauth_entity", "sys_user"])
+            .build(),
+        &["sys_id", "name", "table", "condition"],
     )
 }
 

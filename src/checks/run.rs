@@ -3,8 +3,8 @@
 //! report, and every verdict is table-tested over facts without HTTP.
 
 use super::{
-    app, connect, instance, oauth_app, roles, service_user, task_acls, CheckResult, Context,
-    Finding, FindingCode, Lookup, Verdict,
+    app, connect, instance, oauth_app, posture, roles, service_user, task_acls, CheckResult,
+    Context, Finding, FindingCode, Lookup, Verdict,
 };
 use crate::facts::Facts;
 pub use crate::facts::{Plan, ServiceSide};
@@ -149,6 +149,26 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
                 user_holds_admin: roles::holds_admin(&roles_facts),
                 acls: facts.acls.clone(),
                 acl_roles: facts.acl_roles.clone(),
+            },
+            &ctx,
+        )
+    }));
+
+    results.push(judged(CheckId::Posture, t.posture, &|| {
+        posture::evaluate(
+            &posture::Facts {
+                user: service_user::found(&user_facts, &plan.username).cloned(),
+                held: facts.held.clone(),
+                properties: facts.properties.clone(),
+                policies: facts.api_policies.clone(),
+                ip_rules: facts.ip_rules.clone(),
+                preservers: facts.preservers.clone(),
+                entry_id: facts
+                    .entries
+                    .rows()
+                    .and_then(|rows| rows.iter().find(|e| e.active == Some(true)))
+                    .map(|e| e.sys_id.clone()),
+                egress: plan.egress.clone(),
             },
             &ctx,
         )

@@ -29,6 +29,16 @@ pub struct User {
     pub identity_type: FieldValue,
     #[serde(default, deserialize_with = "fields::count")]
     pub failed_attempts: Option<u64>,
+    /// "Web service access only": the account cannot sign in to the UI (posture).
+    #[serde(default, deserialize_with = "fields::flag")]
+    pub web_service_access_only: Option<bool>,
+    /// "Internal Integration User": not needed for REST (posture).
+    #[serde(default, deserialize_with = "fields::flag")]
+    pub internal_integration_user: Option<bool>,
+    /// Enrolled in multi-factor authentication (posture) [seen in code: the field in a
+    /// harvested `sys_user` dictionary].
+    #[serde(default, deserialize_with = "fields::flag")]
+    pub enable_multifactor_authn: Option<bool>,
     /// Who last changed the record, and when (for "changed since the last good run").
     #[serde(default, flatten)]
     pub updated: crate::checks::Updated,

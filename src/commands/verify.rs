@@ -152,6 +152,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
     plan.refusals = crate::credentials::Refusals::resolve();
     plan.retry_refused = args.retry_refused;
     plan.accept_lockout_risk = args.accept_lockout_risk;
+    plan.egress = args.egress_ip.clone();
     // An unusable notify setting is an input error: said before any request is spent.
     let target = notify_target(args, &inputs.profile)?;
     let rt = runtime()?;

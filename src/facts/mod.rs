@@ -35,8 +35,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::checks::queries::{self, fetch_if};
 use crate::checks::{
-    app, connect, instance, oauth_app, roles, service_user, task_acls, FailureKind, Lookup,
-    QueryFailure,
+    app, connect, instance, oauth_app, posture, roles, service_user, task_acls, FailureKind,
+    Lookup, QueryFailure,
 };
 use crate::credentials::Refusals;
 use crate::inputs::AdminAuth;
@@ -74,6 +74,8 @@ pub struct Plan {
     pub retry_refused: bool,
     /// `--accept-lockout-risk`: try even when one more failed login would lock the account.
     pub accept_lockout_risk: bool,
+    /// `--egress-ip`: incident.io's addresses, for the posture check's IP rules.
+    pub egress: Vec<std::net::IpAddr>,
 }
 
 impl Plan {
@@ -109,6 +111,7 @@ pub struct Timings {
     pub held: u64,
     pub roles: u64,
     pub acls: u64,
+    pub posture: u64,
     pub token: u64,
     pub probes: u64,
 }
@@ -146,6 +149,11 @@ pub struct Facts {
     /// The record ACLs on `task` (read on the app path only; empty otherwise).
     pub acls: Lookup<task_acls::Acl>,
     pub acl_roles: Lookup<task_acls::AclRole>,
+    /// The posture check's facts: REST API access policies on the Table API, IP access rules,
+    /// and the clone data preservers of the OAuth entry and the user.
+    pub api_policies: Lookup<posture::ApiPolicy>,
+    pub ip_rules: Lookup<posture::IpRule>,
+    pub preservers: Lookup<posture::Preserver>,
     /// The token request, when one was made.
     pub token: Option<connect::TokenOutcome>,
     /// When the instance's TLS certificate ends (Unix seconds), over https.
@@ -198,6 +206,9 @@ impl Facts {
             ),
             acls: Lookup::Rows(vec![]),
             acl_roles: Lookup::Rows(vec![]),
+            api_policies: Lookup::Rows(vec![]),
+            ip_rules: Lookup::Rows(vec![]),
+            preservers: Lookup::Rows(vec![]),
             token: None,
             certificate_expires: None,
             failed_attempts_after: None,
@@ -364,7 +375,9 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let need = |id: CheckId| admin_ok && plan.selected(id);
     let need_gate = admin_ok && service.is_some();
     let need_acls = need(CheckId::TaskAcls) && plan.path == SetupPath::App;
-    let need_held = need(CheckId::Roles) || need_acls;
+    let need_posture = need(CheckId::Posture);
+    let need_held = need(CheckId::Roles) || need_acls || need_posture;
+    let need_properties = need(CheckId::OauthApp) || need_gate || need_posture;
     let session = &admin_session;
     // The service user's session, once a token was minted.
     let bearer_of =
@@ -384,13 +397,16 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let roles_q = queries::roles();
     let acls_q = queries::task_acls();
     let acl_roles_q = queries::task_acl_roles();
+    let policies_q = queries::api_access_policies();
+    let ip_q = queries::ip_rules();
+    let preservers_q = queries::clone_preservers();
     // The token goes as soon as the facts that gate it are in (the entries and the lockout
     // threshold, sent first, so a node serving four requests at once serves them first), not when
     // the slowest admin query is: rounds 3 and 4 overlap the rest of round 2.
     let gated = async {
         let (entries, properties) = tokio::join!(
             fetch_if(session, need(CheckId::OauthApp) || need_gate, &entries_q),
-            fetch_if(session, need(CheckId::OauthApp) || need_gate, &properties_q),
+            fetch_if(session, need_properties, &properties_q),
         );
         let (entries, t_entries) = lookup(entries, entries_q.table, decoded);
         let (properties, t_properties) = lookup(properties, properties_q.table, decoded);
@@ -441,6 +457,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         existing,
         acls,
         acl_roles,
+        (policies, ip_rules, preservers),
         (mut probes, mut probe_time),
     ) = tokio::join!(
         async {
@@ -450,7 +467,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
                 // The token went in round 1: the entries and properties are plain facts here.
                 let (entries, properties) = tokio::join!(
                     fetch_if(session, need(CheckId::OauthApp), &entries_q),
-                    fetch_if(session, need(CheckId::OauthApp), &properties_q),
+                    fetch_if(session, need_properties, &properties_q),
                 );
                 let entries = lookup(entries, entries_q.table, decoded);
                 let properties = lookup(properties, properties_q.table, decoded);
@@ -474,6 +491,13 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         fetch_if(session, need(CheckId::Roles) || need_acls, &roles_q),
         fetch_if(session, need_acls, &acls_q),
         fetch_if(session, need_acls, &acl_roles_q),
+        async {
+            tokio::join!(
+                fetch_if(session, need_posture, &policies_q),
+                fetch_if(session, need_posture, &ip_q),
+                fetch_if(session, need_posture, &preservers_q),
+            )
+        },
         probe_tables(bearer),
     );
     if late_token.is_some() {
@@ -498,6 +522,9 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
     let (roles, t_roles) = lookup(existing, roles_q.table, decoded);
     let (acls, t_acls) = lookup(acls, acls_q.table, decoded);
     let (acl_roles, t_acl_roles) = lookup(acl_roles, acl_roles_q.table, decoded);
+    let (api_policies, t_policies) = lookup(policies, policies_q.table, decoded);
+    let (ip_rules, t_ip) = lookup(ip_rules, ip_q.table, decoded);
+    let (preservers, t_preservers) = lookup(preservers, preservers_q.table, decoded);
     let (token, token_time) = match token {
         Some((result, time)) => (Some(token_outcome(&result)), ms(time)),
         None => (None, 0),
@@ -535,6 +562,9 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
         roles,
         acls,
         acl_roles,
+        api_policies,
+        ip_rules,
+        preservers,
         token,
         certificate_expires: client.certificate_expires(),
         failed_attempts_after,
@@ -546,6 +576,7 @@ pub async fn gather(client: &Client, plan: &Plan) -> Facts {
             held: t_held,
             roles: t_held.max(t_roles),
             acls: t_acls.max(t_acl_roles).max(t_held),
+            posture: t_policies.max(t_ip).max(t_preservers).max(t_held),
             token: token_time,
             probes: ms(probe_time),
         },

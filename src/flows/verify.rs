@@ -40,6 +40,7 @@ pub fn plan(inputs: &Inputs, only: &[CheckId], timeout: std::time::Duration) -> 
         refusals: None,
         retry_refused: false,
         accept_lockout_risk: false,
+        egress: Vec::new(),
     }
 }
 

@@ -57,6 +57,10 @@ const SCENARIOS: &[(&str, &str, Build)] = &[
     ("hibernating", "a sleeping developer instance: every request gets the hibernation page (200)", hibernating),
     ("hibernating-503", "a sleeping developer instance answering the hibernation page with 503", hibernating_503),
     ("login-page", "every request gets an HTML login page instead of JSON", login_page),
+    ("posture-privileged", "the app path set up, but the service user also holds security_admin", posture_privileged),
+    ("posture-ui-login", "the service user can sign in to the UI (Web service access only unticked)", posture_ui_login),
+    ("posture-ip-deny", "an inbound IP deny rule covers every address (incident.io's must be allowed)", posture_ip_deny),
+    ("posture-clone", "a sub-production instance with no clone data preservers for the OAuth entry or the user", posture_clone),
 ];
 
 /// Every scenario's name and one-line description, in a stable order.
@@ -439,14 +443,86 @@ fn healthy_app(db: &mut Db) -> Result<(), DbError> {
     add_oauth_entry(db)?;
     add_service_user(db)?;
     grant_app_roles(db)?;
-    add_task_acls(db)
+    add_task_acls(db)?;
+    preserve_for_clones(db)
 }
 
 fn healthy_admin(db: &mut Db) -> Result<(), DbError> {
     empty(db)?;
     add_oauth_entry(db)?;
     add_service_user(db)?;
-    grant(db, SERVICE_USER, "admin")
+    grant(db, SERVICE_USER, "admin")?;
+    preserve_for_clones(db)
+}
+
+/// The sandbox is a sub-production instance, as a developer instance is: it says so, and keeps
+/// the integration's records through a clone from production.
+fn preserve_for_clones(db: &mut Db) -> Result<(), DbError> {
+    db.set_property(crate::requirements::PROP_PRODUCTION, "false");
+    for (table, condition) in [
+        ("oauth_entity", "name=incident.io"),
+        ("sys_user", "user_name=incident.io"),
+    ] {
+        insert(
+            db,
+            "clone_data_preserver",
+            &format!("preserver:{table}"),
+            &[
+                ("name", &format!("incident.io integration ({table})")),
+                ("table", table),
+                ("condition", condition),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn posture_privileged(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    grant(db, SERVICE_USER, "security_admin")
+}
+
+fn posture_ui_login(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    service_user(db, &[("web_service_access_only", "false")]);
+    Ok(())
+}
+
+fn posture_ip_deny(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    insert(
+        db,
+        "ip_access",
+        "ip:deny-all",
+        &[
+            ("type", "deny"),
+            ("direction", "inbound"),
+            ("active", "true"),
+            ("range_start", "0.0.0.0"),
+            ("range_end", "255.255.255.255"),
+            ("description", "Only the office VPN"),
+        ],
+    )?;
+    insert(
+        db,
+        "ip_access",
+        "ip:allow-vpn",
+        &[
+            ("type", "allow"),
+            ("direction", "inbound"),
+            ("active", "true"),
+            ("range_start", "192.0.2.0"),
+            ("range_end", "192.0.2.255"),
+            ("description", "Office VPN"),
+        ],
+    )?;
+    Ok(())
+}
+
+fn posture_clone(db: &mut Db) -> Result<(), DbError> {
+    healthy_app(db)?;
+    db.remove_where("clone_data_preserver", "tableINoauth_entity,sys_user");
+    Ok(())
 }
 
 fn remove_acl(db: &mut Db, op: &str) {
@@ -755,6 +831,19 @@ fn table_denied(db: &mut Db) -> Result<(), DbError> {
 fn access_policy_basic_only(db: &mut Db) -> Result<(), DbError> {
     healthy_app(db)?;
     db.basic_only_policy = true;
+    // The record an admin would find under System Web Services > REST API Access Policies.
+    insert(
+        db,
+        "sys_api_access_policy",
+        "policy:table-basic-only",
+        &[
+            ("name", "Table API: Basic auth only"),
+            ("active", "true"),
+            ("api_path", "now/table"),
+            ("apply_all_tables", "true"),
+            ("apply_all_methods", "true"),
+        ],
+    )?;
     Ok(())
 }
 

@@ -226,6 +226,42 @@ pub(crate) const TABLES: &[TableDef] = &[
             ("sys_user_role", Ref("sys_user_role")),
         ],
     ),
+    // The posture check's tables (see `checks::posture` for their sources).
+    (
+        "sys_api_access_policy",
+        "name",
+        &[
+            ("name", Text),
+            ("active", Bool),
+            ("api_path", Text),
+            ("apply_all_tables", Bool),
+            ("api_tablename", Text),
+            ("http_method", Text),
+            ("apply_all_methods", Bool),
+        ],
+    ),
+    (
+        "ip_access",
+        "description",
+        &[
+            ("type", Text),
+            ("direction", Text),
+            ("active", Bool),
+            ("range_start", Text),
+            ("range_end", Text),
+            ("description", Text),
+        ],
+    ),
+    (
+        "clone_data_preserver",
+        "name",
+        &[
+            ("name", Text),
+            ("table", Text),
+            ("condition", Text),
+            ("theme", Bool),
+        ],
+    ),
     (
         "incident",
         "number",

@@ -109,6 +109,11 @@ impl Query {
         self.op(Join::Or, field, "STARTSWITH", value)
     }
 
+    /// `^ORfieldENDSWITHvalue`
+    pub fn or_ends_with(self, field: &str, value: &str) -> Query {
+        self.op(Join::Or, field, "ENDSWITH", value)
+    }
+
     /// `^NQ`: starts a second query whose rows are added to the first's.
     pub fn new_query(mut self) -> Query {
         self.parts.push(Part::NewQuery);

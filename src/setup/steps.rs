@@ -40,6 +40,7 @@ pub fn heading(step: CheckId, path: SetupPath) -> &'static str {
         (CheckId::ServiceUser, _) => "Create the service user",
         (CheckId::Roles, _) => "Give the service user its roles",
         (CheckId::TaskAcls, _) => "Let the app's role work on task records",
+        (CheckId::Posture, _) => "Nothing that breaks it later",
         (CheckId::Connect, _) => "Connect as incident.io",
         (CheckId::Instance, _) => "The instance",
     }
@@ -178,6 +179,13 @@ pub fn instructions(step: CheckId, path: SetupPath, instance: &Instance, usernam
         CheckId::Connect => vec![
             "Last, snconnect asks the instance for a token exactly as incident.io will, then \
              reads the tables incident.io uses as the service user."
+                .to_string(),
+        ],
+        // Not a setup step: the hardening it checks has nothing to click through in order.
+        CheckId::Posture => vec![
+            "snconnect also looks for what breaks a working integration later: privileges the \
+             service user does not need, a UI login it should not have, API access policies, IP \
+             rules and clone preservers."
                 .to_string(),
         ],
         CheckId::Instance => vec![],

@@ -191,7 +191,12 @@ fn acls_outside_global_are_updated_in_place_and_the_warning_goes() {
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("task-acls.xml");
     let before = Run::of(&mut verify_cmd(dir.path(), &sandbox.url(), &[], &[]));
-    assert_eq!(before.check("task_acls")["status"], "warn", "{}", before.all());
+    assert_eq!(
+        before.check("task_acls")["status"],
+        "warn",
+        "{}",
+        before.all()
+    );
     let run = apply_with_pack(dir.path(), &sandbox, &pack, &["--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let xml = std::fs::read_to_string(&pack).unwrap();

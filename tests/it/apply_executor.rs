@@ -55,6 +55,7 @@ impl Run {
             refusals: None,
             retry_refused: false,
             accept_lockout_risk: false,
+            egress: Vec::new(),
         };
         let facts = rt().block_on(snconnect::facts::gather(&self.client, &read));
         assert!(facts.admin_ok(), "instance blocked: {:?}", facts.answer);
@@ -110,6 +111,7 @@ impl Run {
             refusals: None,
             retry_refused: false,
             accept_lockout_risk: false,
+            egress: Vec::new(),
         };
         rt().block_on(snconnect::flows::verify::verify(&self.client, &plan, false))
             .checks

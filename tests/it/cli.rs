@@ -184,7 +184,10 @@ fn dynamic_completion_offers_saved_profiles_and_scenario_names() {
         assert_eq!(offered, ["acme", "acme-dev"], "{words:?}");
     }
     let scenarios = completions(dir.path(), &["snconnect", "demo", "--scenario", "acl-"]);
-    assert!(scenarios.contains(&"acl-missing".to_string()), "{scenarios:?}");
+    assert!(
+        scenarios.contains(&"acl-missing".to_string()),
+        "{scenarios:?}"
+    );
     // The registration script is what a shell sources.
     let script = crate::support::snconnect(dir.path())
         .env("SNCONNECT_COMPLETE", "bash")

@@ -48,7 +48,7 @@ fn assert_instance_failed(run: &Run, json: &Value, code: &str, text: &str) {
     assert_eq!(json.codes("instance"), [code], "{json:#}");
     let messages = json.messages("instance");
     assert!(messages.contains(text), "want {text:?} in: {messages}");
-    for id in &CHECK_IDS[1..6] {
+    for id in &CHECK_IDS[1..7] {
         assert_eq!(json.status(id), "skip", "{id}: {}", json.check(id));
     }
     assert_eq!(json["ok"], false);

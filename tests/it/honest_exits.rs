@@ -61,8 +61,8 @@ fn strict_fails_a_run_that_verified_nothing_and_says_so() {
     assert_eq!(human.code, 1);
     assert!(
         human.stdout.contains(
-            "6 not verified (app, oauth_app, service_user, roles, task_acls, connect): missing \
-             admin credentials and the client id, client secret and password; --strict counts \
+            "7 not verified (app, oauth_app, service_user, roles, task_acls, posture, connect): \
+             missing admin credentials and the client id, client secret and password; --strict counts \
              that as a failure"
         ),
         "{}",

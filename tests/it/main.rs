@@ -25,6 +25,7 @@ mod hostile_text;
 mod lockout_safety;
 mod metrics;
 mod notify;
+mod posture;
 mod properties;
 mod pysnc;
 mod readme;

@@ -34,7 +34,7 @@ fn healthy_demo_is_all_green() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "7 passed, 0 warned, 0 failed, 0 skipped",
+            "8 passed, 0 warned, 0 failed, 0 skipped",
         ));
 }
 

@@ -31,7 +31,7 @@ fn on_a_terminal_verify_asks_for_missing_secrets_and_then_runs() {
     p.secret("admin password", fixtures::ADMIN_PASSWORD);
     p.secret("client secret", fixtures::CLIENT_SECRET);
     p.secret("password", fixtures::SERVICE_PASSWORD);
-    p.expect("7 passed, 0 warned, 0 failed, 0 skipped");
+    p.expect("8 passed, 0 warned, 0 failed, 0 skipped");
     assert_eq!(p.finish(), 0);
     p.assert_absent(&[
         fixtures::ADMIN_PASSWORD,

@@ -252,13 +252,14 @@ pub fn assert_no_fixture_secret(run: &Run) {
 }
 
 /// Every check id, in the contract's order (the order of a report's `checks`).
-pub const CHECK_IDS: [&str; 7] = [
+pub const CHECK_IDS: [&str; 8] = [
     "instance",
     "app",
     "oauth_app",
     "service_user",
     "roles",
     "task_acls",
+    "posture",
     "connect",
 ];
 
