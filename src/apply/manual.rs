@@ -16,7 +16,7 @@ use crate::requirements::{
 };
 
 /// One thing to do by hand.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ManualStep {
     pub check: CheckId,
     /// The finding this answers.

@@ -69,6 +69,30 @@ impl Serialize for Value {
     }
 }
 
+/// A field's value in the JSON plan: text, a flag, a number, `[redacted]` for a secret, or the
+/// sys_id a step of the same plan makes.
+impl schemars::JsonSchema for Value {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FieldValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "oneOf": [
+                { "type": "string" },
+                { "type": "boolean" },
+                { "type": "integer" },
+                {
+                    "type": "object",
+                    "properties": { "sys_id_from_step": { "type": "string" } },
+                    "required": ["sys_id_from_step"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
 impl std::fmt::Display for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -168,8 +192,42 @@ impl Serialize for Step {
     }
 }
 
+/// One write as the JSON plan shows it (see the `Serialize` impl above).
+impl schemars::JsonSchema for Step {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Step".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let check = generator.subschema_for::<CheckId>();
+        let why = generator.subschema_for::<FindingCode>();
+        let value = generator.subschema_for::<Value>();
+        schemars::json_schema!({
+            "type": "object",
+            "properties": {
+                "id": { "type": "string" },
+                "check": check,
+                "table": { "type": "string" },
+                "action": { "enum": ["create", "update"] },
+                "record": { "oneOf": [{ "type": "null" }, value.clone()] },
+                "fields": { "type": "object", "additionalProperties": value },
+                "why": why,
+                "summary": { "type": "string" },
+                "depends_on": { "type": "array", "items": { "type": "string" } },
+                "needs_confirmation": { "type": "boolean" },
+                "input_display_value": { "type": "boolean" }
+            },
+            "required": [
+                "id", "check", "table", "action", "record", "fields", "why", "summary",
+                "depends_on", "needs_confirmation", "input_display_value"
+            ],
+            "additionalProperties": false
+        })
+    }
+}
+
 /// Where a secret that a step sends comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SecretSource {
     /// Given by the user (stdin, environment) or stored in the profile.
@@ -178,9 +236,10 @@ pub enum SecretSource {
     Generated,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PlannedSecret {
     #[serde(serialize_with = "serialize_kind")]
+    #[schemars(with = "String")]
     pub kind: SecretKind,
     pub source: SecretSource,
 }
@@ -190,7 +249,7 @@ fn serialize_kind<S: Serializer>(k: &SecretKind, s: S) -> Result<S::Ok, S::Error
 }
 
 /// Everything `apply` would do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     pub instance: String,
     pub path: SetupPath,
@@ -205,11 +264,13 @@ pub struct Plan {
     /// Findings a step answers besides its own `why` (one repair of a user can unlock it and
     /// clear Password needs reset): (step id, check, code).
     #[serde(skip)]
+    #[schemars(skip)]
     pub also_answers: Vec<(String, CheckId, FindingCode)>,
     /// Task ACLs that grant access but depart from the documented setup (Admin overrides off,
     /// not Global): (sys_id, what). Not written over REST, since they work; the ACL pack writes
     /// the documented values.
     #[serde(skip)]
+    #[schemars(skip)]
     pub acl_drift: Vec<(String, Vec<FindingCode>)>,
 }
 

@@ -215,24 +215,26 @@ pub fn plan_body(plan: &Plan, dry_run: bool, confirm_hint: bool) -> String {
     out
 }
 
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
+use crate::report::json::{Tool, TOOL};
 
-const TOOL: Tool = Tool {
-    name: "snconnect",
-    version: env!("CARGO_PKG_VERSION"),
-};
-
-#[derive(Serialize)]
+/// An `apply --dry-run --format json` document. `schema/plan.schema.json` is generated from it.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Plan")]
 struct PlanDocument<'a> {
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
     tool: Tool,
     dry_run: bool,
     #[serde(flatten)]
     plan: &'a Plan,
+}
+
+/// The JSON Schema of [`plan_json`]'s documents: what `schema/plan.schema.json` holds.
+pub fn plan_schema() -> String {
+    let schema = schemars::schema_for!(PlanDocument<'static>);
+    let mut out = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    out.push('\n');
+    out
 }
 
 /// The plan as a JSON document (`apply --dry-run --format json`).

@@ -43,7 +43,7 @@ pub mod service_user;
 pub mod task_acls;
 
 /// One thing a check found: what, on which record, what to do, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub code: FindingCode,
     pub severity: Severity,
@@ -55,6 +55,7 @@ pub struct Finding {
     pub link: Option<String>,
     /// What snconnect can do about it; not part of the JSON contract.
     #[serde(skip)]
+    #[schemars(skip)]
     pub remedy: Remedy,
 }
 
@@ -133,7 +134,7 @@ impl Verdict {
 }
 
 /// One check's line in the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CheckResult {
     pub id: CheckId,
     pub title: String,

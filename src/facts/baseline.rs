@@ -24,7 +24,7 @@ pub struct Baseline {
 }
 
 /// One field of one record that differs from the baseline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Change {
     pub record: String,
     pub field: String,
@@ -44,7 +44,7 @@ const UPDATED: &str = "_updated";
 const GATHERED: [&str; 2] = ["roles", "auth scopes"];
 
 /// What changed since a baseline, for the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Changes {
     /// When the baseline was taken (Unix seconds).
     pub since: u64,

@@ -10,18 +10,28 @@ use crate::checks::CheckResult;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
-struct Tool {
+/// What wrote a JSON document: every document snconnect writes carries it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Tool {
     name: &'static str,
     version: &'static str,
 }
 
-#[derive(Serialize)]
+pub(crate) const TOOL: Tool = Tool {
+    name: "snconnect",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+/// A `verify` report (`--format json`). The schema in `schema/report.schema.json` is generated
+/// from this type.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Report")]
 struct Document<'a> {
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
     tool: Tool,
     instance: &'a str,
-    path: &'static str,
+    path: crate::model::SetupPath,
     ok: bool,
     summary: Summary,
     checks: &'a [CheckResult],
@@ -31,16 +41,22 @@ struct Document<'a> {
     changed_since_last_good: Option<&'a crate::facts::baseline::Changes>,
 }
 
+/// The JSON Schema of [`render`]'s documents, pretty-printed with a trailing newline: what
+/// `schema/report.schema.json` holds (a test keeps the two equal).
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Document<'static>);
+    let mut out = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
 /// The report as a pretty-printed JSON document with a trailing newline.
 pub fn render(report: &Report) -> String {
     let doc = Document {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: "snconnect",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: TOOL,
         instance: &report.instance,
-        path: report.path.as_str(),
+        path: report.path,
         ok: report.ok(),
         summary: report.summary(),
         checks: &report.checks,

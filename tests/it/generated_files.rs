@@ -100,3 +100,21 @@ fn committed_man_page_matches_the_cli() {
         );
     }
 }
+
+/// Issue 18: the JSON Schemas of the report and the plan, generated from the Rust types and
+/// committed under `schema/`, are current.
+#[test]
+fn committed_schemas_match_the_types() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema");
+    for (file, generated) in [
+        ("report.schema.json", snconnect::report::json::schema()),
+        ("plan.schema.json", snconnect::apply::render::plan_schema()),
+    ] {
+        let parsed: serde_json::Value = serde_json::from_str(&generated).unwrap();
+        assert_eq!(
+            parsed["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{file}"
+        );
+        check_or_bless(dir.join(file), generated.into_bytes());
+    }
+}

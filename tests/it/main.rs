@@ -34,6 +34,7 @@ mod report_screens;
 mod sandbox_cli;
 mod sandbox_client;
 mod sandbox_http;
+mod schema;
 mod secret_hygiene;
 mod setup_pty;
 mod setup_unattended;
