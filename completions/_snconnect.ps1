@@ -147,8 +147,8 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The profile [default: the instance''s subdomain]')
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The instance, to derive the profile name from')
             [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Print the secrets, for pasting into incident.io')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -159,8 +159,8 @@ Register-ArgumentCompleter -Native -CommandName 'snconnect' -ScriptBlock {
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'The instance, to derive the profile name from')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Succeed when the OS keyring cannot be reached (a headless machine), after removing everything that can be: without it that is exit 3, since the keyring may still hold entries')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Succeed when the OS keyring cannot be reached (a headless machine), after removing everything that can be: without it that is exit 3, since the keyring may still hold entries')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

@@ -131,7 +131,7 @@ _snconnect() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -225,7 +225,7 @@ _snconnect() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -343,7 +343,7 @@ _snconnect() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -369,7 +369,7 @@ _snconnect() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -653,7 +653,7 @@ _snconnect() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -711,7 +711,7 @@ _snconnect() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "human json junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json junit markdown" -- "${cur}"))
                     return 0
                     ;;
                 --color)

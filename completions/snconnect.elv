@@ -139,8 +139,8 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --profile 'The profile [default: the instance''s subdomain]'
             cand --instance 'The instance, to derive the profile name from'
             cand --reveal 'Print the secrets, for pasting into incident.io'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -150,8 +150,8 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --instance 'The instance, to derive the profile name from'
             cand -y 'Succeed when the OS keyring cannot be reached (a headless machine), after removing everything that can be: without it that is exit 3, since the keyring may still hold entries'
             cand --yes 'Succeed when the OS keyring cannot be reached (a headless machine), after removing everything that can be: without it that is exit 3, since the keyring may still hold entries'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

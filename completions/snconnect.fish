@@ -37,7 +37,8 @@ complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "man" -d 'Print 
 complete -c snconnect -n "__fish_snconnect_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
-junit\t''"
+junit\t''
+markdown\t'A table and the findings, for a CI job summary or a pull-request comment'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -64,7 +65,8 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s h -l help 
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
-junit\t''"
+junit\t''
+markdown\t'A table and the findings, for a CI job summary or a pull-request comment'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -105,7 +107,8 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s h -l help
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
-junit\t''"
+junit\t''
+markdown\t'A table and the findings, for a CI job summary or a pull-request comment'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -140,19 +143,21 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and not __fish_seen_subcommand_from show forget set-notify-token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l format -d 'Output format written to stdout' -r -f -a "human\t''
 json\t''
-junit\t''"
+junit\t''
+markdown\t'A table and the findings, for a CI job summary or a pull-request comment'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l instance -d 'The instance, to derive the profile name from' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -l reveal -d 'Print the secrets, for pasting into incident.io'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l format -d 'Output format written to stdout' -r -f -a "human\t''
 json\t''
-junit\t''"
+junit\t''
+markdown\t'A table and the findings, for a CI job summary or a pull-request comment'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -l instance -d 'The instance, to derive the profile name from' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s y -l yes -d 'Succeed when the OS keyring cannot be reached (a headless machine), after removing everything that can be: without it that is exit 3, since the keyring may still hold entries'
-complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help'
+complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from set-notify-token" -l profile -d 'The profile [default: the instance\'s subdomain]' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from set-notify-token" -l instance -d 'The instance, to derive the profile name from' -r
@@ -165,7 +170,8 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __f
 complete -c snconnect -n "__fish_snconnect_using_subcommand credentials; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l format -d 'Report format written to stdout; progress, prompts and logs always go to stderr' -r -f -a "human\t''
 json\t''
-junit\t''"
+junit\t''
+markdown\t'A table and the findings, for a CI job summary or a pull-request comment'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand demo" -l color -d 'When to use colour. NO_COLOR in the environment turns it off for `auto`' -r -f -a "auto\t''
 always\t''
 never\t''"

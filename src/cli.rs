@@ -72,6 +72,8 @@ pub enum Format {
     Human,
     Json,
     Junit,
+    /// A table and the findings, for a CI job summary or a pull-request comment.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -51,9 +51,9 @@ impl<P: crate::ui::prompt::Prompter> Confirm for std::cell::RefCell<P> {
 /// `snconnect apply` from the command line: resolves the inputs from the process (flags, stdin,
 /// environment, keyring, terminal) and asks on the terminal only when one is attached.
 pub fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit> {
-    if args.dry_run && global.format == Format::Junit {
+    if args.dry_run && matches!(global.format, Format::Junit | Format::Markdown) {
         return Err(UserError::usage(
-            "--format junit reports checks; a --dry-run plan is shown as human or json",
+            "--format junit and markdown report checks; a --dry-run plan is shown as human or json",
         )
         .into());
     }
@@ -239,7 +239,7 @@ pub fn apply(
                 .unwrap_or(serde_json::Value::Null);
             render::outcome_json(&plan, &outcome, &report, embedded, ok)
         }
-        Format::Junit => verify::render(&verify_report, Format::Junit, color),
+        Format::Junit | Format::Markdown => verify::render(&verify_report, global.format, color),
         Format::Human => {
             let mut t = render::outcome_human(&plan, &outcome, &report);
             t.push_str(&human::render(

@@ -168,10 +168,15 @@ pub fn resolve_profile(args: &CredentialsProfileArgs, dir: &ConfigDir) -> Result
 }
 
 fn reject_junit(format: Format) -> Result<()> {
-    if format == Format::Junit {
-        return Err(UserError::usage(
-            "--format junit is for check reports (verify, setup); use human or json here",
-        )
+    if matches!(format, Format::Junit | Format::Markdown) {
+        return Err(UserError::usage(format!(
+            "--format {} is for check reports (verify, setup); use human or json here",
+            if format == Format::Junit {
+                "junit"
+            } else {
+                "markdown"
+            }
+        ))
         .into());
     }
     Ok(())

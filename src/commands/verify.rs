@@ -32,6 +32,7 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         ),
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
+        Format::Markdown => crate::report::markdown::render(report),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::model::{CheckId, SetupPath};
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod metrics;
 pub mod wrap;
 

@@ -185,7 +185,7 @@ fn neighbours(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
-const FORMATS: [&str; 3] = ["human", "json", "junit"];
+const FORMATS: [&str; 4] = ["human", "json", "junit", "markdown"];
 
 /// `--format F` with and without `-v`.
 fn output_modes() -> Vec<Vec<&'static str>> {
@@ -465,7 +465,8 @@ fn apply_and_setup(seen: &Exposure, secrets: &Mutex<Vec<String>>, modes: &[Vec<&
                 seen,
             ));
         }
-        if !mode.contains(&"junit") {
+        // JUnit and Markdown report checks; a dry-run plan refuses them.
+        if !mode.contains(&"junit") && !mode.contains(&"markdown") {
             let mut dry = vec!["--dry-run"];
             dry.extend(mode.iter().copied());
             add(write_run(
@@ -560,8 +561,9 @@ fn no_command_format_or_scenario_shows_a_secret() {
         cmd.args(["credentials", "show", "--profile", "acme"])
             .args(&format_only);
         let run = Run::of(&mut cmd);
-        // JUnit is for check reports: credentials show refuses it as a usage error.
-        let junit = mode.contains(&"junit");
+        // JUnit and Markdown are for check reports: credentials show refuses them as usage
+        // errors.
+        let junit = mode.contains(&"junit") || mode.contains(&"markdown");
         assert_eq!(
             run.code,
             if junit { 2 } else { 0 },
