@@ -704,7 +704,7 @@ _snconnect() {
             return 0
             ;;
         snconnect__subcmd__verify)
-            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --metrics-file --notify --notify-required --heartbeat --baseline --save-baseline --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --egress-ip --help --version"
+            opts="-v -h -V --format --no-input --color --verbose --timeout --deadline --ca-cert --metrics-file --notify --notify-required --heartbeat --baseline --save-baseline --all-profiles --profiles-file --max-in-flight --instance --profile --path --admin-user --admin-password-stdin --client-id --client-secret-stdin --username --password-stdin --checks --only --strict --retry-refused --accept-lockout-risk --egress-ip --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,6 +747,14 @@ _snconnect() {
                     return 0
                     ;;
                 --save-baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profiles-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-in-flight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

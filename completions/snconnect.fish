@@ -46,7 +46,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l timeout -d
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]. verify takes several (repeat the flag) to check them all in one run' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
 admin\t'No app: the service user holds admin, and no ACLs are needed'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand setup" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
@@ -78,8 +78,10 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify -d
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l heartbeat -d 'After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop)' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l baseline -d 'Compare with this exported baseline instead of the last good run\'s (a change-controlled instance); written by --save-baseline' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l save-baseline -d 'Write this run\'s baseline (the facts that matter) to FILE, for --baseline' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profiles-file -d 'Check the profiles listed in FILE (TOML, `[[profile]]` tables with name, instance, path, username, client_id, admin_user), concurrently. Secrets come from the keyring or from SNCONNECT_<PROFILE>_ADMIN_PASSWORD, _CLIENT_SECRET, _PASSWORD (the name upper-cased, `-` as `_`)' -r -F
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l max-in-flight -d 'In a fleet run, the most requests in flight at once across all instances' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]. verify takes several (repeat the flag) to check them all in one run' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
 admin\t'No app: the service user holds admin, and no ACLs are needed'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r
@@ -97,6 +99,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l egress-ip
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l no-input -d 'Never prompt. Also implied when stdin is not a terminal or the CI variable is set'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -s v -l verbose -d 'Log each HTTP request (method, path, query, status, duration) to stderr, secrets redacted'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l notify-required -d 'Exit 4 when the alert could not be sent (otherwise that is a warning and the verdict stands). The alert source is --notify\'s, or the profile\'s `notify` setting'
+complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l all-profiles -d 'Check every saved profile, concurrently (a fleet run: one table, the worst exit code)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l admin-password-stdin -d 'Read the admin password from stdin (or set SNCONNECT_ADMIN_PASSWORD; SSO admins can set SNCONNECT_ADMIN_TOKEN to a bearer token instead)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l client-secret-stdin -d 'Read the OAuth client secret from stdin (or set SNCONNECT_CLIENT_SECRET)'
 complete -c snconnect -n "__fish_snconnect_using_subcommand verify" -l password-stdin -d 'Read the service user\'s password from stdin (or set SNCONNECT_PASSWORD)'
@@ -116,7 +119,7 @@ complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l timeout -d
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l deadline -d 'How long the whole run may take: no request, retry or wait goes past it (seconds or a duration, at most a day). `setup` has no such limit, since it waits for you' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l ca-cert -d 'An extra trusted root certificate (PEM), for TLS-inspecting proxies' -r -F
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l instance -d 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL' -r
-complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]' -r
+complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l profile -d 'Credential profile to read and write [default: the instance\'s subdomain]. verify takes several (repeat the flag) to check them all in one run' -r
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l path -d 'Which documented setup to check [default: app]' -r -f -a "app\t'The incident.io Store app, its api_user role, and three ACLs on task (recommended)'
 admin\t'No app: the service user holds admin, and no ACLs are needed'"
 complete -c snconnect -n "__fish_snconnect_using_subcommand apply" -l admin-user -d 'Admin user name, used only to read and change configuration; never stored unless asked' -r

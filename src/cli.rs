@@ -137,9 +137,15 @@ pub struct TargetArgs {
     #[arg(long, env = "SNCONNECT_INSTANCE")]
     pub instance: Option<String>,
 
-    /// Credential profile to read and write [default: the instance's subdomain].
-    #[arg(long, env = "SNCONNECT_PROFILE", add = profile_names())]
-    pub profile: Option<String>,
+    /// Credential profile to read and write [default: the instance's subdomain]. verify takes
+    /// several (repeat the flag) to check them all in one run.
+    #[arg(
+        long,
+        env = "SNCONNECT_PROFILE",
+        add = profile_names(),
+        action = clap::ArgAction::Append
+    )]
+    pub profile: Vec<String>,
 
     /// Which documented setup to check [default: app].
     #[arg(long, value_enum, env = "SNCONNECT_PATH")]
@@ -207,6 +213,21 @@ pub struct VerifyArgs {
     /// Write this run's baseline (the facts that matter) to FILE, for --baseline.
     #[arg(long, value_name = "FILE")]
     pub save_baseline: Option<PathBuf>,
+
+    /// Check every saved profile, concurrently (a fleet run: one table, the worst exit code).
+    #[arg(long, conflicts_with = "profiles_file")]
+    pub all_profiles: bool,
+
+    /// Check the profiles listed in FILE (TOML, `[[profile]]` tables with name, instance, path,
+    /// username, client_id, admin_user), concurrently. Secrets come from the keyring or from
+    /// SNCONNECT_<PROFILE>_ADMIN_PASSWORD, _CLIENT_SECRET, _PASSWORD (the name upper-cased,
+    /// `-` as `_`).
+    #[arg(long, value_name = "FILE")]
+    pub profiles_file: Option<PathBuf>,
+
+    /// In a fleet run, the most requests in flight at once across all instances.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_in_flight: u16,
 
     #[command(flatten)]
     pub target: TargetArgs,

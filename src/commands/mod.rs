@@ -9,6 +9,7 @@ pub mod apply;
 pub mod completions;
 pub mod credentials;
 pub mod demo;
+pub mod fleet;
 pub mod hint;
 pub mod man;
 pub mod sandbox;

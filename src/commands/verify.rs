@@ -63,7 +63,17 @@ pub fn build_client(inputs: &Inputs, global: &GlobalArgs) -> Result<Client> {
 }
 
 /// The keyring (and opt-in plain file), as the inputs' stored-secrets source.
-struct Keyring(Option<StoredSecrets>, Option<String>);
+pub(crate) struct Keyring(Option<StoredSecrets>, Option<String>);
+
+impl Keyring {
+    /// The OS keyring and the plain file, or why they cannot be read.
+    pub(crate) fn open() -> Keyring {
+        match StoredSecrets::open() {
+            Ok(s) => Keyring(Some(s), None),
+            Err(e) => Keyring(None, Some(format!("{e:#}"))),
+        }
+    }
+}
 
 impl inputs::StoredSecrets for Keyring {
     fn get(&self, profile: &str, secret: Secret) -> Result<Option<secrecy::SecretString>, String> {
@@ -90,10 +100,7 @@ pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> R
     // which reads the terminal through stdin too. This reader takes the lock per read, and reads
     // only when a `--*-stdin` flag asks for it.
     let mut stdin = std::io::BufReader::new(std::io::stdin());
-    let keyring = match StoredSecrets::open() {
-        Ok(s) => Keyring(Some(s), None),
-        Err(e) => Keyring(None, Some(format!("{e:#}"))),
-    };
+    let keyring = Keyring::open();
     let profile = |name: &str| -> Result<Option<ProfileDefaults>, String> {
         crate::credentials::load_profile(name)
             .map(|p| {
@@ -122,6 +129,9 @@ pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> R
 }
 
 pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
+    if let Some(members) = super::fleet::members(args)? {
+        return super::fleet::run(global, args, members);
+    }
     let inputs = resolve_inputs(global, &args.target)?;
     // Unattended (cron, CI): a run that finds the previous one still checking this profile
     // ends at once instead of piling up behind it.

@@ -156,7 +156,15 @@ pub fn resolve(target: &TargetArgs, sources: &mut Sources<'_>) -> Result<Inputs,
 
     // The instance decides the default profile; a named profile may supply the instance.
     let mut instance_text = target.instance.clone().filter(|s| !s.trim().is_empty());
-    let mut profile_name = target.profile.clone();
+    // Several profiles are a fleet run, which `verify` resolves one profile at a time.
+    if target.profile.len() > 1 {
+        return Err(UserError::usage(format!(
+            "--profile was given {} times ({}): only verify checks several profiles in one run",
+            target.profile.len(),
+            target.profile.join(", ")
+        )));
+    }
+    let mut profile_name = target.profile.first().cloned();
     if instance_text.is_none() && profile_name.is_none() {
         if let Some(p) = sources.prompter {
             instance_text = p.text("ServiceNow instance (e.g. acme or acme.service-now.com)");
@@ -586,7 +594,7 @@ mod tests {
     #[test]
     fn a_named_profile_supplies_instance_and_defaults() {
         let t = TargetArgs {
-            profile: Some("saved".into()),
+            profile: vec!["saved".into()],
             ..TargetArgs::default()
         };
         let stored = [("saved", Secret::AdminPassword, "kr-admin")];
@@ -601,7 +609,7 @@ mod tests {
     #[test]
     fn flags_win_over_the_profile() {
         let t = TargetArgs {
-            profile: Some("saved".into()),
+            profile: vec!["saved".into()],
             path: Some(SetupPath::App),
             username: Some("other".into()),
             ..TargetArgs::default()

@@ -26,7 +26,7 @@ pub(crate) const TOOL: Tool = Tool {
 /// from this type.
 #[derive(Serialize, schemars::JsonSchema)]
 #[schemars(rename = "Report")]
-struct Document<'a> {
+pub(crate) struct Document<'a> {
     #[schemars(extend("const" = 1))]
     schema_version: u32,
     tool: Tool,
@@ -52,7 +52,15 @@ pub fn schema() -> String {
 
 /// The report as a pretty-printed JSON document with a trailing newline.
 pub fn render(report: &Report) -> String {
-    let doc = Document {
+    // Serialising plain structs of strings and numbers cannot fail.
+    let mut out = serde_json::to_string_pretty(&document(report)).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// The report's document, for [`render`] and for documents that hold reports (a fleet run's).
+pub(crate) fn document(report: &Report) -> Document<'_> {
+    Document {
         schema_version: SCHEMA_VERSION,
         tool: TOOL,
         instance: &report.instance,
@@ -61,11 +69,7 @@ pub fn render(report: &Report) -> String {
         summary: report.summary(),
         checks: &report.checks,
         changed_since_last_good: report.changes.as_ref(),
-    };
-    // Serialising plain structs of strings and numbers cannot fail.
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    }
 }
 
 #[cfg(test)]

@@ -15,9 +15,21 @@ use crate::text::escaped;
 
 /// The report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
+    render_suites(&[Suite::Report(report)])
+}
+
+/// One `<testsuite>` of a document: a run's report, or a run that could not be made (a fleet
+/// member whose profile or instance could not be used), as one errored case.
+pub enum Suite<'a> {
+    Report(&'a Report),
+    CouldNotRun { name: &'a str, message: &'a str },
+}
+
+/// A JUnit document with one suite per run (a fleet run's instances).
+pub fn render_suites(suites: &[Suite<'_>]) -> String {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     // Writing into a Vec cannot fail.
-    let _ = write(&mut writer, report);
+    let _ = write(&mut writer, suites);
     let mut out = String::from_utf8(writer.into_inner()).unwrap_or_default();
     out.push('\n');
     out
@@ -27,40 +39,93 @@ fn seconds(ms: u64) -> String {
     format!("{:.3}", ms as f64 / 1000.0)
 }
 
-fn write(w: &mut Writer<Vec<u8>>, report: &Report) -> io::Result<()> {
+/// (tests, failures, errors, skipped, milliseconds) of one suite.
+fn counts(suite: &Suite<'_>) -> (usize, usize, usize, usize, u64) {
+    match suite {
+        Suite::Report(report) => {
+            let s = report.summary();
+            let ms = report.checks.iter().map(|c| c.duration_ms).sum();
+            (report.checks.len(), s.fail, 0, s.skip, ms)
+        }
+        Suite::CouldNotRun { .. } => (1, 0, 1, 0, 0),
+    }
+}
+
+fn write(w: &mut Writer<Vec<u8>>, suites: &[Suite<'_>]) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let s = report.summary();
-    let tests = report.checks.len().to_string();
-    let failures = s.fail.to_string();
-    let skipped = s.skip.to_string();
-    let total_ms: u64 = report.checks.iter().map(|c| c.duration_ms).sum();
-    let time = seconds(total_ms);
-    let suite_name = format!(
-        "snconnect verify {} ({} path)",
-        escaped(&report.instance),
-        report.path.as_str()
+    let all = suites.iter().map(counts).fold((0, 0, 0, 0, 0), |a, c| {
+        (a.0 + c.0, a.1 + c.1, a.2 + c.2, a.3 + c.3, a.4 + c.4)
+    });
+    let (tests, failures, errors, time) = (
+        all.0.to_string(),
+        all.1.to_string(),
+        all.2.to_string(),
+        seconds(all.4),
     );
-    let counts = [
-        ("tests", tests.as_str()),
-        ("failures", failures.as_str()),
-        ("errors", "0"),
-        ("skipped", skipped.as_str()),
-        ("time", time.as_str()),
-    ];
     // The common schema (Jenkins' junit-10.xsd) allows `skipped` on a testsuite, not on testsuites.
     w.create_element("testsuites")
         .with_attribute(("name", "snconnect"))
-        .with_attributes(counts.iter().copied().filter(|(k, _)| *k != "skipped"))
+        .with_attributes([
+            ("tests", tests.as_str()),
+            ("failures", failures.as_str()),
+            ("errors", errors.as_str()),
+            ("time", time.as_str()),
+        ])
         .write_inner_content(|w| {
-            w.create_element("testsuite")
-                .with_attribute(("name", suite_name.as_str()))
-                .with_attributes(counts)
-                .write_inner_content(|w| {
+            for suite in suites {
+                write_suite(w, suite)?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn write_suite(w: &mut Writer<Vec<u8>>, suite: &Suite<'_>) -> io::Result<()> {
+    let (tests, failures, errors, skipped, ms) = counts(suite);
+    let (tests, failures, errors, skipped, time) = (
+        tests.to_string(),
+        failures.to_string(),
+        errors.to_string(),
+        skipped.to_string(),
+        seconds(ms),
+    );
+    let name = match suite {
+        Suite::Report(report) => format!(
+            "snconnect verify {} ({} path)",
+            escaped(&report.instance),
+            report.path.as_str()
+        ),
+        Suite::CouldNotRun { name, .. } => format!("snconnect verify {}", escaped(name)),
+    };
+    w.create_element("testsuite")
+        .with_attribute(("name", name.as_str()))
+        .with_attributes([
+            ("tests", tests.as_str()),
+            ("failures", failures.as_str()),
+            ("errors", errors.as_str()),
+            ("skipped", skipped.as_str()),
+            ("time", time.as_str()),
+        ])
+        .write_inner_content(|w| {
+            match suite {
+                Suite::Report(report) => {
                     for check in &report.checks {
                         write_case(w, check)?;
                     }
-                    Ok(())
-                })?;
+                }
+                Suite::CouldNotRun { message, .. } => {
+                    let message = escaped(message).into_owned();
+                    w.create_element("testcase")
+                        .with_attribute(("name", "run"))
+                        .with_attribute(("classname", "snconnect.verify"))
+                        .write_inner_content(|w| {
+                            w.create_element("error")
+                                .with_attribute(("message", message.as_str()))
+                                .write_empty()?;
+                            Ok(())
+                        })?;
+                }
+            }
             Ok(())
         })?;
     Ok(())

@@ -11,7 +11,7 @@ use crate::checks::{CheckResult, Finding, Severity, Status};
 use crate::text::escaped;
 
 /// Text safe in a Markdown paragraph or table cell: no markup, no HTML, one line.
-fn plain(text: &str) -> String {
+pub(crate) fn plain(text: &str) -> String {
     let mut out = String::new();
     for c in escaped(text).chars() {
         match c {

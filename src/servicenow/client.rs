@@ -53,6 +53,9 @@ pub struct ClientOptions {
     /// The whole run's time, counted from when the client is built: no request, retry or wait
     /// goes past it (`--deadline`). `None` for runs paced by a person (the setup wizard).
     pub deadline: Option<Duration>,
+    /// Shared by the clients of a fleet run: one permit per request in flight, across every
+    /// instance (`--max-in-flight`). `None`: no cap beyond the run's own rounds.
+    pub in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Default for ClientOptions {
@@ -65,6 +68,7 @@ impl Default for ClientOptions {
             log: None,
             backoff_base: Duration::from_millis(200),
             deadline: None,
+            in_flight: None,
         }
     }
 }
@@ -79,6 +83,10 @@ impl fmt::Debug for ClientOptions {
             .field("log", &self.log.as_ref().map(|_| "custom"))
             .field("backoff_base", &self.backoff_base)
             .field("deadline", &self.deadline)
+            .field(
+                "in_flight",
+                &self.in_flight.as_ref().map(|s| s.available_permits()),
+            )
             .finish()
     }
 }
@@ -134,6 +142,7 @@ struct Inner {
     dials: Arc<super::dial::Dials>,
     /// The instance's TLS certificate (DER), from the first answer over https.
     peer_certificate: std::sync::OnceLock<Vec<u8>>,
+    in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// A client for one instance; cheap to clone and safe to share across tasks.
@@ -240,6 +249,7 @@ impl Client {
                 counters: Counters::default(),
                 dials,
                 peer_certificate: std::sync::OnceLock::new(),
+                in_flight: opts.in_flight.clone(),
             }),
         })
     }
@@ -386,6 +396,11 @@ impl Client {
                     .body(form.expose_secret().to_string()),
             };
 
+            // A fleet's cap: waiting for a permit is not the instance's time.
+            let permit = match &inner.in_flight {
+                Some(cap) => cap.clone().acquire_owned().await.ok(),
+                None => None,
+            };
             let started = Instant::now();
             inner.counters.begin();
             let (outcome, dialled) = super::dial::during(async {
@@ -411,6 +426,8 @@ impl Client {
                 }
             })
             .await;
+            // Held for the request only, never through a backoff wait.
+            drop(permit);
             let ms = started.elapsed().as_millis();
             let conn = if dialled {
                 "new connection"

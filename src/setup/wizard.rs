@@ -290,7 +290,7 @@ fn choose_instance(env: &mut WizardEnv<'_>, target: &TargetArgs) -> Result<(Inpu
         _ => None,
     };
     loop {
-        if target.instance.is_none() && target.profile.is_none() {
+        if target.instance.is_none() && target.profile.is_empty() {
             let typed = env.prompter.input(
                 "ServiceNow instance (e.g. acme, acme.service-now.com or a URL)",
                 remembered.as_deref(),
@@ -326,7 +326,7 @@ fn choose_instance(env: &mut WizardEnv<'_>, target: &TargetArgs) -> Result<(Inpu
             0 => {}
             1 => {
                 target.instance = None;
-                target.profile = None;
+                target.profile.clear();
             }
             _ => return Ok((inputs, report)),
         }

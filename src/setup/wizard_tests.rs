@@ -415,7 +415,7 @@ fn a_rerun_offers_known_values_and_skips_what_passes() {
 
     // Second run, by profile: Enter everywhere keeps what is known.
     let target = TargetArgs {
-        profile: Some(h.profile()),
+        profile: vec![h.profile()],
         ..TargetArgs::default()
     };
     let mut p = ScriptedPrompter::new([

@@ -109,6 +109,7 @@ fn committed_schemas_match_the_types() {
     for (file, generated) in [
         ("report.schema.json", snconnect::report::json::schema()),
         ("plan.schema.json", snconnect::apply::render::plan_schema()),
+        ("fleet.schema.json", snconnect::commands::fleet::schema()),
     ] {
         let parsed: serde_json::Value = serde_json::from_str(&generated).unwrap();
         assert_eq!(

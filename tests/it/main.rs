@@ -19,6 +19,7 @@ mod credentials_cli;
 mod credentials_fail_closed;
 mod credentials_keyring;
 mod fault_matrix;
+mod fleet;
 mod generated_files;
 mod honest_exits;
 mod hostile_text;

@@ -83,6 +83,32 @@ fn every_scenario_report_and_plan_validates_against_the_committed_schemas() {
     validate(&python, &schema("report.schema.json"), &reports).unwrap();
     validate(&python, &schema("plan.schema.json"), &plans).unwrap();
 
+    // A fleet document: one instance that ran, one that could not.
+    let sandbox = Sandbox::start(SandboxConfig::scenario("broken")).unwrap();
+    let file = dir.path().join("fleet.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[profile]]\nname = \"a\"\ninstance = \"{}\"\n\n[[profile]]\nname = \"b\"\ninstance = \"http://127.0.0.1:9\"\n",
+            sandbox.url()
+        ),
+    )
+    .unwrap();
+    let fleet = Run::of(
+        crate::support::snconnect(dir.path())
+            .args([
+                "verify",
+                "--no-input",
+                "--format",
+                "json",
+                "--profiles-file",
+            ])
+            .arg(&file),
+    );
+    let doc = dir.path().join("fleet.json");
+    std::fs::write(&doc, &fleet.stdout).unwrap();
+    validate(&python, &schema("fleet.schema.json"), &[doc]).unwrap();
+
     // The schema is strict where the contract is: a status or a code it does not list fails.
     let text = std::fs::read_to_string(&reports[0]).unwrap();
     let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -1,0 +1,225 @@
+//! Fleet verify (issue 18): several instances in one run, from a profiles file or repeated
+//! `--profile`: one table, one JSON document with a report per instance, one JUnit suite per
+//! instance, the worst exit code; secrets per profile only; a global cap on requests in flight.
+
+use std::path::Path;
+
+use crate::support::Run;
+use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
+
+/// The per-profile variables of the sandbox's fixture secrets.
+fn secrets_for(cmd: &mut assert_cmd::Command, prefix: &str) {
+    cmd.env(
+        format!("SNCONNECT_{prefix}_ADMIN_PASSWORD"),
+        fixtures::ADMIN_PASSWORD,
+    )
+    .env(
+        format!("SNCONNECT_{prefix}_CLIENT_SECRET"),
+        fixtures::CLIENT_SECRET,
+    )
+    .env(
+        format!("SNCONNECT_{prefix}_PASSWORD"),
+        fixtures::SERVICE_PASSWORD,
+    );
+}
+
+fn profiles_file(dir: &Path, entries: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut text = String::new();
+    for (name, instance) in entries {
+        text.push_str(&format!(
+            "[[profile]]\nname = \"{name}\"\ninstance = \"{instance}\"\nadmin_user = \"{}\"\nclient_id = \"{}\"\n\n",
+            fixtures::ADMIN_USER,
+            fixtures::CLIENT_ID
+        ));
+    }
+    let path = dir.join("instances.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn fleet(dir: &Path, file: &Path, extra: &[&str]) -> Run {
+    let mut cmd = crate::support::snconnect(dir);
+    cmd.args(["verify", "--no-input", "--profiles-file"])
+        .arg(file)
+        .args(extra);
+    secrets_for(&mut cmd, "DEV");
+    secrets_for(&mut cmd, "TEST_1");
+    Run::of(&mut cmd)
+}
+
+#[test]
+fn a_healthy_a_failing_and_an_unreachable_instance_in_one_run() {
+    let healthy = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let broken = Sandbox::start(SandboxConfig::scenario("user-locked")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = profiles_file(
+        dir.path(),
+        &[
+            ("dev", &healthy.url()),
+            ("test-1", &broken.url()),
+            ("gone", "http://127.0.0.1:9"),
+        ],
+    );
+
+    let human = fleet(dir.path(), &file, &[]);
+    assert_eq!(human.code, 3, "the worst of 0, 1 and 3: {}", human.all());
+    let lines: Vec<&str> = human.stdout.lines().collect();
+    assert!(
+        lines[0].contains("3 instances (1 ready, 1 not ready, 1 could not be checked)"),
+        "{}",
+        human.stdout
+    );
+    let row = |profile: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{profile} ")))
+            .unwrap_or_else(|| panic!("no row for {profile}:\n{}", human.stdout))
+            .to_string()
+    };
+    assert!(row("dev").contains("✓      ✓"), "{}", row("dev"));
+    assert!(row("test-1").contains('✗'), "{}", row("test-1"));
+    assert!(row("gone").contains('✗'), "{}", row("gone"));
+    // Details only of what is not ready.
+    assert!(human.stdout.contains("── test-1 ──"));
+    assert!(!human.stdout.contains("── dev ──"));
+    assert!(human.stdout.contains("service_user.locked_out"));
+
+    let json = fleet(dir.path(), &file, &["--format", "json"]);
+    assert_eq!(json.code, 3);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["exit_code"], 3);
+    assert_eq!(doc["ok"], false);
+    let codes: Vec<i64> = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["exit_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [0, 1, 3]);
+    assert_eq!(doc["runs"][0]["report"]["ok"], true);
+    assert_eq!(doc["runs"][1]["report"]["checks"][3]["id"], "service_user");
+
+    let junit = fleet(dir.path(), &file, &["--format", "junit"]);
+    assert_eq!(
+        junit.stdout.matches("<testsuite ").count(),
+        3,
+        "{}",
+        junit.stdout
+    );
+    assert!(junit.stdout.contains(&healthy.url()));
+
+    let md = fleet(dir.path(), &file, &["--format", "markdown"]);
+    assert!(md.stdout.contains("| dev | "), "{}", md.stdout);
+    assert!(md.stdout.contains("✅ ready"));
+    assert!(md.stdout.contains("❌ not ready: service_user"));
+}
+
+/// A fleet's secrets are per profile: the variables of a single run are not read for any
+/// member, so one instance's password never reaches another instance.
+#[test]
+fn repeated_profiles_use_their_own_secrets_only() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = snconnect::credentials::ConfigDir::at(dir.path().to_path_buf());
+    for name in ["dev", "test-1"] {
+        let mut p = snconnect::credentials::Profile::new(name.to_string());
+        p.instance = Some(sandbox.url());
+        p.admin_user = Some(fixtures::ADMIN_USER.into());
+        p.client_id = Some(fixtures::CLIENT_ID.into());
+        config.save_profile(&p).unwrap();
+    }
+    let mut cmd = crate::support::snconnect(dir.path());
+    cmd.args(["verify", "--no-input", "--format", "json"])
+        .args(["--profile", "dev", "--profile", "test-1"])
+        // The single-run variables: a fleet must not hand them to any member.
+        .env("SNCONNECT_ADMIN_PASSWORD", fixtures::ADMIN_PASSWORD)
+        .env("SNCONNECT_CLIENT_SECRET", fixtures::CLIENT_SECRET)
+        .env("SNCONNECT_PASSWORD", fixtures::SERVICE_PASSWORD);
+    secrets_for(&mut cmd, "DEV");
+    let run = Run::of(&mut cmd);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let connect = |i: usize| doc["runs"][i]["report"]["checks"][7]["status"].clone();
+    assert_eq!(connect(0), "pass", "{}", run.all());
+    assert_eq!(
+        connect(1),
+        "skip",
+        "test-1 has no secrets of its own: {}",
+        run.all()
+    );
+    assert_eq!(
+        doc["runs"][1]["report"]["checks"][1]["findings"][0]["code"],
+        "input.admin_credentials_missing"
+    );
+    // --instance names one instance: refused in a fleet run.
+    let mut bad = crate::support::snconnect(dir.path());
+    bad.args([
+        "verify",
+        "--no-input",
+        "--profile",
+        "dev",
+        "--profile",
+        "test-1",
+    ])
+    .args(["--instance", "acme"]);
+    assert_eq!(Run::of(&mut bad).code, 2);
+}
+
+#[test]
+fn the_cap_on_requests_in_flight_holds_across_the_fleet() {
+    // Three profiles of one sandbox: its count of requests served at once is the fleet's. Each
+    // request takes a while, so that without the cap they would overlap.
+    let sandbox = Sandbox::start(SandboxConfig {
+        latency: std::time::Duration::from_millis(40),
+        ..SandboxConfig::scenario("healthy-app")
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = sandbox.url();
+    let file = profiles_file(dir.path(), &[("dev", &url), ("test-1", &url), ("qa", &url)]);
+    let mut cmd = crate::support::snconnect(dir.path());
+    cmd.args([
+        "verify",
+        "--no-input",
+        "--max-in-flight",
+        "2",
+        "--profiles-file",
+    ])
+    .arg(&file);
+    for prefix in ["DEV", "TEST_1", "QA"] {
+        secrets_for(&mut cmd, prefix);
+    }
+    let run = Run::of(&mut cmd);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        sandbox.max_in_flight() <= 2,
+        "{} requests in flight at once",
+        sandbox.max_in_flight()
+    );
+    assert!(
+        sandbox.requests().len() >= 3 * 15,
+        "every profile was checked"
+    );
+
+    // The same fleet with a wide cap overlaps far more: the cap is what held it at two.
+    let wide = Sandbox::start(SandboxConfig {
+        latency: std::time::Duration::from_millis(40),
+        ..SandboxConfig::scenario("healthy-app")
+    })
+    .unwrap();
+    let url = wide.url();
+    let file = profiles_file(dir.path(), &[("dev", &url), ("test-1", &url), ("qa", &url)]);
+    let mut cmd = crate::support::snconnect(dir.path());
+    cmd.args([
+        "verify",
+        "--no-input",
+        "--max-in-flight",
+        "64",
+        "--profiles-file",
+    ])
+    .arg(&file);
+    for prefix in ["DEV", "TEST_1", "QA"] {
+        secrets_for(&mut cmd, prefix);
+    }
+    assert_eq!(Run::of(&mut cmd).code, 0);
+    assert!(wide.max_in_flight() > 2, "{}", wide.max_in_flight());
+}
