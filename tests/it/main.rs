@@ -5,6 +5,7 @@
 mod support;
 
 mod acl_pack;
+mod action;
 mod apply_cli;
 mod apply_confirm;
 mod apply_executor;
