@@ -117,6 +117,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// One character for a status in a column or a step line: ✓ ! ✗ -.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Status::Pass => "✓",
+            Status::Warn => "!",
+            Status::Fail => "✗",
+            Status::Skip => "-",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",

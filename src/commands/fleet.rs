@@ -85,11 +85,22 @@ pub fn members(args: &VerifyArgs) -> Result<Option<Vec<Member>>> {
     } else {
         return Ok(None);
     };
-    if args.target.instance.is_some() {
-        return Err(UserError::usage(
-            "--instance names one instance; in a fleet run each profile names its own",
-        )
-        .into());
+    // What belongs to one instance cannot be given once for all of them.
+    let t = &args.target;
+    for (flag, given) in [
+        ("--instance", t.instance.is_some()),
+        ("--client-id", t.client_id.is_some()),
+        ("--admin-password-stdin", t.admin_password_stdin),
+        ("--client-secret-stdin", t.client_secret_stdin),
+        ("--password-stdin", t.password_stdin),
+    ] {
+        if given {
+            return Err(UserError::usage(format!(
+                "{flag} is one instance's; in a fleet run each profile names its own (in its \
+                 profile, the profiles file, or SNCONNECT_<PROFILE>_* variables)"
+            ))
+            .into());
+        }
     }
     for (flag, given) in [
         ("--metrics-file", args.metrics_file.is_some()),
@@ -372,20 +383,10 @@ fn resolve_member(
     };
     let defaults = member.defaults.clone();
     let profile = |name: &str| -> Result<Option<ProfileDefaults>, String> {
-        if let Some(d) = &defaults {
-            return Ok(Some(d.clone()));
+        match &defaults {
+            Some(d) => Ok(Some(d.clone())),
+            None => super::verify::saved_defaults(name),
         }
-        crate::credentials::load_profile(name)
-            .map(|p| {
-                p.map(|p| ProfileDefaults {
-                    instance: p.instance,
-                    path: p.path,
-                    client_id: p.client_id,
-                    username: p.username,
-                    admin_user: p.admin_user,
-                })
-            })
-            .map_err(|e| format!("{e:#}"))
     };
     let mut stdin: &[u8] = b"";
     let mut sources = Sources {
@@ -399,15 +400,6 @@ fn resolve_member(
     one.profile = vec![member.name.clone()];
     one.instance = None;
     Ok(inputs::resolve(&one, &mut sources)?)
-}
-
-fn mark(status: Status) -> &'static str {
-    match status {
-        Status::Pass => "✓",
-        Status::Warn => "!",
-        Status::Fail => "✗",
-        Status::Skip => "-",
-    }
 }
 
 /// The short column names of the summary table, in check order.
@@ -469,7 +461,7 @@ pub fn table(runs: &[MemberRun]) -> String {
                         .checks
                         .iter()
                         .find(|c| c.id == id)
-                        .map(|c| mark(c.status))
+                        .map(|c| c.status.mark())
                         .unwrap_or(" ");
                     s.push_str(&format!("  {m:5}"));
                 }

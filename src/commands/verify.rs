@@ -93,6 +93,13 @@ impl inputs::StoredSecrets for Keyring {
     }
 }
 
+/// The saved profile `name`'s defaults, from the resolved config directory.
+pub(crate) fn saved_defaults(name: &str) -> Result<Option<ProfileDefaults>, String> {
+    crate::credentials::load_profile(name)
+        .map(|p| p.map(ProfileDefaults::from))
+        .map_err(|e| format!("{e:#}"))
+}
+
 /// Resolves inputs from the real process: flags, stdin, environment, keyring, terminal.
 pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> Result<Inputs> {
     let env = |name: &str| std::env::var(name).ok();
@@ -101,19 +108,7 @@ pub fn resolve_inputs(global: &GlobalArgs, target: &crate::cli::TargetArgs) -> R
     // only when a `--*-stdin` flag asks for it.
     let mut stdin = std::io::BufReader::new(std::io::stdin());
     let keyring = Keyring::open();
-    let profile = |name: &str| -> Result<Option<ProfileDefaults>, String> {
-        crate::credentials::load_profile(name)
-            .map(|p| {
-                p.map(|p| ProfileDefaults {
-                    instance: p.instance,
-                    path: p.path,
-                    client_id: p.client_id,
-                    username: p.username,
-                    admin_user: p.admin_user,
-                })
-            })
-            .map_err(|e| format!("{e:#}"))
-    };
+    let profile = saved_defaults;
     let prompter = std::cell::RefCell::new(crate::ui::prompt::TerminalPrompter::new(
         crate::ui::colour::for_stderr(global.color),
     ));

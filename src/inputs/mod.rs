@@ -67,6 +67,19 @@ pub struct ProfileDefaults {
     pub admin_user: Option<String>,
 }
 
+impl From<crate::credentials::Profile> for ProfileDefaults {
+    /// What a saved profile offers as defaults.
+    fn from(p: crate::credentials::Profile) -> ProfileDefaults {
+        ProfileDefaults {
+            instance: p.instance,
+            path: p.path,
+            client_id: p.client_id,
+            username: p.username,
+            admin_user: p.admin_user,
+        }
+    }
+}
+
 /// How the admin side signs in.
 pub enum AdminAuth {
     Basic {

@@ -104,8 +104,8 @@ pub fn render(report: &Report) -> String {
     s
 }
 
-/// The checks as one table: check, status, the first finding's code.
-pub fn table(report: &Report) -> String {
+/// The checks as one table: check, status, the codes of what it found.
+fn table(report: &Report) -> String {
     let mut s = String::from("| Check | Status | Findings |\n|---|---|---|\n");
     for c in &report.checks {
         let codes: Vec<String> = c

@@ -240,15 +240,6 @@ fn bold(color: bool, text: &str) -> String {
     }
 }
 
-fn mark(status: Status) -> &'static str {
-    match status {
-        Status::Pass => "✓",
-        Status::Warn => "!",
-        Status::Fail => "✗",
-        Status::Skip => "-",
-    }
-}
-
 /// A check's findings, each with its fix and link, indented under the step: the report's own
 /// rendering (the prompter wraps it to the terminal).
 fn findings_text(check: &CheckResult) -> String {
@@ -498,7 +489,7 @@ impl Wizard<'_, '_> {
         for c in &shown {
             self.p().say(&format!(
                 "  {} {} ({})",
-                mark(c.status),
+                c.status.mark(),
                 c.title,
                 c.status.as_str()
             ));
@@ -882,7 +873,7 @@ impl Wizard<'_, '_> {
             Status::Fail | Status::Skip => {
                 self.p().say(&format!(
                     "  {} {} does not pass yet:",
-                    mark(result.status),
+                    result.status.mark(),
                     result.title
                 ));
                 self.p().say(&findings_text(&result));
@@ -948,7 +939,7 @@ impl Wizard<'_, '_> {
             }
             self.p().say(&format!(
                 "  {} The connection does not work yet:",
-                mark(result.status)
+                result.status.mark()
             ));
             self.p().say(&findings_text(&result));
             let warning = format!(

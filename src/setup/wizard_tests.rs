@@ -92,15 +92,7 @@ impl Harness {
             let stored = Stored(store);
             let profile = |name: &str| -> Result<Option<ProfileDefaults>, String> {
                 dir.load_profile(name)
-                    .map(|p| {
-                        p.map(|p| ProfileDefaults {
-                            instance: p.instance,
-                            path: p.path,
-                            client_id: p.client_id,
-                            username: p.username,
-                            admin_user: p.admin_user,
-                        })
-                    })
+                    .map(|p| p.map(ProfileDefaults::from))
                     .map_err(|e| e.to_string())
             };
             let mut sources = Sources {

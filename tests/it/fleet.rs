@@ -150,25 +150,33 @@ fn repeated_profiles_use_their_own_secrets_only() {
         doc["runs"][1]["report"]["checks"][1]["findings"][0]["code"],
         "input.admin_credentials_missing"
     );
-    // --instance names one instance: refused in a fleet run.
-    let mut bad = crate::support::snconnect(dir.path());
-    bad.args([
-        "verify",
-        "--no-input",
-        "--profile",
-        "dev",
-        "--profile",
-        "test-1",
-    ])
-    .args(["--instance", "acme"]);
-    assert_eq!(Run::of(&mut bad).code, 2);
+    // What belongs to one instance is refused in a fleet run.
+    for one_instance in [
+        &["--instance", "acme"][..],
+        &["--client-id", "x"],
+        &["--password-stdin"],
+    ] {
+        let mut bad = crate::support::snconnect(dir.path());
+        bad.args([
+            "verify",
+            "--no-input",
+            "--profile",
+            "dev",
+            "--profile",
+            "test-1",
+        ])
+        .args(one_instance);
+        let run = Run::of(&mut bad);
+        assert_eq!(run.code, 2, "{one_instance:?}: {}", run.all());
+        assert!(run.stderr.contains("in a fleet run"), "{}", run.stderr);
+    }
 }
 
-#[test]
-fn the_cap_on_requests_in_flight_holds_across_the_fleet() {
-    // Three profiles of one sandbox: its count of requests served at once is the fleet's. Each
-    // request takes a while, so that without the cap they would overlap.
+/// Three profiles of one slow sandbox checked with `--max-in-flight cap`: the most requests the
+/// sandbox served at once (the fleet's, since every profile is that sandbox), and how many.
+fn one_sandbox_fleet(cap: &str) -> (usize, usize) {
     let sandbox = Sandbox::start(SandboxConfig {
+        // Each request takes a while, so that without the cap they would overlap.
         latency: std::time::Duration::from_millis(40),
         ..SandboxConfig::scenario("healthy-app")
     })
@@ -181,7 +189,7 @@ fn the_cap_on_requests_in_flight_holds_across_the_fleet() {
         "verify",
         "--no-input",
         "--max-in-flight",
-        "2",
+        cap,
         "--profiles-file",
     ])
     .arg(&file);
@@ -190,36 +198,15 @@ fn the_cap_on_requests_in_flight_holds_across_the_fleet() {
     }
     let run = Run::of(&mut cmd);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        sandbox.max_in_flight() <= 2,
-        "{} requests in flight at once",
-        sandbox.max_in_flight()
-    );
-    assert!(
-        sandbox.requests().len() >= 3 * 15,
-        "every profile was checked"
-    );
+    (sandbox.max_in_flight(), sandbox.requests().len())
+}
 
+#[test]
+fn the_cap_on_requests_in_flight_holds_across_the_fleet() {
+    let (at_once, requests) = one_sandbox_fleet("2");
+    assert!(at_once <= 2, "{at_once} requests in flight at once");
+    assert!(requests >= 3 * 15, "every profile was checked");
     // The same fleet with a wide cap overlaps far more: the cap is what held it at two.
-    let wide = Sandbox::start(SandboxConfig {
-        latency: std::time::Duration::from_millis(40),
-        ..SandboxConfig::scenario("healthy-app")
-    })
-    .unwrap();
-    let url = wide.url();
-    let file = profiles_file(dir.path(), &[("dev", &url), ("test-1", &url), ("qa", &url)]);
-    let mut cmd = crate::support::snconnect(dir.path());
-    cmd.args([
-        "verify",
-        "--no-input",
-        "--max-in-flight",
-        "64",
-        "--profiles-file",
-    ])
-    .arg(&file);
-    for prefix in ["DEV", "TEST_1", "QA"] {
-        secrets_for(&mut cmd, prefix);
-    }
-    assert_eq!(Run::of(&mut cmd).code, 0);
-    assert!(wide.max_in_flight() > 2, "{}", wide.max_in_flight());
+    let (wide, _) = one_sandbox_fleet("64");
+    assert!(wide > 2, "{wide}");
 }
