@@ -103,7 +103,6 @@ pub fn members(args: &VerifyArgs) -> Result<Option<Vec<Member>>> {
         }
     }
     for (flag, given) in [
-        ("--metrics-file", args.metrics_file.is_some()),
         ("--notify", args.notify.is_some()),
         ("--heartbeat", args.heartbeat.is_some()),
         ("--baseline", args.baseline.is_some()),
@@ -188,6 +187,8 @@ pub struct MemberRun {
     pub instance: String,
     pub path: Option<SetupPath>,
     pub elapsed: Duration,
+    /// Requests its client sent (retries included).
+    pub requests: u64,
     pub outcome: Outcome,
 }
 
@@ -218,7 +219,46 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs, members: Vec<Member>) -> Resu
     let runs = check_all(global, args, members)?;
     let color = crate::ui::colour::for_stdout(global.color);
     write_stdout(&render_fleet(&runs, global.format, color))?;
+    if let Some(path) = &args.metrics_file {
+        write_metrics(path, &runs)?;
+    }
     Ok(worst(&runs))
+}
+
+/// `--metrics-file` for a fleet: one exposition with a sample per instance that ran, each with
+/// its own last success (kept per profile, as a single run keeps it).
+fn write_metrics(path: &Path, runs: &[MemberRun]) -> Result<()> {
+    use crate::report::metrics;
+    let now = crate::model::unix_now();
+    let state = crate::credentials::refusals::state_dir();
+    let measured: Vec<(&Report, metrics::Run)> = runs
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Report(report) => Some((
+                report.as_ref(),
+                metrics::Run {
+                    duration: r.elapsed,
+                    requests: r.requests,
+                    at: now,
+                    last_success: metrics::last_success(
+                        state.as_deref(),
+                        &r.profile,
+                        report.exit() == Exit::Ok,
+                        now,
+                    ),
+                },
+            )),
+            Outcome::CouldNotRun { .. } => None,
+        })
+        .collect();
+    metrics::write(path, &metrics::render_many(&measured)).map_err(|e| {
+        UserError::cannot_run(format!(
+            "could not write the metrics file {}: {e}; check that its directory exists and is \
+             writable",
+            path.display()
+        ))
+        .into()
+    })
 }
 
 /// Resolves every member's inputs and checks them all at once.
@@ -240,6 +280,7 @@ pub fn check_all(
             instance,
             path: member.defaults.as_ref().and_then(|d| d.path),
             elapsed: Duration::ZERO,
+            requests: 0,
             outcome: Outcome::CouldNotRun { exit, message },
         };
         let shown_instance = member
@@ -335,7 +376,7 @@ pub fn execute(
             let task = rt.spawn(async move {
                 let started = Instant::now();
                 let report = super::verify::verify(&client, &plan, strict).await;
-                (report, started.elapsed())
+                (report, started.elapsed(), client.stats().requests)
             });
             (m.order, m.profile, instance, Some(m.path), task)
         })
@@ -343,11 +384,12 @@ pub fn execute(
     let mut runs = Vec::new();
     for (i, profile, instance, path, task) in tasks {
         let run = match rt.block_on(task) {
-            Ok((report, elapsed)) => MemberRun {
+            Ok((report, elapsed, requests)) => MemberRun {
                 profile,
                 instance,
                 path,
                 elapsed,
+                requests,
                 outcome: Outcome::Report(Box::new(report)),
             },
             Err(e) => MemberRun {
@@ -355,6 +397,7 @@ pub fn execute(
                 instance,
                 path,
                 elapsed: Duration::ZERO,
+                requests: 0,
                 outcome: Outcome::CouldNotRun {
                     exit: Exit::CannotRun,
                     message: format!("the check stopped: {e}"),

@@ -38,72 +38,82 @@ fn label(value: &str) -> String {
 
 /// The exposition text for `report` and `run`.
 pub fn render(report: &Report, run: &Run) -> String {
-    let instance = label(&report.instance);
+    render_many(&[(report, *run)])
+}
+
+/// The exposition text for several runs (a fleet run's instances) in one file: each metric
+/// family once, with one sample per instance, as the format requires.
+pub fn render_many(runs: &[(&Report, Run)]) -> String {
     let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str| {
+    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} {kind}");
     };
-    metric(
+    family(
+        &mut out,
         "snconnect_check_status",
         "gauge",
         "1 for the status each check ended with, 0 for the others.",
     );
-    for check in &report.checks {
-        for status in [Status::Pass, Status::Warn, Status::Fail, Status::Skip] {
-            let _ = writeln!(
-                out,
-                "snconnect_check_status{{instance=\"{instance}\",check=\"{}\",status=\"{}\"}} {}",
-                check.id.as_str(),
-                status.as_str(),
-                u8::from(check.status == status)
-            );
+    for (report, _) in runs {
+        let instance = label(&report.instance);
+        for check in &report.checks {
+            for status in [Status::Pass, Status::Warn, Status::Fail, Status::Skip] {
+                let _ = writeln!(
+                    out,
+                    "snconnect_check_status{{instance=\"{instance}\",check=\"{}\",status=\"{}\"}} {}",
+                    check.id.as_str(),
+                    status.as_str(),
+                    u8::from(check.status == status)
+                );
+            }
         }
     }
-    let one = |out: &mut String, name: &str, help: &str, value: String| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} gauge");
-        let _ = writeln!(out, "{name}{{instance=\"{instance}\"}} {value}");
-    };
-    one(
-        &mut out,
-        "snconnect_verify_exit_code",
-        "The exit code of the last verify: 0 passed, 1 a check failed, 3 the checks could not run.",
-        report.exit().code().to_string(),
-    );
-    one(
-        &mut out,
-        "snconnect_verify_duration_seconds",
-        "How long the last verify took.",
-        format!("{:.3}", run.duration.as_secs_f64()),
-    );
-    one(
-        &mut out,
-        "snconnect_verify_requests",
-        "HTTP requests the last verify sent to the instance.",
-        run.requests.to_string(),
-    );
-    one(
-        &mut out,
-        "snconnect_verify_last_run_timestamp_seconds",
-        "When the last verify ended (Unix time).",
-        run.at.to_string(),
-    );
-    if let Some(at) = report.certificate_expires {
-        one(
-            &mut out,
+    type Value = fn(&Report, &Run) -> Option<String>;
+    let gauges: [(&str, &str, Value); 6] = [
+        (
+            "snconnect_verify_exit_code",
+            "The exit code of the last verify: 0 passed, 1 a check failed, 3 the checks could not run.",
+            |r, _| Some(r.exit().code().to_string()),
+        ),
+        (
+            "snconnect_verify_duration_seconds",
+            "How long the last verify took.",
+            |_, run| Some(format!("{:.3}", run.duration.as_secs_f64())),
+        ),
+        (
+            "snconnect_verify_requests",
+            "HTTP requests the last verify sent to the instance.",
+            |_, run| Some(run.requests.to_string()),
+        ),
+        (
+            "snconnect_verify_last_run_timestamp_seconds",
+            "When the last verify ended (Unix time).",
+            |_, run| Some(run.at.to_string()),
+        ),
+        (
             "snconnect_tls_certificate_expiry_timestamp_seconds",
             "When the instance's TLS certificate ends (Unix time).",
-            at.to_string(),
-        );
-    }
-    if let Some(at) = run.last_success {
-        one(
-            &mut out,
+            |r, _| r.certificate_expires.map(|at| at.to_string()),
+        ),
+        (
             "snconnect_verify_last_success_timestamp_seconds",
             "When a verify last passed (Unix time).",
-            at.to_string(),
-        );
+            |_, run| run.last_success.map(|at| at.to_string()),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let samples: Vec<(String, String)> = runs
+            .iter()
+            .filter_map(|(r, run)| value(r, run).map(|v| (label(&r.instance), v)))
+            .collect();
+        if samples.is_empty() {
+            continue;
+        }
+        family(&mut out, name, "gauge", help);
+        for (instance, v) in samples {
+            let _ = writeln!(out, "{name}{{instance=\"{instance}\"}} {v}");
+        }
     }
     out
 }

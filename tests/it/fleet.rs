@@ -210,3 +210,57 @@ fn the_cap_on_requests_in_flight_holds_across_the_fleet() {
     let (wide, _) = one_sandbox_fleet("64");
     assert!(wide > 2, "{wide}");
 }
+
+/// `--metrics-file` in a fleet run: one exposition, each family once, a sample per instance;
+/// read back by Prometheus' own parser (the Python that `.ci/run` prepares).
+#[test]
+fn a_fleet_writes_one_metrics_file_with_a_sample_per_instance() {
+    let Some(python) = std::env::var_os("SNCONNECT_TEST_PYTHON").filter(|p| !p.is_empty()) else {
+        crate::support::not_run(
+            "fleet metrics",
+            "set SNCONNECT_TEST_PYTHON to a Python with prometheus-client (.ci/run makes one)",
+        );
+        return;
+    };
+    let healthy = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let broken = Sandbox::start(SandboxConfig::scenario("user-locked")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = profiles_file(
+        dir.path(),
+        &[("dev", &healthy.url()), ("test-1", &broken.url())],
+    );
+    let metrics = dir.path().join("fleet.prom");
+    let run = fleet(
+        dir.path(),
+        &file,
+        &["--metrics-file", metrics.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    let script = r#"
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+out = {}
+for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in family.samples:
+        if s.name == "snconnect_verify_exit_code":
+            out[s.labels["instance"]] = s.value
+print(json.dumps(out))
+"#;
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&metrics)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the parser refused the file: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&metrics).unwrap_or_default()
+    );
+    let codes: std::collections::HashMap<String, f64> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes[&healthy.url()], 0.0, "{codes:?}");
+    assert_eq!(codes[&broken.url()], 1.0, "{codes:?}");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(text.matches("# TYPE snconnect_verify_exit_code").count(), 1);
+}
