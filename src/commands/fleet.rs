@@ -103,8 +103,6 @@ pub fn members(args: &VerifyArgs) -> Result<Option<Vec<Member>>> {
         }
     }
     for (flag, given) in [
-        ("--notify", args.notify.is_some()),
-        ("--heartbeat", args.heartbeat.is_some()),
         ("--baseline", args.baseline.is_some()),
         ("--save-baseline", args.save_baseline.is_some()),
     ] {
@@ -216,13 +214,42 @@ pub fn worst(runs: &[MemberRun]) -> Exit {
 }
 
 pub fn run(global: &GlobalArgs, args: &VerifyArgs, members: Vec<Member>) -> Result<Exit> {
-    let runs = check_all(global, args, members)?;
+    // Where each instance's alert goes (`--notify`, else its profile's `notify` setting): an
+    // unusable setting is an input error, said before any request is spent.
+    let targets = members
+        .iter()
+        .map(|m| Ok((m.name.clone(), super::verify::notify_target(args, &m.name)?)))
+        .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
+    let rt = crate::flows::verify::runtime()?;
+    let runs = check_all(&rt, global, args, members)?;
     let color = crate::ui::colour::for_stdout(global.color);
     write_stdout(&render_fleet(&runs, global.format, color))?;
     if let Some(path) = &args.metrics_file {
         write_metrics(path, &runs)?;
     }
-    Ok(worst(&runs))
+    // One alert per instance (its deduplication key is per instance and profile), then one
+    // heartbeat when every instance is ready.
+    let mut alerts_failed = false;
+    for r in &runs {
+        if let (Outcome::Report(report), Some(Some(target))) = (&r.outcome, targets.get(&r.profile))
+        {
+            alerts_failed |= super::verify::alert(
+                &rt,
+                target,
+                args.strict,
+                global.deadline,
+                report,
+                &r.profile,
+            )
+            .is_err();
+        }
+    }
+    let exit = worst(&runs);
+    super::verify::heartbeat(&rt, args, global, exit);
+    if alerts_failed && args.notify_required {
+        return Ok(Exit::NotifyFailed);
+    }
+    Ok(exit)
 }
 
 /// `--metrics-file` for a fleet: one exposition with a sample per instance that ran, each with
@@ -263,11 +290,11 @@ fn write_metrics(path: &Path, runs: &[MemberRun]) -> Result<()> {
 
 /// Resolves every member's inputs and checks them all at once.
 pub fn check_all(
+    rt: &tokio::runtime::Runtime,
     global: &GlobalArgs,
     args: &VerifyArgs,
     members: Vec<Member>,
 ) -> Result<Vec<MemberRun>> {
-    let rt = crate::flows::verify::runtime()?;
     let cap = Arc::new(tokio::sync::Semaphore::new(usize::from(args.max_in_flight)));
     let keyring = Keyring::open();
     let state = crate::credentials::refusals::state_dir();
@@ -346,7 +373,7 @@ pub fn check_all(
             plan: p,
         });
     }
-    runs.extend(execute(&rt, tasks, args.strict));
+    runs.extend(execute(rt, tasks, args.strict));
     drop(locks);
     runs.sort_by_key(|(i, _)| *i);
     Ok(runs.into_iter().map(|(_, r)| r).collect())

@@ -192,7 +192,10 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<Exit> {
 /// `--notify` and `--heartbeat`, after the report is out. A failure is a warning on stderr; it
 /// never changes the verdict (the caller makes it exit 4 under `--notify-required`).
 /// Where to notify: `--notify`, else the profile's `notify` setting.
-fn notify_target(args: &VerifyArgs, profile: &str) -> Result<Option<crate::notify::Target>> {
+pub(crate) fn notify_target(
+    args: &VerifyArgs,
+    profile: &str,
+) -> Result<Option<crate::notify::Target>> {
     if let Some(target) = &args.notify {
         return Ok(Some(target.clone()));
     }
@@ -233,36 +236,56 @@ fn notify(
     report: &crate::report::Report,
     profile: &str,
 ) -> Result<(), ()> {
+    let result = match target {
+        Some(target) => alert(rt, target, args.strict, global.deadline, report, profile),
+        None => Ok(()),
+    };
+    heartbeat(rt, args, global, report.exit());
+    result
+}
+
+/// Sends the alert event `report` calls for to `target` (firing, updated, or resolved), and
+/// remembers what was sent for `profile`. A failure is a warning on stderr.
+pub(crate) fn alert(
+    rt: &tokio::runtime::Runtime,
+    target: &crate::notify::Target,
+    strict: bool,
+    deadline: std::time::Duration,
+    report: &crate::report::Report,
+    profile: &str,
+) -> Result<(), ()> {
     use crate::notify;
     let state = crate::credentials::refusals::state_dir();
-    let mut result = Ok(());
-    if let Some(target) = target {
-        let before = notify::recall(state.as_deref(), profile);
-        if let Some((event, after)) = notify::decide(report, profile, args.strict, &before) {
-            let token = notify_token(profile);
-            match rt.block_on(notify::send(
-                target,
-                token.as_ref(),
-                &event,
-                global.deadline,
-            )) {
-                Ok(()) => {
-                    notify::remember(state.as_deref(), profile, &after);
-                    eprintln!("notified incident.io: alert {}", event.status);
-                }
-                Err(e) => {
-                    eprintln!("warning: could not notify incident.io: {e}");
-                    result = Err(());
-                }
-            }
+    let before = notify::recall(state.as_deref(), profile);
+    let Some((event, after)) = notify::decide(report, profile, strict, &before) else {
+        return Ok(());
+    };
+    let token = notify_token(profile);
+    match rt.block_on(notify::send(target, token.as_ref(), &event, deadline)) {
+        Ok(()) => {
+            notify::remember(state.as_deref(), profile, &after);
+            eprintln!("notified incident.io: alert {} ({profile})", event.status);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("warning: could not notify incident.io ({profile}): {e}");
+            Err(())
         }
     }
-    if let (Some(url), Exit::Ok) = (&args.heartbeat, report.exit()) {
-        if let Err(e) = rt.block_on(notify::heartbeat(url, global.timeout)) {
+}
+
+/// `--heartbeat`: after a healthy run (a fleet's: every instance ready), GET the URL.
+pub(crate) fn heartbeat(
+    rt: &tokio::runtime::Runtime,
+    args: &VerifyArgs,
+    global: &GlobalArgs,
+    exit: Exit,
+) {
+    if let (Some(url), Exit::Ok) = (&args.heartbeat, exit) {
+        if let Err(e) = rt.block_on(crate::notify::heartbeat(url, global.timeout)) {
             eprintln!("warning: the heartbeat to {} failed: {e}", url.as_str());
         }
     }
-    result
 }
 
 /// After a good run its facts are kept as the profile's baseline; after a failing one, what
