@@ -102,13 +102,15 @@ pub fn members(args: &VerifyArgs) -> Result<Option<Vec<Member>>> {
             .into());
         }
     }
+    // One exported baseline file is one instance's: it cannot be every member's.
     for (flag, given) in [
         ("--baseline", args.baseline.is_some()),
         ("--save-baseline", args.save_baseline.is_some()),
     ] {
         if given {
             return Err(UserError::usage(format!(
-                "{flag} is not available in a fleet run yet: run verify once per profile for it"
+                "{flag} FILE is one instance's baseline: run verify once per profile for it (a \
+                 fleet run still compares each instance with its own last good run)"
             ))
             .into());
         }
@@ -374,6 +376,13 @@ pub fn check_all(
         });
     }
     runs.extend(execute(rt, tasks, args.strict));
+    // Each instance keeps its own last good run, and a failing one says what changed since, as
+    // a single run does.
+    for (_, run) in &mut runs {
+        if let Outcome::Report(report) = &mut run.outcome {
+            super::verify::compare_with_last_good(report, &run.profile, None)?;
+        }
+    }
     drop(locks);
     runs.sort_by_key(|(i, _)| *i);
     Ok(runs.into_iter().map(|(_, r)| r).collect())

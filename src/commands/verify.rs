@@ -291,7 +291,7 @@ pub(crate) fn heartbeat(
 /// After a good run its facts are kept as the profile's baseline; after a failing one, what
 /// differs from the last good run's goes into the report.
 /// With `exported` (`--baseline FILE`) that file is the reference instead, and nothing is kept.
-fn compare_with_last_good(
+pub(crate) fn compare_with_last_good(
     report: &mut crate::report::Report,
     profile: &str,
     exported: Option<&std::path::Path>,

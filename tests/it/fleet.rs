@@ -264,3 +264,28 @@ print(json.dumps(out))
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert_eq!(text.matches("# TYPE snconnect_verify_exit_code").count(), 1);
 }
+
+/// Each instance of a fleet keeps its own last good run: after a role is removed on one, the
+/// next fleet run's report for that instance says what changed, and the other's says nothing.
+#[test]
+fn each_instance_says_what_changed_since_its_own_last_good_run() {
+    let a = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let b = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = profiles_file(dir.path(), &[("dev", &a.url()), ("test-1", &b.url())]);
+    assert_eq!(fleet(dir.path(), &file, &[]).code, 0);
+    b.with_db(|db| {
+        db.remove_where(
+            "sys_user_has_role",
+            "user.user_name=incident.io^role.name=sn_cmdb_user",
+        );
+    });
+    let run = fleet(dir.path(), &file, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(doc["runs"][0]["report"]
+        .get("changed_since_last_good")
+        .is_none());
+    let changes = doc["runs"][1]["report"]["changed_since_last_good"]["changes"].to_string();
+    assert!(changes.contains("sn_cmdb_user"), "{changes}");
+}
