@@ -257,37 +257,17 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs, members: Vec<Member>) -> Resu
 /// `--metrics-file` for a fleet: one exposition with a sample per instance that ran, each with
 /// its own last success (kept per profile, as a single run keeps it).
 fn write_metrics(path: &Path, runs: &[MemberRun]) -> Result<()> {
-    use crate::report::metrics;
-    let now = crate::model::unix_now();
-    let state = crate::credentials::refusals::state_dir();
-    let measured: Vec<(&Report, metrics::Run)> = runs
+    let measured: Vec<(&Report, crate::report::metrics::Run)> = runs
         .iter()
         .filter_map(|r| match &r.outcome {
             Outcome::Report(report) => Some((
                 report.as_ref(),
-                metrics::Run {
-                    duration: r.elapsed,
-                    requests: r.requests,
-                    at: now,
-                    last_success: metrics::last_success(
-                        state.as_deref(),
-                        &r.profile,
-                        report.exit() == Exit::Ok,
-                        now,
-                    ),
-                },
+                super::verify::measured(report, &r.profile, r.elapsed, r.requests),
             )),
             Outcome::CouldNotRun { .. } => None,
         })
         .collect();
-    metrics::write(path, &metrics::render_many(&measured)).map_err(|e| {
-        UserError::cannot_run(format!(
-            "could not write the metrics file {}: {e}; check that its directory exists and is \
-             writable",
-            path.display()
-        ))
-        .into()
-    })
+    super::verify::write_metrics_text(path, &crate::report::metrics::render_many(&measured))
 }
 
 /// Resolves every member's inputs and checks them all at once.

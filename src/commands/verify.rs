@@ -348,17 +348,32 @@ fn write_metrics(
     duration: std::time::Duration,
     client: &Client,
 ) -> Result<()> {
+    let run = measured(report, profile, duration, client.stats().requests);
+    write_metrics_text(path, &crate::report::metrics::render(report, &run))
+}
+
+/// What one run measured, with its profile's last success (recorded now when it passed).
+pub(crate) fn measured(
+    report: &crate::report::Report,
+    profile: &str,
+    duration: std::time::Duration,
+    requests: u64,
+) -> crate::report::metrics::Run {
     use crate::report::metrics;
     let now = crate::model::unix_now();
     let passed = report.exit() == Exit::Ok;
     let state = crate::credentials::refusals::state_dir();
-    let run = metrics::Run {
+    metrics::Run {
         duration,
-        requests: client.stats().requests,
+        requests,
         at: now,
         last_success: metrics::last_success(state.as_deref(), profile, passed, now),
-    };
-    metrics::write(path, &metrics::render(report, &run)).map_err(|e| {
+    }
+}
+
+/// Replaces the metrics file with `text`; exit 3 when it cannot.
+pub(crate) fn write_metrics_text(path: &std::path::Path, text: &str) -> Result<()> {
+    crate::report::metrics::write(path, text).map_err(|e| {
         crate::exit::UserError::cannot_run(format!(
             "could not write the metrics file {}: {e}; check that its directory exists and \
              is writable",
