@@ -70,7 +70,7 @@ set edit:completion:arg-completer[snconnect] = {|@words|
             cand --heartbeat 'After a healthy run, GET this URL (a heartbeat monitor that alerts when pings stop)'
             cand --baseline 'Compare with this exported baseline instead of the last good run''s (a change-controlled instance); written by --save-baseline'
             cand --save-baseline 'Write this run''s baseline (the facts that matter) to FILE, for --baseline'
-            cand --profiles-file 'Check the profiles listed in FILE (TOML, `[[profile]]` tables with name, instance, path, username, client_id, admin_user), concurrently. Secrets come from the keyring or from SNCONNECT_<PROFILE>_ADMIN_PASSWORD, _CLIENT_SECRET, _PASSWORD (the name upper-cased, `-` as `_`)'
+            cand --profiles-file 'Check the profiles listed in FILE (TOML, `[[profile]]` tables with name, instance, path, username, client_id, admin_user, notify), concurrently. Secrets come from the keyring or from SNCONNECT_<PROFILE>_ADMIN_PASSWORD, _CLIENT_SECRET, _PASSWORD (the name upper-cased, `-` as `_`)'
             cand --max-in-flight 'In a fleet run, the most requests in flight at once across all instances'
             cand --instance 'The instance: a subdomain (acme), a host (acme.service-now.com) or a URL'
             cand --profile 'Credential profile to read and write [default: the instance''s subdomain]. verify takes several (repeat the flag) to check them all in one run'

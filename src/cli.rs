@@ -219,7 +219,7 @@ pub struct VerifyArgs {
     pub all_profiles: bool,
 
     /// Check the profiles listed in FILE (TOML, `[[profile]]` tables with name, instance, path,
-    /// username, client_id, admin_user), concurrently. Secrets come from the keyring or from
+    /// username, client_id, admin_user, notify), concurrently. Secrets come from the keyring or from
     /// SNCONNECT_<PROFILE>_ADMIN_PASSWORD, _CLIENT_SECRET, _PASSWORD (the name upper-cased,
     /// `-` as `_`).
     #[arg(long, value_name = "FILE")]

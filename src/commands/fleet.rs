@@ -34,6 +34,8 @@ use crate::report::{human, json, junit, Report};
 pub struct Member {
     pub name: String,
     pub defaults: Option<ProfileDefaults>,
+    /// The profiles file's `notify` for this instance (an alert source URL or id).
+    pub notify: Option<String>,
 }
 
 /// One `[[profile]]` of a profiles file.
@@ -46,6 +48,7 @@ struct FileEntry {
     username: Option<String>,
     client_id: Option<String>,
     admin_user: Option<String>,
+    notify: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +66,7 @@ pub fn members(args: &VerifyArgs) -> Result<Option<Vec<Member>>> {
             .map(|n| Member {
                 name: n.clone(),
                 defaults: None,
+                notify: None,
             })
             .collect::<Vec<_>>()
     };
@@ -124,7 +128,7 @@ fn read_profiles_file(path: &Path) -> Result<Vec<Member>> {
     let file: ProfilesFile = toml::from_str(&text).map_err(|e| {
         UserError::usage(format!(
             "{} is not a profiles file: {e} (expected [[profile]] tables with name, instance, \
-             path, username, client_id, admin_user)",
+             path, username, client_id, admin_user, notify)",
             path.display()
         ))
     })?;
@@ -147,6 +151,7 @@ fn read_profiles_file(path: &Path) -> Result<Vec<Member>> {
             }
             Ok(Member {
                 name: p.name,
+                notify: p.notify,
                 defaults: Some(ProfileDefaults {
                     instance: p.instance,
                     path: p.path,
@@ -220,7 +225,18 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs, members: Vec<Member>) -> Resu
     // unusable setting is an input error, said before any request is spent.
     let targets = members
         .iter()
-        .map(|m| Ok((m.name.clone(), super::verify::notify_target(args, &m.name)?)))
+        .map(|m| {
+            let target = match (&args.notify, &m.notify) {
+                (None, Some(text)) => Some(crate::notify::parse_target(text).map_err(|e| {
+                    UserError::usage(format!(
+                        "the notify of profile '{}' in the profiles file is not usable: {e}",
+                        m.name
+                    ))
+                })?),
+                _ => super::verify::notify_target(args, &m.name)?,
+            };
+            Ok((m.name.clone(), target))
+        })
         .collect::<Result<std::collections::BTreeMap<_, _>>>()?;
     let rt = crate::flows::verify::runtime()?;
     let runs = check_all(&rt, global, args, members)?;

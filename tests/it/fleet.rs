@@ -289,3 +289,24 @@ fn each_instance_says_what_changed_since_its_own_last_good_run() {
     let changes = doc["runs"][1]["report"]["changed_since_last_good"]["changes"].to_string();
     assert!(changes.contains("sn_cmdb_user"), "{changes}");
 }
+
+/// A profiles file's `notify` that is not an alert source is an input error, said before any
+/// instance is asked.
+#[test]
+fn an_unusable_notify_in_the_profiles_file_is_refused_before_any_request() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("instances.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[profile]]\nname = \"dev\"\ninstance = \"{}\"\nnotify = \"ftp://example.com/x\"\n",
+            sandbox.url()
+        ),
+    )
+    .unwrap();
+    let run = fleet(dir.path(), &file, &[]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("profile 'dev'"), "{}", run.stderr);
+    assert!(sandbox.requests().is_empty());
+}
