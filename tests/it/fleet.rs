@@ -4,38 +4,8 @@
 
 use std::path::Path;
 
-use crate::support::Run;
+use crate::support::{profiles_file, secrets_for, Run};
 use snconnect::sandbox::{fixtures, Sandbox, SandboxConfig};
-
-/// The per-profile variables of the sandbox's fixture secrets.
-fn secrets_for(cmd: &mut assert_cmd::Command, prefix: &str) {
-    cmd.env(
-        format!("SNCONNECT_{prefix}_ADMIN_PASSWORD"),
-        fixtures::ADMIN_PASSWORD,
-    )
-    .env(
-        format!("SNCONNECT_{prefix}_CLIENT_SECRET"),
-        fixtures::CLIENT_SECRET,
-    )
-    .env(
-        format!("SNCONNECT_{prefix}_PASSWORD"),
-        fixtures::SERVICE_PASSWORD,
-    );
-}
-
-fn profiles_file(dir: &Path, entries: &[(&str, &str)]) -> std::path::PathBuf {
-    let mut text = String::new();
-    for (name, instance) in entries {
-        text.push_str(&format!(
-            "[[profile]]\nname = \"{name}\"\ninstance = \"{instance}\"\nadmin_user = \"{}\"\nclient_id = \"{}\"\n\n",
-            fixtures::ADMIN_USER,
-            fixtures::CLIENT_ID
-        ));
-    }
-    let path = dir.join("instances.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 fn fleet(dir: &Path, file: &Path, extra: &[&str]) -> Run {
     let mut cmd = crate::support::snconnect(dir);

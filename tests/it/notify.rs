@@ -317,39 +317,21 @@ fn a_stored_token_is_sent_when_the_environment_has_none() {
 /// sends nothing (nothing was firing for it).
 #[test]
 fn a_fleet_run_fires_one_alert_per_failing_instance() {
-    use snconnect::sandbox::fixtures;
     let source = Arc::new(Source::default());
     let url = start(source.clone());
     let healthy = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
     let failing = Sandbox::start(SandboxConfig::scenario("user-inactive")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("instances.toml");
-    let mut text = String::new();
-    for (name, instance) in [("dev", healthy.url()), ("test", failing.url())] {
-        text.push_str(&format!(
-            "[[profile]]\nname = \"{name}\"\ninstance = \"{instance}\"\nadmin_user = \"{}\"\nclient_id = \"{}\"\n\n",
-            fixtures::ADMIN_USER,
-            fixtures::CLIENT_ID
-        ));
-    }
-    std::fs::write(&file, text).unwrap();
+    let file = crate::support::profiles_file(
+        dir.path(),
+        &[("dev", &healthy.url()), ("test", &failing.url())],
+    );
     let mut cmd = crate::support::snconnect(dir.path());
     cmd.args(["verify", "--no-input", "--notify", &url, "--profiles-file"])
         .arg(&file)
         .env("SNCONNECT_INCIDENT_IO_TOKEN", TOKEN);
     for p in ["DEV", "TEST"] {
-        cmd.env(
-            format!("SNCONNECT_{p}_ADMIN_PASSWORD"),
-            fixtures::ADMIN_PASSWORD,
-        )
-        .env(
-            format!("SNCONNECT_{p}_CLIENT_SECRET"),
-            fixtures::CLIENT_SECRET,
-        )
-        .env(
-            format!("SNCONNECT_{p}_PASSWORD"),
-            fixtures::SERVICE_PASSWORD,
-        );
+        crate::support::secrets_for(&mut cmd, p);
     }
     let run = Run::of(&mut cmd);
     assert_eq!(run.code, 1, "{}", run.all());

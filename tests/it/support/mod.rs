@@ -583,3 +583,36 @@ pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
 }
+
+/// Sets a fleet member's own variables (`SNCONNECT_<PREFIX>_*`) to the sandbox's fixture secrets.
+pub fn secrets_for(cmd: &mut Command, prefix: &str) {
+    use snconnect::sandbox::fixtures;
+    cmd.env(
+        format!("SNCONNECT_{prefix}_ADMIN_PASSWORD"),
+        fixtures::ADMIN_PASSWORD,
+    )
+    .env(
+        format!("SNCONNECT_{prefix}_CLIENT_SECRET"),
+        fixtures::CLIENT_SECRET,
+    )
+    .env(
+        format!("SNCONNECT_{prefix}_PASSWORD"),
+        fixtures::SERVICE_PASSWORD,
+    );
+}
+
+/// A profiles file in `dir` listing `(name, instance)` with the fixture admin user and client id.
+pub fn profiles_file(dir: &Path, entries: &[(&str, &str)]) -> std::path::PathBuf {
+    use snconnect::sandbox::fixtures;
+    let mut text = String::new();
+    for (name, instance) in entries {
+        text.push_str(&format!(
+            "[[profile]]\nname = \"{name}\"\ninstance = \"{instance}\"\nadmin_user = \"{}\"\nclient_id = \"{}\"\n\n",
+            fixtures::ADMIN_USER,
+            fixtures::CLIENT_ID
+        ));
+    }
+    let path = dir.join("instances.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
