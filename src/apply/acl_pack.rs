@@ -111,6 +111,33 @@ fn read_fields(state: &State, sys_id: &str) -> Vec<Field> {
     fields
 }
 
+/// An update of a record that exists, starting from what snconnect read of it.
+fn existing(state: &State, table: &str, sys_id: &str) -> Record {
+    Record {
+        table: table.to_string(),
+        sys_id: sys_id.to_string(),
+        type_label: type_label(table).into(),
+        target_name: String::new(),
+        fields: read_fields(state, sys_id),
+    }
+}
+
+/// The operation of the ACL `sys_id`: from the pack's own records, else from what was read.
+fn operation_of(records: &[Record], state: &State, sys_id: &str) -> String {
+    records
+        .iter()
+        .find(|r| r.sys_id == sys_id)
+        .and_then(|r| r.field("operation").map(str::to_string))
+        .or_else(|| {
+            state
+                .acls
+                .rows()
+                .and_then(|rows| rows.iter().find(|a| a.sys_id == sys_id))
+                .map(|a| a.operation.clone())
+        })
+        .unwrap_or_default()
+}
+
 fn type_label(table: &str) -> &'static str {
     match table {
         "sys_security_acl" => "Access Control",
@@ -172,13 +199,7 @@ pub fn build(plan: &Plan, state: &State, host: &str) -> AclPack {
                 match records.iter().position(|r| r.sys_id == sys_id) {
                     Some(i) => i,
                     None => {
-                        records.push(Record {
-                            table: step.table.clone(),
-                            fields: read_fields(state, &sys_id),
-                            sys_id,
-                            type_label: type_label(&step.table).into(),
-                            target_name: String::new(),
-                        });
+                        records.push(existing(state, &step.table, &sys_id));
                         records.len() - 1
                     }
                 }
@@ -192,20 +213,14 @@ pub fn build(plan: &Plan, state: &State, host: &str) -> AclPack {
     // ACLs that work but depart from the documented setup: the same record, documented values.
     for (sys_id, drift) in &plan.acl_drift {
         let table = "sys_security_acl";
-        let mut fields = read_fields(state, sys_id);
+        let mut record = existing(state, table, sys_id);
         if drift.contains(&FindingCode::AclAdminOverridesOff) {
-            set(&mut fields, table, "admin_overrides", "true".into());
+            set(&mut record.fields, table, "admin_overrides", "true".into());
         }
         if drift.contains(&FindingCode::AclNotGlobal) {
-            set(&mut fields, table, "sys_scope", "global".into());
+            set(&mut record.fields, table, "sys_scope", "global".into());
         }
-        records.push(Record {
-            table: table.into(),
-            sys_id: sys_id.clone(),
-            type_label: type_label(table).into(),
-            target_name: String::new(),
-            fields,
-        });
+        records.push(record);
     }
     // A created ACL is written whole: the commit makes it and its role link at once, so it is
     // active from the start rather than switched on by a later write.
@@ -216,26 +231,18 @@ pub fn build(plan: &Plan, state: &State, host: &str) -> AclPack {
             r.target_name = format!("{ACL_TABLE}.{op}");
         }
     }
-    for i in 0..records.len() {
-        if records[i].table == "sys_security_acl_role" {
-            let acl = records[i]
-                .field("sys_security_acl")
-                .unwrap_or("")
-                .to_string();
-            let op = records
-                .iter()
-                .find(|r| r.sys_id == acl)
-                .and_then(|r| r.field("operation").map(str::to_string))
-                .or_else(|| {
-                    state
-                        .acls
-                        .rows()
-                        .and_then(|rows| rows.iter().find(|a| a.sys_id == acl))
-                        .map(|a| a.operation.clone())
-                })
-                .unwrap_or_default();
-            records[i].target_name = format!("{ACL_TABLE}.{op} requires {APP_ROLE}");
-        }
+    let link_names: Vec<(usize, String)> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.table == "sys_security_acl_role")
+        .map(|(i, r)| {
+            let acl = r.field("sys_security_acl").unwrap_or("");
+            let op = operation_of(&records, state, acl);
+            (i, format!("{ACL_TABLE}.{op} requires {APP_ROLE}"))
+        })
+        .collect();
+    for (i, name) in link_names {
+        records[i].target_name = name;
     }
     let content: Vec<String> = records.iter().map(Record::payload).collect();
     let mut parts = vec![host, "snconnect", "update set"];
