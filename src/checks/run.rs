@@ -166,7 +166,10 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
                 entry_id: facts
                     .entries
                     .rows()
-                    .and_then(|rows| rows.iter().find(|e| e.active == Some(true)))
+                    .and_then(|rows| {
+                        rows.iter()
+                            .find(|e| e.is_incident_io() && e.active == Some(true))
+                    })
                     .map(|e| e.sys_id.clone()),
                 egress: plan.egress.clone(),
             },

@@ -247,21 +247,27 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs, members: Vec<Member>) -> Resu
     }
     // One alert per instance (its deduplication key is per instance and profile), then one
     // heartbeat when every instance is ready.
-    let mut alerts_failed = false;
+    let mut alerts = tokio::task::JoinSet::new();
     for r in &runs {
         if let (Outcome::Report(report), Some(Some(target))) = (&r.outcome, targets.get(&r.profile))
         {
-            alerts_failed |= super::verify::alert(
-                &rt,
-                target,
-                args.strict,
-                global.deadline,
-                report,
-                &r.profile,
-            )
-            .is_err();
+            let (target, report, profile) = (target.clone(), report.clone(), r.profile.clone());
+            let (strict, deadline) = (args.strict, global.deadline);
+            alerts.spawn_on(
+                async move {
+                    super::verify::alert_async(&target, strict, deadline, &report, &profile).await
+                },
+                rt.handle(),
+            );
         }
     }
+    let alerts_failed = rt.block_on(async {
+        let mut failed = false;
+        while let Some(sent) = alerts.join_next().await {
+            failed |= !matches!(sent, Ok(Ok(())));
+        }
+        failed
+    });
     let exit = worst(&runs);
     super::verify::heartbeat(&rt, args, global, exit);
     if alerts_failed && args.notify_required {

@@ -254,6 +254,17 @@ pub(crate) fn alert(
     report: &crate::report::Report,
     profile: &str,
 ) -> Result<(), ()> {
+    rt.block_on(alert_async(target, strict, deadline, report, profile))
+}
+
+/// [`alert`] as a future, so that a fleet's alerts go out together.
+pub(crate) async fn alert_async(
+    target: &crate::notify::Target,
+    strict: bool,
+    deadline: std::time::Duration,
+    report: &crate::report::Report,
+    profile: &str,
+) -> Result<(), ()> {
     use crate::notify;
     let state = crate::credentials::refusals::state_dir();
     let before = notify::recall(state.as_deref(), profile);
@@ -261,7 +272,7 @@ pub(crate) fn alert(
         return Ok(());
     };
     let token = notify_token(profile);
-    match rt.block_on(notify::send(target, token.as_ref(), &event, deadline)) {
+    match notify::send(target, token.as_ref(), &event, deadline).await {
         Ok(()) => {
             notify::remember(state.as_deref(), profile, &after);
             eprintln!("notified incident.io: alert {} ({profile})", event.status);

@@ -22,6 +22,10 @@ struct Source {
     seen: Mutex<Vec<(String, serde_json::Value)>>,
     /// Answers to give first, then 202.
     script: Mutex<Vec<(u16, Option<&'static str>)>>,
+    /// How long to take over each answer, and the most answers taken at once.
+    delay: Duration,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most_at_once: std::sync::atomic::AtomicUsize,
 }
 
 async fn receive(
@@ -43,6 +47,11 @@ async fn receive(
         )
             .into_response();
     }
+    use std::sync::atomic::Ordering;
+    let now = source.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    source.most_at_once.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(source.delay).await;
+    source.in_flight.fetch_sub(1, Ordering::SeqCst);
     let next = {
         let mut script = source.script.lock().unwrap();
         (!script.is_empty()).then(|| script.remove(0))
@@ -313,37 +322,65 @@ fn a_stored_token_is_sent_when_the_environment_has_none() {
     assert!(!run.all().contains(TOKEN));
 }
 
-/// A fleet run alerts per instance: the failing one fires under its own key, the healthy one
-/// sends nothing (nothing was firing for it).
+/// A fleet run alerts per instance: each failing one fires under its own key, together rather
+/// than one after another, and the healthy one sends nothing (nothing was firing for it).
 #[test]
-fn a_fleet_run_fires_one_alert_per_failing_instance() {
-    let source = Arc::new(Source::default());
+fn a_fleet_run_fires_one_alert_per_failing_instance_all_at_once() {
+    let source = Arc::new(Source {
+        // Slow enough that alerts sent one after another could not overlap.
+        delay: Duration::from_millis(200),
+        ..Source::default()
+    });
     let url = start(source.clone());
     let healthy = Sandbox::start(SandboxConfig::scenario("healthy-app")).unwrap();
-    let failing = Sandbox::start(SandboxConfig::scenario("user-inactive")).unwrap();
+    let failing: Vec<Sandbox> = (0..3)
+        .map(|_| Sandbox::start(SandboxConfig::scenario("user-inactive")).unwrap())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = failing.iter().map(|s| s.url()).collect();
     let file = crate::support::profiles_file(
         dir.path(),
-        &[("dev", &healthy.url()), ("test", &failing.url())],
+        &[
+            ("dev", &healthy.url()),
+            ("test-a", &urls[0]),
+            ("test-b", &urls[1]),
+            ("test-c", &urls[2]),
+        ],
     );
     let mut cmd = crate::support::snconnect(dir.path());
     cmd.args(["verify", "--no-input", "--notify", &url, "--profiles-file"])
         .arg(&file)
         .env("SNCONNECT_INCIDENT_IO_TOKEN", TOKEN);
-    for p in ["DEV", "TEST"] {
+    for p in ["DEV", "TEST_A", "TEST_B", "TEST_C"] {
         crate::support::secrets_for(&mut cmd, p);
     }
     let run = Run::of(&mut cmd);
     assert_eq!(run.code, 1, "{}", run.all());
     let seen = source.seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 1, "{}", run.all());
-    assert_eq!(seen[0].1["status"], "firing");
-    assert!(
-        seen[0].1["source_url"]
-            .as_str()
-            .unwrap()
-            .contains(&failing.url()),
-        "{:?}",
-        seen[0].1
+    assert_eq!(seen.len(), 3, "{}", run.all());
+    for url in &urls {
+        let fired: Vec<_> = seen
+            .iter()
+            .filter(|(_, body)| {
+                body["source_url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(url.as_str())
+            })
+            .collect();
+        assert_eq!(fired.len(), 1, "{url}: {seen:?}");
+        assert_eq!(fired[0].1["status"], "firing");
+    }
+    let keys: std::collections::BTreeSet<String> = seen
+        .iter()
+        .map(|(_, b)| b["deduplication_key"].to_string())
+        .collect();
+    assert_eq!(keys.len(), 3, "one key per instance");
+    assert_eq!(
+        source
+            .most_at_once
+            .load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "the alerts went out together"
     );
 }
