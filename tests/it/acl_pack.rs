@@ -207,3 +207,31 @@ fn acls_outside_global_are_updated_in_place_and_the_warning_goes() {
     assert_eq!(counts(&sandbox), counted, "no second ACL");
     assert_eq!(task_acls_status(dir.path(), &sandbox), "pass");
 }
+
+/// apply's closing report in Markdown is the checks' report, as verify writes it; its dry-run
+/// plan refuses Markdown (a plan is not a check report).
+#[test]
+fn apply_reports_in_markdown_and_its_plan_refuses_it() {
+    let sandbox = Sandbox::start(SandboxConfig::scenario("acl-missing")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("task-acls.xml");
+    let run = apply_with_pack(dir.path(), &sandbox, &pack, &["--format", "markdown"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stdout.starts_with("### snconnect verify: "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("| Task ACLs | ❌ fail |"),
+        "{}",
+        run.stdout
+    );
+    let dry = apply_with_pack(
+        dir.path(),
+        &sandbox,
+        &pack,
+        &["--dry-run", "--format", "markdown"],
+    );
+    assert_eq!(dry.code, 2, "{}", dry.all());
+}

@@ -384,3 +384,19 @@ fn a_fleet_run_fires_one_alert_per_failing_instance_all_at_once() {
         "the alerts went out together"
     );
 }
+
+/// Without a keyring, storing the token fails closed (exit 3, nothing written) unless
+/// --insecure-storage asks for the plain file.
+#[test]
+fn storing_the_token_without_a_keyring_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Run::of(
+        crate::support::snconnect(dir.path())
+            .args(["credentials", "set-notify-token", "--profile", "acme"])
+            .write_stdin(format!("{TOKEN}\n")),
+    );
+    assert_eq!(run.code, 3, "{}", run.all());
+    assert!(run.stderr.contains("--insecure-storage"), "{}", run.stderr);
+    assert!(!run.all().contains(TOKEN));
+    assert!(!dir.path().join("insecure-secrets.toml").exists());
+}
