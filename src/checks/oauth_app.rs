@@ -107,6 +107,20 @@ pub fn active_client_id(entries: &Lookup<Entry>) -> Option<String> {
     }
 }
 
+/// The entry incident.io will use among those named incident.io (inbound): the one with the
+/// given client id, else the first active one, else the first. `None` when there is none.
+pub fn entry_in_use<'a>(entries: &[&'a Entry], client_id: Option<&str>) -> Option<&'a Entry> {
+    let by_client_id = client_id.and_then(|id| {
+        entries
+            .iter()
+            .copied()
+            .find(|e| e.client_id.as_deref() == Some(id))
+    });
+    by_client_id
+        .or_else(|| entries.iter().copied().find(|e| e.active == Some(true)))
+        .or_else(|| entries.first().copied())
+}
+
 /// The sys_id the property `glide.oauth.token.scope.useraccount` pins the `useraccount` scope to,
 /// when it is set (the scope record was re-created): the token endpoint then looks the scope up by
 /// that sys_id, not by name.
@@ -179,7 +193,6 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
         .copied()
         .filter(|e| e.active == Some(true))
         .collect();
-    // The entry incident.io will use: the one with the given client id, else the active one.
     let given = ctx.client_id.as_deref();
     let by_client_id = given.and_then(|id| {
         entries
@@ -187,9 +200,9 @@ pub fn evaluate(facts: &Facts, ctx: &Context) -> Verdict {
             .copied()
             .find(|e| e.client_id.as_deref() == Some(id))
     });
-    let entry = by_client_id
-        .or_else(|| active.first().copied())
-        .unwrap_or(entries[0]);
+    let Some(entry) = entry_in_use(&entries, given) else {
+        return Verdict::from_findings(findings);
+    };
 
     if entries.len() > 1 {
         let message = format!(

@@ -336,3 +336,18 @@ fn short_lifespans_warn_with_the_date_a_connection_made_now_ends() {
         );
     }
 }
+
+#[test]
+fn the_entry_in_use_is_the_client_ids_else_the_active_one_else_the_first() {
+    let inactive = entry("e1", "old", false);
+    let active = entry("e2", "new", true);
+    let entries = [&inactive, &active];
+    assert_eq!(entry_in_use(&entries, Some("old")).unwrap().sys_id, "e1");
+    assert_eq!(
+        entry_in_use(&entries, Some("unknown")).unwrap().sys_id,
+        "e2"
+    );
+    assert_eq!(entry_in_use(&entries, None).unwrap().sys_id, "e2");
+    assert_eq!(entry_in_use(&[&inactive], None).unwrap().sys_id, "e1");
+    assert!(entry_in_use(&[], None).is_none());
+}

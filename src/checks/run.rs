@@ -163,14 +163,13 @@ pub fn diagnose(facts: &Facts, plan: &Plan, instance: &str) -> Vec<CheckResult> 
                 policies: facts.api_policies.clone(),
                 ip_rules: facts.ip_rules.clone(),
                 preservers: facts.preservers.clone(),
-                entry_id: facts
-                    .entries
-                    .rows()
-                    .and_then(|rows| {
-                        rows.iter()
-                            .find(|e| e.is_incident_io() && e.active == Some(true))
-                    })
-                    .map(|e| e.sys_id.clone()),
+                // The entry the oauth_app check judges: a preserver must keep that one.
+                entry_id: facts.entries.rows().and_then(|rows| {
+                    let named: Vec<&oauth_app::Entry> =
+                        rows.iter().filter(|e| e.is_incident_io()).collect();
+                    oauth_app::entry_in_use(&named, plan.client_id.as_deref())
+                        .map(|e| e.sys_id.clone())
+                }),
                 egress: plan.egress.clone(),
             },
             &ctx,
