@@ -255,7 +255,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs, members: Vec<Member>) -> Resu
             let (strict, deadline) = (args.strict, global.deadline);
             alerts.spawn_on(
                 async move {
-                    super::verify::alert_async(&target, strict, deadline, &report, &profile).await
+                    super::verify::alert(&target, strict, deadline, &report, &profile).await
                 },
                 rt.handle(),
             );

@@ -237,7 +237,7 @@ fn notify(
     profile: &str,
 ) -> Result<(), ()> {
     let result = match target {
-        Some(target) => alert(rt, target, args.strict, global.deadline, report, profile),
+        Some(target) => rt.block_on(alert(target, args.strict, global.deadline, report, profile)),
         None => Ok(()),
     };
     heartbeat(rt, args, global, report.exit());
@@ -245,20 +245,9 @@ fn notify(
 }
 
 /// Sends the alert event `report` calls for to `target` (firing, updated, or resolved), and
-/// remembers what was sent for `profile`. A failure is a warning on stderr.
-pub(crate) fn alert(
-    rt: &tokio::runtime::Runtime,
-    target: &crate::notify::Target,
-    strict: bool,
-    deadline: std::time::Duration,
-    report: &crate::report::Report,
-    profile: &str,
-) -> Result<(), ()> {
-    rt.block_on(alert_async(target, strict, deadline, report, profile))
-}
-
-/// [`alert`] as a future, so that a fleet's alerts go out together.
-pub(crate) async fn alert_async(
+/// remembers what was sent for `profile`. A failure is a warning on stderr. A future, so that a
+/// fleet's alerts go out together.
+pub(crate) async fn alert(
     target: &crate::notify::Target,
     strict: bool,
     deadline: std::time::Duration,
